@@ -1,0 +1,86 @@
+"""The privacy stage's typed results: the anonymised table and the privacy officer's report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel, Field
+
+FindingType = Literal["uncovered-personal-data", "policy-column-missing", "k-anonymity-not-met"]
+
+
+class Detection(BaseModel):
+    """One entity type found in one column."""
+
+    entity: str = Field(description="EMAIL_ADDRESS, PHONE_NUMBER, PERSON, US_SSN, CREDIT_CARD, ...")
+    source: Literal["name", "values", "text"] = Field(description="column name, sampled values or free text")
+    count: int = Field(description="matching values (or findings in free text) in the sample")
+    sampled: int = Field(description="non-empty values looked at")
+    confidence: float = Field(ge=0, le=1)
+    examples: list[str] = Field(default_factory=list, description="a few masked examples")
+
+
+class ColumnReport(BaseModel):
+    name: str
+    action: str = Field(description="the policy action applied; 'keep' when the policy does not name it")
+    params: dict[str, Any] = Field(default_factory=dict)
+    covered: bool = Field(description="whether the policy names this column")
+    detections: list[Detection] = Field(default_factory=list)
+    changed: int = Field(default=0, description="values the action changed")
+
+
+class Finding(BaseModel):
+    """A problem with the release's privacy; blocking findings stop publication."""
+
+    type: FindingType
+    column: str | None = None
+    message: str
+    blocking: bool = True
+
+
+class RiskMeasure(BaseModel):
+    records: int
+    equivalence_classes: int
+    smallest_class: int
+    unique_records: int
+    uniqueness: float = Field(description="share of records alone in their equivalence class")
+    class_sizes: dict[str, int] = Field(default_factory=dict, description="class size -> number of classes")
+
+
+class RiskReport(BaseModel):
+    quasi_identifiers: list[str]
+    k: int
+    before: RiskMeasure | None = None
+    after: RiskMeasure | None = None
+    suppressed_records: int = 0
+
+
+class PrivacyReport(BaseModel):
+    dataset: str
+    run_id: str
+    policy_hash: str
+    created_at: str
+    rows_in: int
+    rows_out: int
+    columns: list[ColumnReport]
+    findings: list[Finding] = Field(default_factory=list)
+    risk: RiskReport | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+    def flatten(self, keys: list[str]) -> list[list[Any]]:
+        """Findings as rows of the given keys (frictionless's report.flatten, for readable tests)."""
+        return [[getattr(f, k) for k in keys] for f in self.findings]
+
+
+@dataclass(frozen=True)
+class AnonymizedTable:
+    """The table after the policy ran: only columns that may be published, still as text."""
+
+    dataset: str
+    run_id: str
+    table: pa.Table

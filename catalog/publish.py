@@ -1,0 +1,114 @@
+"""Publish stage: write an immutable, numbered release and record it atomically.
+
+The release is built in private staging, renamed into the public releases folder (one atomic rename on
+the same file system), and only then recorded in the catalog (one transaction). The API serves only
+releases the catalog records, so a crash at any point leaves the previous release serving; a folder left
+by a crash between the rename and the commit is not in the catalog and is replaced by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from anonymize.report import AnonymizedTable, PrivacyReport
+from catalog.datapackage import datapackage
+from catalog.models import Release, Run
+from catalog.store import Catalog, utc_now
+from catalog.typed_table import write_typed_parquet
+from opendata.faults import checkpoint
+from opendata.settings import Settings
+from publishers.job import Job
+from validation.report import ValidationReport
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_release(
+    settings: Settings,
+    catalog: Catalog,
+    job: Job,
+    run: Run,
+    anonymized: AnonymizedTable,
+    privacy: PrivacyReport,
+    validation: ValidationReport,
+    staging: Path,
+) -> tuple[Release, Run]:
+    number = catalog.next_release_number(job.name)
+    build = staging / "release"
+    if build.exists():
+        shutil.rmtree(build)
+    build.mkdir(parents=True)
+
+    rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet")
+    write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
+    write_json(build / "validation-report.json", validation.model_dump(mode="json"))
+    created = utc_now()
+    data_sha = sha256_file(build / "data.parquet")
+    package = datapackage(job, number, rows, (build / "data.parquet").stat().st_size, data_sha, created)
+    write_json(build / "datapackage.json", package)
+    files = {p.name: sha256_file(p) for p in sorted(build.iterdir())}
+    _fsync_tree(build)
+    checkpoint("publish:before-rename")
+
+    final = settings.paths.release_dir(job.name, number)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():  # left by a crash after a rename whose commit never happened
+        shutil.rmtree(final)
+    os.rename(build, final)
+    _fsync_dir(final.parent)
+    checkpoint("publish:after-rename")
+
+    awaiting = job.privacy.requires_approval
+    release = Release(
+        dataset=job.name,
+        number=number,
+        state="awaiting-approval" if awaiting else "published",
+        created_at=created,
+        published_at=None if awaiting else utc_now(),
+        rows=rows,
+        table_schema=job.table_schema,
+        folder=final.relative_to(settings.paths.releases).as_posix(),
+        files=files,
+        run_id=run.run_id,
+        policy_hash=privacy.policy_hash,
+    )
+    done = run.model_copy(
+        update={
+            "state": "awaiting-approval" if awaiting else "succeeded",
+            "ended_at": utc_now(),
+            "rows_out": rows,
+            "release": number,
+        }
+    )
+    catalog.record_release(release, done)
+    checkpoint("publish:after-commit")
+    return release, done

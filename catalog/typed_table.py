@@ -1,0 +1,71 @@
+"""Turn the validated text table into typed columns, per its Table Schema, with DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "time": "TIME",
+    "year": "INTEGER",
+}
+DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
+DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal_list(values: list[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _cast(field: dict[str, Any], missing: list[str]) -> str:
+    column = quote_identifier(field["name"])
+    value = f"CASE WHEN {column} IN ({', '.join(repr(m) for m in missing)}) THEN NULL ELSE {column} END"
+    if not missing:
+        value = column
+    kind = field.get("type", "any")
+    if kind == "boolean":
+        trues = _literal_list(field.get("trueValues", DEFAULT_TRUE))
+        falses = _literal_list(field.get("falseValues", DEFAULT_FALSE))
+        return (
+            f"CASE WHEN list_contains({trues}, {value}) THEN true "
+            f"WHEN list_contains({falses}, {value}) THEN false END"
+        )
+    if kind == "datetime":
+        # ISO 8601 with or without an offset; with the session in UTC, zoned values become UTC.
+        return f"CAST(CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    if kind == "integer" and field.get("bareNumber") is False:
+        return f"CAST(regexp_replace({value}, '[^0-9-]', '', 'g') AS BIGINT)"
+    return f"CAST({value} AS {DUCKDB_TYPES.get(kind, 'VARCHAR')})"
+
+
+def write_typed_parquet(table: pa.Table, table_schema: dict[str, Any], target: Path) -> int:
+    """Write ``table`` to Parquet with the schema's types; returns the row count written."""
+    missing = [str(m) for m in table_schema.get("missingValues", [""])]
+    selects = [
+        f"{_cast(field, missing)} AS {quote_identifier(field['name'])}" for field in table_schema["fields"]
+    ]
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads=2")
+        con.execute("SET TimeZone='UTC'")
+        con.register("validated", table)
+        con.execute(
+            f"COPY (SELECT {', '.join(selects)} FROM validated) TO '{target.as_posix()}' "
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        )
+        row = con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0

@@ -1,0 +1,87 @@
+"""One exception tree for the whole platform.
+
+Data problems (an invalid cell, a personal-data finding) are *findings* collected in reports; the
+exceptions below are for "this run cannot go on". Transient errors may succeed on retry; terminal ones
+never will until a person changes something, and the message says what.
+
+    OpendataError
+    ├── TransientError              retry with backoff
+    │   ├── SourceUnavailable       the agency system timed out or refused the connection
+    │   └── RunInProgress           another run of the same job holds its lock
+    └── TerminalError               quarantine or block; do not retry
+        ├── ConfigurationError      settings that cannot work (missing key outside development, ...)
+        ├── JobFileError            a job file with a wrong key, a wrong type or a missing file
+        ├── SourceError             the source answered, but with something we cannot read
+        ├── PrivacyBlocked          personal data the policy does not cover (fail closed)
+        ├── ValidationFailed        the anonymised table does not match its Table Schema
+        ├── ApprovalError           an approval decision that cannot be taken
+        ├── CatalogError            a dataset or release that does not exist
+        └── QueryError              an API query that cannot be answered (bad column, operator, cursor)
+"""
+
+from __future__ import annotations
+
+
+class OpendataError(Exception):
+    """Base of every error this platform raises on purpose."""
+
+    #: A stable kebab-case code, used in the API's error body and in `--json` output.
+    code = "opendata-error"
+
+
+class TransientError(OpendataError):
+    code = "transient-error"
+
+
+class SourceUnavailable(TransientError):
+    code = "source-unavailable"
+
+
+class TerminalError(OpendataError):
+    code = "terminal-error"
+
+
+class ConfigurationError(TerminalError):
+    code = "configuration-error"
+
+
+class JobFileError(TerminalError):
+    code = "job-file-error"
+
+    def __init__(self, path: object, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"job file {self.path} is invalid:\n{lines}")
+
+
+class SourceError(TerminalError):
+    code = "source-error"
+
+
+class PrivacyBlocked(TerminalError):
+    code = "privacy-blocked"
+
+
+class ValidationFailed(TerminalError):
+    code = "validation-failed"
+
+
+class ApprovalError(TerminalError):
+    code = "approval-error"
+
+
+class CatalogError(TerminalError):
+    code = "not-found"
+
+
+class QueryError(TerminalError):
+    code = "invalid-query"
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        self.parameter = parameter
+        super().__init__(message)
+
+
+class RunInProgress(TransientError):
+    code = "run-in-progress"

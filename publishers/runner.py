@@ -1,0 +1,169 @@
+"""Run one publisher job through every stage: extract, anonymise, validate, publish.
+
+A run holds its job's lock, so two runs of one job never overlap. A run that ends blocked (personal data
+the policy does not cover) or quarantined (a table that fails its schema) keeps its reports in the
+private area for stewards and publishes nothing. Raw data is deleted from staging when a run ends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from anonymize import anonymize_table
+from anonymize.report import PrivacyReport
+from catalog.models import Dataset, Release, Run
+from catalog.publish import publish_release, write_json
+from catalog.store import Catalog, utc_now
+from opendata.errors import OpendataError, RunInProgress
+from opendata.faults import checkpoint
+from opendata.settings import Settings
+from publishers.extract import extract
+from publishers.job import Job, load_job
+from validation import ValidationReport, validate_table
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run: Run
+    release: Release | None = None
+    privacy: PrivacyReport | None = None
+    validation: ValidationReport | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.run.state in ("succeeded", "awaiting-approval")
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+@contextmanager
+def job_lock(settings: Settings, name: str) -> Iterator[None]:
+    folder = settings.paths.private / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(f"job '{name}' is already running; wait for that run to end") from None
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def register_dataset(catalog: Catalog, job: Job) -> None:
+    catalog.upsert_dataset(
+        Dataset(
+            name=job.name,
+            organization=job.organization,
+            title=job.title,
+            description=job.description,
+            license=job.license,
+            tags=list(job.tags),
+            schedule=job.schedule,
+            timezone=job.timezone,
+            frequency=job.frequency,
+            homepage=job.homepage,
+            updated_at=utc_now(),
+        ),
+        organization_title=job.organization_title or job.organization,
+    )
+
+
+def run_job(job_path: str | Path, settings: Settings, catalog: Catalog | None = None) -> RunResult:
+    """Run one job now. Raises JobFileError for a bad job file and RunInProgress for an overlap;
+    every other outcome (blocked, quarantined, failed) is recorded and returned."""
+    job = load_job(job_path)
+    settings.paths.ensure()
+    catalog = catalog or Catalog(settings.paths.catalog_db)
+    with job_lock(settings, job.name):
+        for stale in catalog.interrupted_runs(job.name):
+            catalog.save_run(stale.model_copy(update={
+                "state": "failed", "ended_at": utc_now(),
+                "error": "interrupted: the process ended before the run finished; this run replaced it",
+            }))
+        register_dataset(catalog, job)
+        run = Run(run_id=new_run_id(), dataset=job.name, job_path=str(job.path), state="running",
+                  started_at=utc_now())
+        catalog.save_run(run)
+        staging = settings.paths.staging / job.name / run.run_id
+        try:
+            return _stages(settings, catalog, job, run, staging)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, OpendataError) else f"internal error: {exc!r}"
+            catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": message}))
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stages(settings: Settings, catalog: Catalog, job: Job, run: Run, staging: Path) -> RunResult:
+    stages: dict[str, float] = {}
+    started = time.perf_counter()
+    extracted = extract(job, run.run_id, staging)
+    stages["extract"] = time.perf_counter() - started
+    run = run.model_copy(update={"rows_in": extracted.rows, "stages": stages})
+    catalog.save_run(run)
+    checkpoint("run:after-extract")
+
+    started = time.perf_counter()
+    anonymized, privacy = anonymize_table(extracted.table, job, settings, run.run_id, _previous_privacy(
+        settings, catalog, job.name))
+    stages["anonymize"] = time.perf_counter() - started
+    if privacy.blocked:
+        folder = _keep_reports(settings.paths.blocked / job.name / run.run_id, privacy, None)
+        blocking = "; ".join(f.message for f in privacy.findings if f.blocking)
+        done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
+                                      "error": blocking, "report_folder": str(folder)})
+        catalog.save_run(done)
+        return RunResult(run=done, privacy=privacy, stages=stages)
+
+    started = time.perf_counter()
+    validation = validate_table(anonymized.table, job.table_schema)
+    stages["validate"] = time.perf_counter() - started
+    if not validation.valid:
+        folder = _keep_reports(settings.paths.quarantine / job.name / run.run_id, privacy, validation)
+        pq.write_table(anonymized.table, folder / "anonymized.parquet", compression="zstd")
+        first = validation.errors[0]
+        error = f"{len(validation.errors)} validation error(s); first: {first.type}: {first.message}"
+        done = run.model_copy(update={"state": "quarantined", "ended_at": utc_now(), "stages": stages,
+                                      "rows_out": 0, "error": error, "report_folder": str(folder)})
+        catalog.save_run(done)
+        return RunResult(run=done, privacy=privacy, validation=validation, stages=stages)
+
+    started = time.perf_counter()
+    run = run.model_copy(update={"stages": stages})
+    release, done = publish_release(settings, catalog, job, run, anonymized, privacy, validation, staging)
+    stages["publish"] = time.perf_counter() - started
+    done = done.model_copy(update={"stages": stages})
+    catalog.save_run(done)
+    return RunResult(run=done, release=release, privacy=privacy, validation=validation, stages=stages)
+
+
+def _keep_reports(folder: Path, privacy: PrivacyReport, validation: ValidationReport | None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / "privacy-report.json", privacy.model_dump(mode="json"))
+    if validation is not None:
+        write_json(folder / "validation-report.json", validation.model_dump(mode="json"))
+    return folder
+
+
+def _previous_privacy(settings: Settings, catalog: Catalog, name: str) -> PrivacyReport | None:
+    releases = catalog.releases(name, published_only=False)
+    if not releases:
+        return None
+    path = settings.paths.releases / releases[-1].folder / "privacy-report.json"
+    return PrivacyReport.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else None

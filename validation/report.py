@@ -1,0 +1,30 @@
+"""The validation stage's typed result, in frictionless's vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ValidationError(BaseModel):
+    """One error, with frictionless's stable kebab-case ``type`` and its numbering.
+
+    ``rowNumber`` counts the header row as 1; label errors have no row number.
+    """
+
+    type: str
+    rowNumber: int | None = None  # noqa: N815 - frictionless's field name
+    fieldNumber: int | None = None  # noqa: N815
+    fieldName: str | None = None  # noqa: N815
+    cell: Any = None
+    message: str
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    stats: dict[str, int] = Field(default_factory=dict, description="rows, fields, errors")
+    errors: list[ValidationError] = Field(default_factory=list)
+
+    def flatten(self, keys: list[str]) -> list[list[Any]]:
+        return [[getattr(e, k) for k in keys] for e in self.errors]
