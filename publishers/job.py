@@ -175,7 +175,7 @@ def load_job(path: str | Path) -> Job:
     if not isinstance(raw, dict):
         raise JobFileError(path, ["expected a mapping of keys (name, title, source, schema, ...)"])
     try:
-        job = Job.model_validate(_expand_env(raw))
+        job = Job.model_validate(_expand_env(raw)).model_copy(update={"path": path.resolve()})
     except ValidationError as exc:
         raise JobFileError(path, [_describe(e) for e in exc.errors()]) from None
 
@@ -198,7 +198,7 @@ def load_job(path: str | Path) -> Job:
             problems.append(f"source.url: SQLite database {db} does not exist")
     if problems:
         raise JobFileError(path, problems)
-    return job.model_copy(update={"path": path.resolve(), "table_schema": table_schema})
+    return job.model_copy(update={"table_schema": table_schema})
 
 
 def discover_jobs(folder: str | Path) -> list[Path]:
