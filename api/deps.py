@@ -1,0 +1,37 @@
+"""``Annotated`` dependency shortcuts: what a route may ask for, built once per app in ``create_app``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.engine import QueryEngine
+from api.present import Links
+from catalog.store import Catalog
+from opendata.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def get_engine(request: Request) -> QueryEngine:
+    engine: QueryEngine = request.app.state.engine
+    return engine
+
+
+def get_links(request: Request) -> Links:
+    return Links(request)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+EngineDep = Annotated[QueryEngine, Depends(get_engine)]
+LinksDep = Annotated[Links, Depends(get_links)]

@@ -1,0 +1,99 @@
+"""The ``...Public`` models: the only shapes that leave the API (each route's ``response_model``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetailPublic(BaseModel):
+    status: int
+    type: str = Field(description="stable kebab-case code, e.g. not-found, invalid-query")
+    message: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorPublic(BaseModel):
+    error: ErrorDetailPublic
+
+
+class DatasetSummaryPublic(BaseModel):
+    name: str
+    title: str
+    description: str
+    organization: str
+    license: str
+    tags: list[str]
+    latest_release: int | None
+    url: str
+
+
+class DatasetsPublic(BaseModel):
+    datasets: list[DatasetSummaryPublic]
+    count: int
+
+
+class ReleaseSummaryPublic(BaseModel):
+    number: int
+    created_at: str
+    published_at: str | None
+    rows: int
+    url: str
+    privacy_report_url: str
+    validation_report_url: str
+    data_url: str
+    datapackage_url: str
+    rows_url: str = Field(description="rows of this release (pins the release)")
+
+
+class DatasetPublic(DatasetSummaryPublic):
+    homepage: str | None
+    frequency: str | None
+    updated_at: str
+    rows_url: str
+    table_schema: dict[str, Any] = Field(
+        serialization_alias="schema", description="Table Schema of the latest release"
+    )
+    releases: list[ReleaseSummaryPublic]
+
+
+class ReleaseFilePublic(BaseModel):
+    name: str
+    sha256: str
+    url: str | None = Field(description="download URL, when the API serves this file")
+
+
+class ReleasePublic(ReleaseSummaryPublic):
+    dataset: str
+    table_schema: dict[str, Any] = Field(serialization_alias="schema")
+    files: list[ReleaseFilePublic]
+
+
+class RowsPublic(BaseModel):
+    rows: list[dict[str, Any]]
+    next: str | None = Field(description="cursor of the next page, or null on the last page")
+    release: int = Field(description="the release these rows come from; a cursor stays on it")
+
+
+class OrganizationPublic(BaseModel):
+    name: str
+    title: str
+    datasets: int
+
+
+class OrganizationsPublic(BaseModel):
+    organizations: list[OrganizationPublic]
+    count: int
+
+
+class HealthPublic(BaseModel):
+    status: str
+    catalog: str
+    engine: str
+
+
+class IndexPublic(BaseModel):
+    title: str
+    version: str
+    links: dict[str, str]

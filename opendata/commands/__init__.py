@@ -1,0 +1,6 @@
+"""One module per ``opendata`` verb. Each defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args, settings) -> int``; :mod:`opendata.cli` finds them in ``VERBS``."""
+
+from __future__ import annotations
+
+VERBS = ["run", "serve", "up", "datasets", "releases", "report", "runs"]

@@ -1,0 +1,29 @@
+"""``opendata serve [--host H] [--port P]``: serve the API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from opendata.commands._shared import EXIT_OK
+from opendata.settings import Settings
+
+HELP = "serve the API"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default: OPENDATA_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: OPENDATA_PORT)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings.paths.ensure()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"serving the API at http://{host}:{port}/ (docs at /docs); Ctrl-C stops it", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    return EXIT_OK
