@@ -71,7 +71,7 @@ class SqlConnector:
         try:
             with connection, connection.cursor(name="opendata_extract") as cursor:
                 cursor.itersize = CHUNK_ROWS
-                cursor.execute(_query(source))  # type: ignore[arg-type]
+                cursor.execute(_query(source))
                 names = [d.name for d in cursor.description or []]
                 yield from _batches(cursor, names)
         except psycopg.OperationalError as exc:
