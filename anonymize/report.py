@@ -8,7 +8,18 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-FindingType = Literal["uncovered-personal-data", "policy-column-missing", "k-anonymity-not-met"]
+FindingType = Literal[
+    "uncovered-personal-data",
+    "policy-column-missing",
+    "k-anonymity-not-met",
+    # added by the anonymisation stage; existing names above are a contract
+    "uncovered-quasi-identifier",
+    "uncovered-free-text",
+    "quasi-identifier-missing",
+    "quasi-identifier-dropped",
+    "new-personal-data",
+    "policy-changed",
+]
 
 
 class Detection(BaseModel):
@@ -29,6 +40,9 @@ class ColumnReport(BaseModel):
     covered: bool = Field(description="whether the policy names this column")
     detections: list[Detection] = Field(default_factory=list)
     changed: int = Field(default=0, description="values the action changed")
+    unparseable: int = Field(
+        default=0, description="values generalize could not read, published as null (counted in changed too)"
+    )
 
 
 class Finding(BaseModel):

@@ -1,0 +1,89 @@
+"""The privacy findings: what blocks a release (fail closed) and what a privacy officer should know.
+
+Each function returns findings for one concern; messages name the column, what was found and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from anonymize.recognizers import PERSONAL, QUASI
+from anonymize.report import ColumnReport, Detection, Finding, PrivacyReport
+
+ACTIONS_HINT = "with drop, redact, mask, pseudonymize or generalize, or keep to publish it as is"
+
+
+def describe(detection: Detection) -> str:
+    if detection.source == "name":
+        where = "its name"
+    elif detection.source == "text":
+        where = f"{detection.count} of {detection.sampled} sampled texts"
+    else:
+        where = f"{detection.count} of {detection.sampled} sampled values"
+    example = f", e.g. {detection.examples[0]}" if detection.examples else ""
+    return f"{detection.entity} ({where}{example})"
+
+
+def column_findings(column: ColumnReport, job_file: str, quasi_identifiers: Sequence[str]) -> list[Finding]:
+    if column.covered:
+        return []
+    personal = [d for d in column.detections if d.entity in PERSONAL]
+    if personal:
+        found = "; ".join(describe(d) for d in personal)
+        return [Finding(
+            type="uncovered-personal-data", column=column.name, blocking=True,
+            message=f"column {column.name!r} holds personal data the policy does not cover: {found}. "
+            f"Add it to privacy.columns in {job_file} {ACTIONS_HINT}.",
+        )]
+    findings: list[Finding] = []
+    quasi = [d for d in column.detections if d.entity in QUASI]
+    if quasi and column.name not in quasi_identifiers:
+        findings.append(Finding(
+            type="uncovered-quasi-identifier", column=column.name, blocking=False,
+            message=f"column {column.name!r} looks like a quasi-identifier: "
+            f"{'; '.join(describe(d) for d in quasi)}. Consider generalize (prefix for postcodes, round for "
+            f"coordinates) in privacy.columns in {job_file}, and listing it in privacy.quasi_identifiers.",
+        ))
+    if any(d.entity == "FREE_TEXT" for d in column.detections):
+        findings.append(Finding(
+            type="uncovered-free-text", column=column.name, blocking=False,
+            message=f"column {column.name!r} is free text; no personal data was seen in the sample, but free "
+            f"text can hold names and contact details. Consider redact in privacy.columns in {job_file}.",
+        ))
+    return findings
+
+
+def missing_policy_columns(
+    policy_columns: Sequence[str], present: Sequence[str], job_file: str
+) -> list[Finding]:
+    return [
+        Finding(
+            type="policy-column-missing", column=name, blocking=False,
+            message=f"privacy.columns in {job_file} names {name!r}, which the source table does not have "
+            f"(columns: {', '.join(present)}); remove it or fix its spelling.",
+        )
+        for name in policy_columns if name not in present
+    ]
+
+
+def against_previous(report: PrivacyReport, previous: PrivacyReport | None) -> list[Finding]:
+    """What changed since the last release: the policy, and personal data seen for the first time."""
+    if previous is None:
+        return []
+    findings: list[Finding] = []
+    if previous.policy_hash != report.policy_hash:
+        findings.append(Finding(
+            type="policy-changed", blocking=False,
+            message=f"the privacy policy changed since release run {previous.run_id}; review its columns.",
+        ))
+    before = {c.name: {d.entity for d in c.detections} for c in previous.columns}
+    for column in report.columns:
+        now = {d.entity for d in column.detections if d.entity in PERSONAL}
+        new = sorted(now - before.get(column.name, set()))
+        if new and column.name in before:
+            findings.append(Finding(
+                type="new-personal-data", column=column.name, blocking=False,
+                message=f"column {column.name!r} now holds {', '.join(new)}, not seen in run "
+                f"{previous.run_id}; check that its action ({column.action}) still fits.",
+            ))
+    return findings

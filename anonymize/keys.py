@@ -1,0 +1,63 @@
+"""The pseudonymisation key: from the environment, or kept under the data folder in development.
+
+In development a random 32-byte key is created once in ``HOME/private/secrets/pseudonym.key`` (mode
+0600), so pseudonyms stay stable from one release to the next. In production the key must come from
+``OPENDATA_PSEUDONYM_KEY``; without it the run cannot go on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from opendata.errors import ConfigurationError
+from opendata.settings import Settings
+
+KEY_FILE = "pseudonym.key"
+KEY_BYTES = 32
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    if settings.pseudonym_key is not None:
+        key = settings.pseudonym_key.get_secret_value().encode("utf-8")
+        if len(key) < 16:
+            raise ConfigurationError(
+                "OPENDATA_PSEUDONYM_KEY is shorter than 16 characters; use a long random secret, e.g. "
+                "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+        return key
+    if settings.environment != "development":
+        raise ConfigurationError(
+            "a column is to be pseudonymised but no key is set: set OPENDATA_PSEUDONYM_KEY to a long random "
+            "secret (it must stay the same from one release to the next so pseudonyms stay stable)"
+        )
+    return _development_key(settings.paths.secrets / KEY_FILE)
+
+
+def _development_key(path: Path) -> bytes:
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = b""
+    if len(key) == KEY_BYTES:
+        return key
+    if key:
+        raise ConfigurationError(
+            f"the development pseudonym key {path} is damaged; delete it to create a new one"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    key = secrets.token_bytes(KEY_BYTES)
+    # Written aside, then linked into place: a racing run either links first or reads the whole key.
+    temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return path.read_bytes()
+    finally:
+        temporary.unlink()
+    return key

@@ -1,0 +1,145 @@
+"""The policy's actions, one function each, registered by name through :class:`Operator`.
+
+An operator takes a text column and the rule's parameters and returns the new column (``None``: the
+column is dropped) and how many values it changed. Nulls stay null. A parameter that cannot work raises
+``ValueError``; the pipeline turns it into a :class:`~opendata.errors.JobFileError` naming the column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from anonymize.generalize import generalize
+from anonymize.keys import pseudonym_key
+from anonymize.text_engine import TextEngine, text_engine
+from opendata.settings import Settings
+
+
+@dataclass(frozen=True)
+class Applied:
+    values: pa.Array | None
+    changed: int
+    unparseable: int = 0
+
+
+@dataclass
+class OperatorContext:
+    """What operators may need beyond the column: settings, the pseudonym key, the text engine."""
+
+    settings: Settings
+    _key: bytes | None = field(default=None, repr=False)
+
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = pseudonym_key(self.settings)
+        return self._key
+
+    def engine(self) -> TextEngine:
+        return text_engine(self.settings.spacy_model)
+
+
+class Operator(Protocol):
+    def __call__(self, values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied: ...
+
+
+_OPERATORS: dict[str, Operator] = {}
+
+
+def register_operator(name: str) -> Callable[[Operator], Operator]:
+    def add(operator: Operator) -> Operator:
+        _OPERATORS[name] = operator
+        return operator
+    return add
+
+
+def operator(name: str) -> Operator:
+    try:
+        return _OPERATORS[name]
+    except KeyError:
+        raise ValueError(f"unknown action {name!r}; known: {', '.join(sorted(_OPERATORS))}") from None
+
+
+def count_changed(before: pa.Array, after: pa.Array) -> int:
+    """Values that differ, a value turned null counting as changed."""
+    differs = pc.fill_null(pc.not_equal(before, after), True)
+    both_null = pc.and_(pc.is_null(before), pc.is_null(after))
+    return int(pc.sum(pc.and_(differs, pc.invert(both_null))).as_py() or 0)
+
+
+def int_param(params: Mapping[str, Any], name: str, default: int, low: int = 0, high: int = 10**9) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
+    return value
+
+
+@register_operator("keep")
+def keep(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    return Applied(values, 0)
+
+
+@register_operator("drop")
+def drop(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    return Applied(None, len(values) - values.null_count)
+
+
+@register_operator("redact")
+def redact(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    encoded = pc.dictionary_encode(values)
+    texts = [str(v) for v in encoded.dictionary.to_pylist()]
+    redacted = pa.array(context.engine().redact(texts), pa.string()) if texts else encoded.dictionary
+    out = redacted.take(encoded.indices)
+    return Applied(out, count_changed(values, out))
+
+
+@register_operator("mask")
+def mask(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    keep_last = int_param(params, "keep_last", params.get("value", 4), 0, 1000)
+    length = pc.utf8_length(values)
+    shown = pc.if_else(pc.greater(length, keep_last), keep_last, 0)
+    stars = pc.binary_repeat("*", pc.subtract(length, shown))
+    if keep_last:
+        tail = pc.if_else(pc.greater(shown, 0), pc.utf8_slice_codeunits(values, start=-keep_last), "")
+    else:
+        tail = pc.utf8_slice_codeunits(values, 0, 0)
+    out = pc.binary_join_element_wise(stars, tail, "")
+    out = pc.if_else(pc.is_null(values), pa.scalar(None, pa.string()), out)
+    return Applied(out, count_changed(values, out))
+
+
+@register_operator("pseudonymize")
+def pseudonymize(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    length = int_param(params, "length", 16, 8, 64)
+    key = context.key()
+    trimmed = pc.utf8_trim_whitespace(values)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    encoded = pc.dictionary_encode(trimmed)
+    tokens = [
+        hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+        for v in encoded.dictionary.to_pylist()
+    ]
+    out = pa.array(tokens, pa.string()).take(encoded.indices)
+    return Applied(out, count_changed(values, out))
+
+
+@register_operator("generalize")
+def generalize_operator(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    out = generalize(values, params)
+    return Applied(out, count_changed(values, out), unparseable=out.null_count - values.null_count)
+
+
+@register_operator("suppress")
+def suppress(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    min_count = int_param(params, "min_count", 10, 1)
+    other = str(params.get("other", "other"))
+    counts = pc.value_counts(values.drop_null())
+    rare = pc.filter(counts.field("values"), pc.less(counts.field("counts"), min_count))
+    out = pc.if_else(pc.fill_null(pc.is_in(values, value_set=rare), False), other, values)
+    return Applied(out, count_changed(values, out))

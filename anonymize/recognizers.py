@@ -1,0 +1,292 @@
+"""Our recognizers of personal data, and the small Protocol any recognizer registers through.
+
+A recognizer answers two questions:
+
+* ``match(values)``: which cells of a column *are* this entity (vectorised with pyarrow.compute; a
+  checksum such as Luhn or mod-97 runs in Python only on the few regex candidates);
+* ``find(text)``: where the entity occurs inside free text, as ``(start, end)`` spans.
+
+The built-ins below register with :func:`register_recognizer` exactly as an outside one would; the
+column detector and the free-text engine (through a Presidio adapter) both read :func:`recognizers`.
+
+Column *names* are recognised in :mod:`anonymize.name_rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Entities that identify a person: an uncovered column holding one blocks the release.
+#: (A set, not a frozenset: registering an outside recognizer may add to it.)
+PERSONAL = {
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
+    "STREET_ADDRESS", "PERSON", "DATE_OF_BIRTH", "VEHICLE_PLATE",
+}
+#: Entities that identify only in combination: reported, never blocking on their own.
+QUASI = frozenset({"POSTCODE", "COORDINATE"})
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    """What the detector and the text engine need from a recognizer."""
+
+    @property
+    def entity(self) -> str:
+        """EMAIL_ADDRESS, PHONE_NUMBER, ..."""
+        ...
+
+    @property
+    def min_share(self) -> float:
+        """Share of non-empty sampled values that must match before a column counts as this entity."""
+        ...
+
+    @property
+    def score(self) -> float:
+        """Confidence of a column detection (and of a finding in free text)."""
+        ...
+
+    def match(self, values: pa.Array) -> pa.Array:
+        """A boolean array: which (non-null, stripped) values are this entity."""
+        ...
+
+    def find(self, text: str) -> Iterable[tuple[int, int]]:
+        """Spans of this entity inside a free text."""
+        ...
+
+
+@dataclass(frozen=True)
+class PatternRecognizer:
+    """A recognizer made of an anchored RE2 pattern for cells and a Python pattern for free text.
+
+    ``exclude`` (RE2) removes look-alikes vectorised (dates, zip+4, ...); ``digits`` bounds the count of
+    digits; ``validate`` is a checksum run in Python on regex candidates only, and at least
+    ``min_valid_share`` of the candidates must pass it for the column to count.
+    """
+
+    entity: str
+    cell: str
+    text: str
+    min_share: float = 0.3
+    score: float = 0.7
+    exclude: str | None = None
+    digits: tuple[int, int] | None = None
+    #: removed before digits are counted (a phone's extension, say)
+    uncounted: str | None = None
+    validate: Callable[[str], bool] | None = None
+    min_valid_share: float = 0.8
+    _text_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_text_re", re.compile(self.text))
+
+    def match(self, values: pa.Array) -> pa.Array:
+        hits = pc.fill_null(pc.match_substring_regex(values, self.cell), False)
+        if self.exclude is not None:
+            excluded = pc.fill_null(pc.match_substring_regex(values, self.exclude), False)
+            hits = pc.and_(hits, pc.invert(excluded))
+        if self.digits is not None:
+            counted = values
+            if self.uncounted is not None:
+                counted = pc.replace_substring_regex(values, self.uncounted, "")
+            count = pc.utf8_length(pc.replace_substring_regex(counted, r"\D", ""))
+            lo, hi = self.digits
+            in_range = pc.and_(pc.greater_equal(count, lo), pc.less_equal(count, hi))
+            hits = pc.and_(hits, pc.fill_null(in_range, False))
+        if self.validate is None:
+            return hits
+        candidates = pc.indices_nonzero(hits).to_pylist()
+        if not candidates:
+            return hits
+        picked = values.take(pa.array(candidates)).to_pylist()
+        valid = [self.validate(v) for v in picked]
+        if sum(valid) < self.min_valid_share * len(valid):
+            return pa.array([False] * len(values))
+        mask = [False] * len(values)
+        for index, ok in zip(candidates, valid, strict=True):
+            mask[index] = ok
+        return pa.array(mask)
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        for m in self._text_re.finditer(text):
+            value = m.group(0)
+            if self.digits is not None:
+                counted = value if self.uncounted is None else re.sub(self.uncounted, "", value)
+                n = sum(ch.isdigit() for ch in counted)
+                if not self.digits[0] <= n <= self.digits[1]:
+                    continue
+            if self.exclude is not None and re.search(self.exclude, value.strip()):
+                continue
+            if self.validate is not None and not self.validate(value):
+                continue
+            yield m.start(), m.end()
+
+
+# -- checksums (Python, candidates only) ---------------------------------------------------------
+
+def luhn_valid(value: str) -> bool:
+    digits = [int(ch) for ch in value if ch.isdigit()]
+    if not 12 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(value: str) -> bool:
+    compact = re.sub(r"[\s-]", "", value).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def ssn_valid(value: str) -> bool:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) != 9:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
+# -- built-ins -----------------------------------------------------------------------------------
+
+_DATE_LIKE = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}$"
+# USPS street suffixes (Publication 28), long and abbreviated, and a few in use in Europe.
+_STREET_TYPES = (
+    r"street|streets|st|avenue|ave|av|road|roads|rd|boulevard|blvd|lane|ln|drive|drives|dr|court|courts|ct"
+    r"|place|pl|way|ways|terrace|ter|parkway|parkways|pkwy|highway|hwy|square|squares|sq|circle|circles|cir"
+    r"|crescent|close|grove|groves|gardens?|mews|alley|plaza|broadway|branch|bridge|brooks?|burgs?|bypass"
+    r"|camp|canyon|cape|causeway|centers?|cliffs?|club|common|corners?|course|cove|coves|creek|crest"
+    r"|crossing|crossroad|curve|dale|dam|divide|estates?|expressway|extensions?|falls?|ferry|fields?|flats?"
+    r"|fords?|forest|forges?|forks?|fort|freeway|gateway|glens?|greens?|harbors?|haven|heights|hills?"
+    r"|hollow|inlet|islands?|isle|junctions?|keys?|knolls?|lakes?|landing|lights?|loaf|locks?|lodge|loop"
+    r"|mall|manors?|meadows?|mills?|mission|motorway|mount|mountains?|neck|orchard|oval|overpass|parks?"
+    r"|pass|passage|path|pike|pines?|plains?|points?|ports?|prairie|radial|ramp|ranch|rapids?|rest"
+    r"|ridges?|river|route|row|rue|run|shoals?|shores?|skyway|springs?|spurs?|station|stravenue|stream"
+    r"|summit|throughway|trace|track|trafficway|trail|tunnel|turnpike|underpass|unions?|valleys?|via"
+    r"|viaduct|views?|villages?|ville|vista|walks?|wall|wells?"
+)
+_DIRECTION = r"(?:[NSEW]\.?\s+|(?i:north|south|east|west)\s+)?"
+# In cells the whole pattern is case-insensitive; in free text the street's words must be capitalised.
+_STREET_CELL = (
+    r"\d{1,6}[a-z]?,?\s+" + _DIRECTION + r"(?:[\w.'-]+\s+){0,4}(?:" + _STREET_TYPES + r")\.?"
+    r"(?:\s+(?:[NSEW]|north|south|east|west))?(?:\s*(?:,|#|apt|apartment|suite|ste|unit|fl|floor|flat)\b.*)?"
+)
+_STREET_TEXT = (
+    r"\b\d{1,6}[A-Za-z]?,?\s+" + _DIRECTION + r"(?:[A-Z0-9][\w.'-]*\s+){0,3}(?i:" + _STREET_TYPES + r")\b\.?"
+)
+_STREET_EUROPEAN = (
+    r"(?:\d{1,5},?\s+(?i:rue|avenue|boulevard|chemin|impasse|all[ée]e|place|quai|cours)\s+[\w' -]{2,40})"
+    r"|(?:(?i:calle|avenida|paseo|plaza|camino|ronda|v[ií]a|carrer|cuesta|rambla|callej[oó]n|urbanizaci[oó]n"
+    r"|pasaje|alameda|acceso|glorieta|ca[nñ]ada)\s+[\w' -]{2,40}?,?\s+\d{1,5})"
+    r"|(?:[\w-]{2,40}(?:stra(?:ss|ß)e|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,5}[a-z]?)"
+)
+
+
+def _re2(pattern: str) -> str:
+    """Python's ``\\w`` is Unicode-aware; RE2's is ASCII, so spell letters out for pyarrow."""
+    return pattern.replace(r"\w", r"\p{L}\p{N}_")  # every \w of ours sits inside [...]
+
+
+BUILT_INS: tuple[PatternRecognizer, ...] = (
+    PatternRecognizer(
+        "EMAIL_ADDRESS",
+        cell=r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$",
+        text=r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+        min_share=0.05, score=0.95,
+    ),
+    PatternRecognizer(
+        "US_SSN",
+        cell=r"^\d{3}-\d{2}-\d{4}$",
+        text=r"\b\d{3}-\d{2}-\d{4}\b",
+        min_share=0.05, score=0.9, validate=ssn_valid,
+    ),
+    PatternRecognizer(
+        "CREDIT_CARD",
+        cell=r"^\d{12,19}$|^\d{4}([ -]\d{4}){2}[ -]\d{1,7}$|^\d{4}[ -]\d{6}[ -]\d{4,5}$",
+        text=r"\b(?:\d{12,19}|\d{4}(?:[ -]\d{4}){2}[ -]\d{1,7}|\d{4}[ -]\d{6}[ -]\d{4,5})\b",
+        min_share=0.05, score=0.95, digits=(12, 19), validate=luhn_valid,
+    ),
+    PatternRecognizer(
+        "IBAN_CODE",
+        cell=r"^[A-Z]{2}\d{2} ?([A-Z0-9]{4} ?){2,7}[A-Z0-9]{1,4}$",
+        text=r"\b[A-Z]{2}\d{2} ?(?:[A-Z0-9]{4} ?){2,7}[A-Z0-9]{1,4}\b",
+        min_share=0.05, score=0.95, validate=iban_valid,
+    ),
+    PatternRecognizer(
+        "IP_ADDRESS",
+        cell=r"^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$"
+        r"|^([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}$|^([0-9a-fA-F]{1,4}:){1,6}(:[0-9a-fA-F]{1,4}){1,6}$",
+        text=r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b"
+        r"|\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b|\b(?:[0-9a-fA-F]{1,4}:){1,6}(?::[0-9a-fA-F]{1,4}){1,6}\b",
+        min_share=0.05, score=0.9,
+    ),
+    PatternRecognizer(
+        "PHONE_NUMBER",
+        cell=r"^(\+\d{1,3}[\s.-]?)?(\(\d{1,5}\)[\s.-]?)?\d{1,5}([\s.-]\d{1,8}){1,5}(\s*(x|ext\.?)\s*\d{1,6})?$"
+        r"|^\+\d{1,3}\s?(\(0\))?\s?\d[\d\s.-]{5,16}\d$|^\(\d{2,5}\)\s?\d[\d\s.-]{3,14}\d$",
+        # In free text, being generous costs only an over-redacted long number.
+        text=r"(?<![\w.+-])(?:\+\d{1,3}[\s.-]?(?:\(0\))?\s?)?(?:\(\d{1,5}\)\s?)?\d[\d\s.-]{3,18}\d"
+        r"(?:\s*(?i:x|ext\.?)\s*\d{1,6})?(?![\w:/])",
+        min_share=0.3, score=0.7, digits=(9, 15), uncounted=r"\s*(x|ext\.?)\s*\d+$",
+        # dates, zip+4, SSNs, IPv4 addresses, decimals and 1.234.567-style amounts are not phones
+        exclude=_DATE_LIKE + r"|^\d{5}-\d{4}$|^\d{3}-\d{2}-\d{4}$|^\d{1,3}(\.\d{1,3}){3}$"
+        r"|^[+-]?\d+\.\d+$|^\d{1,3}(\.\d{3})+$",
+    ),
+    PatternRecognizer(
+        "STREET_ADDRESS",
+        cell=_re2(r"(?i)^(?:" + _STREET_CELL + r"|(?:" + _STREET_EUROPEAN + r")\b.*)$"),
+        text=_STREET_TEXT + "|" + _STREET_EUROPEAN,
+        min_share=0.3, score=0.6,
+    ),
+    PatternRecognizer(
+        "POSTCODE",
+        cell=r"^\d{5}(-\d{4})?$|^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$|^[A-Z]\d[A-Z] ?\d[A-Z]\d$",
+        text=r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b",
+        min_share=0.3, score=0.5,
+    ),
+    PatternRecognizer(
+        "COORDINATE",
+        cell=r"^\(?\s*-?\d{1,3}\.\d{3,}\s*,\s*-?\d{1,3}\.\d{3,}\s*\)?$"
+        r"|^POINT\s*\(\s*-?\d{1,3}\.\d+\s+-?\d{1,3}\.\d+\s*\)$",
+        text=r"\(?-?\d{1,3}\.\d{4,},\s*-?\d{1,3}\.\d{4,}\)?",
+        min_share=0.3, score=0.6,
+    ),
+)
+
+_REGISTRY: dict[str, Recognizer] = {}
+
+
+def register_recognizer(recognizer: Recognizer, personal: bool = True) -> None:
+    """Add (or replace, by entity) a recognizer used on cells and on free text.
+
+    ``personal``: a column holding the entity blocks the release unless the policy names it. The text
+    engine reads the registry when it is first built, so register before the first redaction.
+    """
+    if not isinstance(recognizer, Recognizer):
+        raise TypeError(f"{recognizer!r} does not implement anonymize.recognizers.Recognizer")
+    _REGISTRY[recognizer.entity] = recognizer
+    if personal and recognizer.entity not in QUASI:
+        PERSONAL.add(recognizer.entity)
+
+
+def unregister_recognizer(entity: str) -> None:
+    _REGISTRY.pop(entity, None)
+
+
+def recognizers() -> list[Recognizer]:
+    return list(_REGISTRY.values())
+
+
+for _built_in in BUILT_INS:
+    register_recognizer(_built_in, personal=_built_in.entity not in QUASI)
