@@ -19,7 +19,15 @@ class NameRule:
     confidence: float = 0.8
 
     def matches(self, normalized_name: str) -> bool:
+        if _DESCRIBES_NOT_HOLDS.search(normalized_name):
+            return False
         return re.search(self.pattern, normalized_name) is not None
+
+
+# "address_type", "email_verified", "phone_count" describe a value rather than hold it.
+_DESCRIBES_NOT_HOLDS = re.compile(
+    r"_(type|kind|category|class|status|flag|count|source|format|verified|provided|present|valid|known)$"
+)
 
 
 _PERSON_ROLES = (

@@ -47,6 +47,15 @@ _NAME_PARTICLES = frozenset({
     "y", "e", "zu", "ter", "ten", "al", "bin", "ibn",
 })
 _NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT"})
+# A capitalised run holding one of these words names an institution or a place, not a person:
+# "The Department of Transportation", "Police Department", "Housing Preservation and Development".
+_INSTITUTION_WORDS = frozenset("""
+    department agency office bureau police division unit board authority commission council committee
+    service services administration corporation company inc llc ltd university college school hospital
+    center centre court library museum transit transportation sanitation housing preservation development
+    environmental protection buildings finance health fire parks recreation education county state city
+    national federal ministry government weather emergency management
+""".split())
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ class ProperNounNameRecognizer(EntityRecognizer):
             # One capitalised word opening a sentence ("Badge", "Noise") is a name only if spaCy says so.
             opening = len(run) == 1 and (run[0].i == 0 or run[0].nbor(-1).text in (".", "!", "?", ";", ":"))
             if opening and not run[0].ent_type_:
+                run.clear()
+            if any(t.text.lower() in _INSTITUTION_WORDS for t in run):
                 run.clear()
             if run and any(t.pos_ == "PROPN" for t in run):
                 start, last = run[0].idx, run[-1]

@@ -212,3 +212,11 @@ def test_a_few_notes_naming_people_block_even_in_a_tiny_table(tmp_path: Path) ->
 def test_column_names(name: str, entities: list[str], tmp_path: Path) -> None:
     found = detect_column(name, pa.array([None, None], pa.string()), engine_factory(Settings(home=tmp_path)))
     assert [d.entity for d in found] == entities
+
+
+def test_a_name_that_describes_an_entity_does_not_hold_one() -> None:
+    from anonymize.name_rules import name_rules, normalize_name
+
+    for name in ("Address Type", "email_verified", "phone_count", "address_type"):
+        assert not [r.entity for r in name_rules() if r.matches(normalize_name(name))], name
+    assert [r.entity for r in name_rules() if r.matches(normalize_name("Incident Address"))] == ["STREET_ADDRESS"]

@@ -139,3 +139,14 @@ def test_a_parameter_that_cannot_work_names_the_column(settings: Settings) -> No
     job = make_job({"columns": {"age": {"generalize": "bins", "width": "ten"}}})
     with pytest.raises(JobFileError, match=r"privacy.columns.age: width must be a positive number"):
         anonymize_table(text_table({"age": ["20"]}), job, settings, "run-1")
+
+
+def test_redaction_keeps_institutions_and_removes_people(settings: Settings) -> None:
+    notes = [
+        "The Department of Transportation has completed the request or corrected the condition.",
+        "The Police Department responded to the complaint and took action to fix the condition.",
+        "Call back Robert Johnson at 212-555-0147.",
+    ]
+    redacted = apply("redact", notes, settings).values.to_pylist()  # type: ignore[union-attr]
+    assert redacted[:2] == notes[:2]
+    assert redacted[2] == "Call back <PERSON> at <PHONE_NUMBER>."
