@@ -86,4 +86,32 @@ def against_previous(report: PrivacyReport, previous: PrivacyReport | None) -> l
                 message=f"column {column.name!r} now holds {', '.join(new)}, not seen in run "
                 f"{previous.run_id}; check that its action ({column.action}) still fits.",
             ))
+        gone = sorted((before.get(column.name, set()) & PERSONAL) - now)
+        if gone and column.name in before:
+            findings.append(Finding(
+                type="personal-data-gone", column=column.name, blocking=False,
+                message=f"column {column.name!r} no longer shows {', '.join(gone)} (seen in run "
+                f"{previous.run_id}); its action ({column.action}) still applies.",
+            ))
     return findings
+
+
+def key_rotation(report: PrivacyReport, previous: PrivacyReport | None, previous_key_id: str | None) -> list[Finding]:
+    """A pseudonym key that changed since the last release: recorded when announced, blocking when not."""
+    if previous is None or previous.pseudonym_key_id is None or report.pseudonym_key_id is None:
+        return []
+    if previous.pseudonym_key_id == report.pseudonym_key_id:
+        return []
+    if previous_key_id == previous.pseudonym_key_id:
+        return [Finding(
+            type="pseudonym-key-rotated", blocking=False,
+            message=f"the pseudonym key was rotated (key {previous.pseudonym_key_id} -> {report.pseudonym_key_id}):"
+            f" pseudonyms in this release do not link to those of run {previous.run_id} and earlier.",
+        )]
+    return [Finding(
+        type="pseudonym-key-changed", blocking=True,
+        message=f"the pseudonym key is {report.pseudonym_key_id}, but run {previous.run_id} used key "
+        f"{previous.pseudonym_key_id}: every pseudonym would change without notice. Restore the old "
+        "OPENDATA_PSEUDONYM_KEY, or, to rotate on purpose, also set OPENDATA_PSEUDONYM_KEY_PREVIOUS "
+        "to the old key for this run.",
+    )]

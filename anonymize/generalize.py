@@ -10,6 +10,9 @@ hour          (none)                              ``2013-04-01 08:47:00`` -> ``2
 bins          ``width`` (10)                      ``27`` -> ``20-29``
 band          ``width`` (10)                      birth year ``1984`` or date -> ``1980-1989``
 prefix        ``length`` (3)                      ``SW1A 1AA`` -> ``SW1``
+grid          ``size`` in degrees (0.01)          ``40.71277`` -> ``40.715`` (the centre of its
+                                                  cell; on latitude and longitude alike, the pair
+                                                  names one grid cell of about 1.1 km x 0.8 km)
 ============  ==================================  =============================================
 
 Every method is vectorised with pyarrow.compute. A value a method cannot read becomes null (and so
@@ -18,6 +21,7 @@ counts among the changed values in the report).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -161,3 +165,15 @@ def prefix(values: pa.Array, params: Mapping[str, Any]) -> pa.Array:
     trimmed = pc.utf8_trim_whitespace(values)
     out = pc.utf8_slice_codeunits(trimmed, 0, length)
     return pc.if_else(pc.equal(trimmed, ""), _NULL, out)
+
+
+@register_method("grid")
+def grid_cell(values: pa.Array, params: Mapping[str, Any]) -> pa.Array:
+    """Snap a coordinate to the centre of its grid cell: every point of a cell publishes the same value."""
+    size = params.get("size", 0.01)
+    if isinstance(size, bool) or not isinstance(size, int | float) or not 0 < size <= 10:
+        raise ValueError(f"size must be a number of degrees above 0 and at most 10 (got {size!r})")
+    numbers = parse_numbers(values)
+    centre = pc.add(pc.multiply(pc.floor(pc.divide(numbers, float(size))), float(size)), size / 2)
+    digits = max(0, -int(math.floor(math.log10(size / 2)))) + 1
+    return pc.cast(pc.round(centre, digits), pa.string())

@@ -3,10 +3,19 @@
 In development a random 32-byte key is created once in ``HOME/private/secrets/pseudonym.key`` (mode
 0600), so pseudonyms stay stable from one release to the next. In production the key must come from
 ``OPENDATA_PSEUDONYM_KEY``; without it the run cannot go on.
+
+Each key has a public id (:func:`key_id`, a keyed hash that reveals nothing of the key) written into
+the privacy report. Rotation: set the new key in ``OPENDATA_PSEUDONYM_KEY`` and the old one in
+``OPENDATA_PSEUDONYM_KEY_PREVIOUS`` for the first run after the change; the report then records a
+``pseudonym-key-rotated`` finding (pseudonyms in this release do not link to earlier ones). A key that
+changes *without* the previous one being named is taken for a mistake and blocks the release
+(``pseudonym-key-changed``), because it would silently break every pseudonym's link across releases.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -18,15 +27,32 @@ KEY_FILE = "pseudonym.key"
 KEY_BYTES = 32
 
 
+def key_id(key: bytes) -> str:
+    """A public name of a key: stable, short, and useless for recovering the key."""
+    return hmac.new(key, b"opendata pseudonym key id", hashlib.sha256).hexdigest()[:12]
+
+
+def previous_key_id(settings: Settings) -> str | None:
+    """The id of OPENDATA_PSEUDONYM_KEY_PREVIOUS, the key being rotated out (None when unset)."""
+    previous = getattr(settings, "pseudonym_key_previous", None)
+    if previous is None:
+        return None
+    return key_id(_checked(previous.get_secret_value(), "OPENDATA_PSEUDONYM_KEY_PREVIOUS"))
+
+
+def _checked(value: str, variable: str) -> bytes:
+    key = value.encode("utf-8")
+    if len(key) < 16:
+        raise ConfigurationError(
+            f"{variable} is shorter than 16 characters; use a long random secret, e.g. "
+            "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
+    return key
+
+
 def pseudonym_key(settings: Settings) -> bytes:
     if settings.pseudonym_key is not None:
-        key = settings.pseudonym_key.get_secret_value().encode("utf-8")
-        if len(key) < 16:
-            raise ConfigurationError(
-                "OPENDATA_PSEUDONYM_KEY is shorter than 16 characters; use a long random secret, e.g. "
-                "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`"
-            )
-        return key
+        return _checked(settings.pseudonym_key.get_secret_value(), "OPENDATA_PSEUDONYM_KEY")
     if settings.environment != "development":
         raise ConfigurationError(
             "a column is to be pseudonymised but no key is set: set OPENDATA_PSEUDONYM_KEY to a long random "

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from anonymize.generalize import generalize
 from anonymize.keys import pseudonym_key
+from anonymize.text_cascade import CASCADE_MIN_TEXTS, Redactor
 from anonymize.text_engine import TextEngine, text_engine
 from opendata.settings import Settings
 
@@ -41,8 +42,17 @@ class OperatorContext:
             self._key = pseudonym_key(self.settings)
         return self._key
 
+    @property
+    def used_key(self) -> bytes | None:
+        """The pseudonym key, if an operator asked for it (its id goes in the report)."""
+        return self._key
+
     def engine(self) -> TextEngine:
         return text_engine(self.settings.spacy_model)
+
+    def redactor(self) -> Redactor:
+        """Large redactions: the learned-name cascade, spaCy shared across ``text_workers`` processes."""
+        return Redactor(self.settings.spacy_model, self.settings.text_workers)
 
 
 class Operator(Protocol):
@@ -93,8 +103,13 @@ def drop(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) 
 @register_operator("redact")
 def redact(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
     encoded = pc.dictionary_encode(values)
-    texts = [str(v) for v in encoded.dictionary.to_pylist()]
-    redacted = pa.array(context.engine().redact(texts), pa.string()) if texts else encoded.dictionary
+    texts = encoded.dictionary
+    if len(texts) == 0:
+        redacted = texts
+    elif len(texts) < CASCADE_MIN_TEXTS:
+        redacted = pa.array(context.engine().redact([str(v) for v in texts.to_pylist()]), pa.string())
+    else:
+        redacted = context.redactor().redact(texts)
     out = redacted.take(encoded.indices)
     return Applied(out, count_changed(values, out))
 

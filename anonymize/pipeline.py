@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from anonymize import findings as find
 from anonymize.detect_columns import detect_column, sample_rows
+from anonymize.keys import key_id, previous_key_id
 from anonymize.operators import OperatorContext, operator
 from anonymize.report import AnonymizedTable, ColumnReport, Finding, PrivacyReport, RiskReport
 from anonymize.risk import measure, suppress_small_classes
@@ -68,12 +69,20 @@ def anonymize_table(
     risk, out, risk_findings = _risk(table, out, policy, job_file)
     findings += risk_findings
 
+    changed_by_action: dict[str, int] = {}
+    for column in columns:
+        changed_by_action[column.action] = changed_by_action.get(column.action, 0) + column.changed
     report = PrivacyReport(
         dataset=job.name, run_id=run_id, policy_hash=policy_hash(policy),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows_in=table.num_rows, rows_out=out.num_rows, columns=columns, findings=findings, risk=risk,
+        pseudonym_key_id=key_id(context.used_key) if context.used_key is not None else None,
+        changed_by_action=changed_by_action,
+        previous_run_id=previous.run_id if previous is not None else None,
     )
     extra = find.against_previous(report, previous)
+    if context.used_key is not None:
+        extra += find.key_rotation(report, previous, previous_key_id(settings))
     if extra:
         report = report.model_copy(update={"findings": [*findings, *extra]})
     return AnonymizedTable(dataset=job.name, run_id=run_id, table=out), report
@@ -83,13 +92,13 @@ def _risk(
     source: pa.Table, out: pa.Table, policy: PrivacyPolicy, job_file: str
 ) -> tuple[RiskReport | None, pa.Table, list[Finding]]:
     qis = list(policy.quasi_identifiers)
-    if not qis and policy.k <= 1:
+    if not qis and policy.k <= 1 and policy.l <= 1:
         return None, out, []
     findings: list[Finding] = []
     if not qis:
         findings.append(Finding(
             type="k-anonymity-not-met", blocking=True,
-            message=f"privacy.k is {policy.k} but privacy.quasi_identifiers is empty in {job_file}: "
+            message=f"privacy.k is {policy.k} (l {policy.l}) but privacy.quasi_identifiers is empty in {job_file}: "
             "name the columns that could single a person out (age band, area, date, ...).",
         ))
     for name in qis:
@@ -105,19 +114,54 @@ def _risk(
                 message=f"quasi-identifier {name!r} is dropped by the policy, so it adds no risk; "
                 f"remove it from privacy.quasi_identifiers in {job_file}.",
             ))
+    if policy.l > 1 and not policy.sensitive:
+        findings.append(Finding(
+            type="sensitive-column-missing", blocking=True,
+            message=f"privacy.l is {policy.l} but privacy.sensitive is empty in {job_file}: name the sensitive "
+            "columns (diagnosis, complaint type, ...) whose values each class must vary in.",
+        ))
+    for name in policy.sensitive:
+        if name not in out.column_names:
+            findings.append(Finding(
+                type="sensitive-column-missing", column=name, blocking=True,
+                message=f"privacy.sensitive in {job_file} names {name!r}, which the "
+                f"{'published' if name in source.column_names else 'source'} table does not have; "
+                "l-diversity cannot be measured on it.",
+            ))
     present = [q for q in qis if q in out.column_names]
-    before = measure(source, [q for q in qis if q in source.column_names])
-    suppressed_out, suppressed = suppress_small_classes(out, present, policy.k)
+    sensitive = [s for s in policy.sensitive if s in out.column_names and s not in present]
+    k, l = policy.k, policy.l  # noqa: E741
+    before = measure(source, [q for q in qis if q in source.column_names],
+                     [s for s in sensitive if s in source.column_names], k, l)
+    generalised = measure(out, present, sensitive, k, l)
+    if policy.on_k_violation == "block":
+        suppressed_out, suppressed = out, 0
+        if generalised.records_below_k:
+            findings.append(Finding(
+                type="k-anonymity-not-met", blocking=True,
+                message=f"{generalised.records_below_k} records are in classes of fewer than k={k} records over "
+                f"{', '.join(present)}, and privacy.on_k_violation is block; generalise these columns further "
+                f"or set on_k_violation: suppress in {job_file}.",
+            ))
+        if generalised.records_below_l:
+            findings.append(Finding(
+                type="l-diversity-not-met", blocking=True,
+                message=f"{generalised.records_below_l} records are in classes with fewer than l={l} distinct "
+                f"values of {', '.join(sensitive)}, and privacy.on_k_violation is block; generalise the "
+                f"quasi-identifiers further in {job_file}.",
+            ))
+    else:
+        suppressed_out, suppressed = suppress_small_classes(out, present, k, sensitive, l)
     if source.num_rows and suppressed_out.num_rows == 0 and present:
         findings.append(Finding(
             type="k-anonymity-not-met", blocking=True,
-            message=f"every record is in a class of fewer than k={policy.k} records over "
+            message=f"every record is in a class of fewer than k={k} records (or l={l} sensitive values) over "
             f"{', '.join(present)}; generalise these columns further (coarser bins, shorter prefixes) "
             f"in {job_file}.",
         ))
     risk = RiskReport(
-        quasi_identifiers=qis, k=policy.k, before=before, after=measure(suppressed_out, present),
-        suppressed_records=suppressed,
+        quasi_identifiers=qis, k=k, before=before, after=measure(suppressed_out, present, sensitive, k, l),
+        suppressed_records=suppressed, l=l, sensitive=list(policy.sensitive), on_k_violation=policy.on_k_violation,
     )
     return risk, suppressed_out, findings
 

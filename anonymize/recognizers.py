@@ -80,6 +80,8 @@ class PatternRecognizer:
     uncounted: str | None = None
     validate: Callable[[str], bool] | None = None
     min_valid_share: float = 0.8
+    #: digit bounds inside free text, where a miss costs more than an over-redacted number (default: digits)
+    text_digits: tuple[int, int] | None = None
     _text_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -115,10 +117,11 @@ class PatternRecognizer:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         for m in self._text_re.finditer(text):
             value = m.group(0)
-            if self.digits is not None:
+            bounds = self.text_digits or self.digits
+            if bounds is not None:
                 counted = value if self.uncounted is None else re.sub(self.uncounted, "", value)
                 n = sum(ch.isdigit() for ch in counted)
-                if not self.digits[0] <= n <= self.digits[1]:
+                if not bounds[0] <= n <= bounds[1]:
                     continue
             if self.exclude is not None and re.search(self.exclude, value.strip()):
                 continue
@@ -185,6 +188,22 @@ _STREET_CELL = (
 _STREET_TEXT = (
     r"\b\d{1,6}[A-Za-z]?,?\s+" + _DIRECTION + r"(?:[A-Z0-9][\w.'-]*\s+){0,3}(?i:" + _STREET_TYPES + r")\b\.?"
 )
+_UNIT_TAIL = r"(?:,?\s+(?i:apt|apartment|suite|ste|unit|flat|fl|floor|puerta|piso|appartamento|interno|scala|wohnung|" \
+    r"lok|m|bus|étage|etage)\.?\s*\d{1,5}[A-Za-z]?)?"
+# Text only (Python re): a street word and a house number in the forms of ten European locales.
+_STREET_TEXT_EUROPEAN = (
+    r"\b[\w'’-]*[\w](?i:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|straat|laan|gracht|plein|steeg|"
+    r"singel|kade|pad|dreef|hof|gatan|vägen|gränd|stigen|backen|torget|gata|väg)\s+\d{1,5}[a-z]?(?:/\d{1,4})?"
+    + _UNIT_TAIL +
+    r"|\b(?i:ul\.|ulica|al\.|aleja|pl\.|plac|os\.|osiedle|via|viale|piazza|piazzale|corso|largo|borgo|vicolo|"
+    r"contrada|strada|rotonda|rua|avenida|av\.|travessa|favela|distrito|parque|lagoa|praia|pátio|calle|camino|"
+    r"paseo|pasaje|"
+    r"pasadizo|acceso|ronda|plaza|carrer|cuesta|rambla|glorieta|urbanización|chemin|rue|avenue|boulevard|"
+    r"impasse|allée|place|quai|cours|route|square)\s+(?:[\w'’.-]+\s+){0,4}?[\w'’.-]+,?\s+\d{1,5}[a-z]?"
+    r"(?:/\d{1,4})?" + _UNIT_TAIL +
+    r"|\b\d{1,5}(?:bis|ter)?,?\s+(?i:rue|avenue|boulevard|chemin|impasse|allée|place|quai|cours|route|square)"
+    r"\s+(?:(?:de|du|des|la|le|l'|d')\s*)?[\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3}"
+)
 _STREET_EUROPEAN = (
     r"(?:\d{1,5},?\s+(?i:rue|avenue|boulevard|chemin|impasse|all[ée]e|place|quai|cours)\s+[\w' -]{2,40})"
     r"|(?:(?i:calle|avenida|paseo|plaza|camino|ronda|v[ií]a|carrer|cuesta|rambla|callej[oó]n|urbanizaci[oó]n"
@@ -236,17 +255,18 @@ BUILT_INS: tuple[PatternRecognizer, ...] = (
         cell=r"^(\+\d{1,3}[\s.-]?)?(\(\d{1,5}\)[\s.-]?)?\d{1,5}([\s.-]\d{1,8}){1,5}(\s*(x|ext\.?)\s*\d{1,6})?$"
         r"|^\+\d{1,3}\s?(\(0\))?\s?\d[\d\s.-]{5,16}\d$|^\(\d{2,5}\)\s?\d[\d\s.-]{3,14}\d$",
         # In free text, being generous costs only an over-redacted long number.
-        text=r"(?<![\w.+-])(?:\+\d{1,3}[\s.-]?(?:\(0\))?\s?)?(?:\(\d{1,5}\)\s?)?\d[\d\s.-]{3,18}\d"
+        text=r"(?<![\w.+-])(?:\+\d{1,3}[ .-]?(?:\(0\))?[ ]?)?(?:\(\d{1,5}\)[ ]?)?\d[\d \t.-]{3,18}\d"
         r"(?:\s*(?i:x|ext\.?)\s*\d{1,6})?(?![\w:/])",
-        min_share=0.3, score=0.7, digits=(9, 15), uncounted=r"\s*(x|ext\.?)\s*\d+$",
+        min_share=0.3, score=0.7, digits=(9, 15), uncounted=r"\s*(x|ext\.?)\s*\d+$", text_digits=(7, 15),
         # dates, zip+4, SSNs, IPv4 addresses, decimals and 1.234.567-style amounts are not phones
         exclude=_DATE_LIKE + r"|^\d{5}-\d{4}$|^\d{3}-\d{2}-\d{4}$|^\d{1,3}(\.\d{1,3}){3}$"
         r"|^[+-]?\d+\.\d+$|^\d{1,3}(\.\d{3})+$",
     ),
     PatternRecognizer(
         "STREET_ADDRESS",
-        cell=_re2(r"(?i)^(?:" + _STREET_CELL + r"|(?:" + _STREET_EUROPEAN + r")\b.*)$"),
-        text=_STREET_TEXT + "|" + _STREET_EUROPEAN,
+        cell=_re2(r"(?i)^(?:" + _STREET_CELL + r"|(?:" + _STREET_EUROPEAN + r")\b.*|(?:" + _STREET_TEXT_EUROPEAN
+                  + r").*)$"),
+        text=_STREET_TEXT_EUROPEAN + "|" + _STREET_TEXT + _UNIT_TAIL + "|" + _STREET_EUROPEAN,
         min_share=0.3, score=0.6,
     ),
     PatternRecognizer(
@@ -261,6 +281,51 @@ BUILT_INS: tuple[PatternRecognizer, ...] = (
         r"|^POINT\s*\(\s*-?\d{1,3}\.\d+\s+-?\d{1,3}\.\d+\s*\)$",
         text=r"\(?-?\d{1,3}\.\d{4,},\s*-?\d{1,3}\.\d{4,}\)?",
         min_share=0.3, score=0.6,
+    ),
+)
+
+@dataclass(frozen=True)
+class LabelledValueRecognizer:
+    """A value announced by its label in free text: ``VICTIM(S): KHAYRI DOE JR.``, ``DOB 06/24/01``.
+
+    Only the value after the label becomes the span. Matches no cell: a column of such values is
+    recognised by its name (:mod:`anonymize.name_rules`). Labels make all-caps names findable, which
+    spaCy's small model reads as organisations or misses.
+    """
+
+    entity: str
+    label: str
+    value: str
+    min_share: float = 1.0
+    score: float = 0.85
+    _re: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_re", re.compile(f"(?:{self.label})(?P<value>{self.value})"))
+
+    def match(self, values: pa.Array) -> pa.Array:
+        return pa.array([False] * len(values))
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        for m in self._re.finditer(text):
+            start, end = m.span("value")
+            value = m.group("value").rstrip(" ,;")
+            yield start, start + len(value)
+
+
+_ROLE_LABELS = (
+    r"victim|suspect|caller|complainant|contact|driver|owner|witness|resident|tenant|applicant|patient|"
+    r"reported by|filed by|submitted by|requested by|name|missing person|child|abductor|parent"
+)
+_NAME_WORD = r"[A-Z][A-Za-z'’-]*\.?"
+LABELLED: tuple[LabelledValueRecognizer, ...] = (
+    LabelledValueRecognizer(
+        "PERSON", label=r"\b(?i:" + _ROLE_LABELS + r")(?:\((?i:s)\))?\s*[:\-]\s*",
+        value=_NAME_WORD + r"(?:[ \t]+(?:" + _NAME_WORD + r"|(?i:de|van|von|der|da|di|del|la|le|y))){0,4}",
+    ),
+    LabelledValueRecognizer(
+        "DATE_OF_BIRTH", label=r"\b(?:DOB|D\.O\.B\.|(?i:date of birth|birth ?date|born(?: on)?))\s*[:\-]?\s*",
+        value=r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},?\s+\d{4}",
     ),
 )
 
@@ -290,3 +355,5 @@ def recognizers() -> list[Recognizer]:
 
 for _built_in in BUILT_INS:
     register_recognizer(_built_in, personal=_built_in.entity not in QUASI)
+for _labelled in LABELLED:
+    register_recognizer(_labelled)

@@ -19,6 +19,12 @@ FindingType = Literal[
     "quasi-identifier-dropped",
     "new-personal-data",
     "policy-changed",
+    # added by the privacy engine (issue 3)
+    "l-diversity-not-met",
+    "sensitive-column-missing",
+    "pseudonym-key-rotated",
+    "pseudonym-key-changed",
+    "personal-data-gone",
 ]
 
 
@@ -61,6 +67,11 @@ class RiskMeasure(BaseModel):
     unique_records: int
     uniqueness: float = Field(description="share of records alone in their equivalence class")
     class_sizes: dict[str, int] = Field(default_factory=dict, description="class size -> number of classes")
+    l_diversity: int | None = Field(
+        default=None, description="fewest distinct values of a sensitive column in any class (None: no sensitive)"
+    )
+    records_below_k: int = Field(default=0, description="records in classes smaller than k")
+    records_below_l: int = Field(default=0, description="records in classes with fewer than l sensitive values")
 
 
 class RiskReport(BaseModel):
@@ -69,6 +80,9 @@ class RiskReport(BaseModel):
     before: RiskMeasure | None = None
     after: RiskMeasure | None = None
     suppressed_records: int = 0
+    l: int = 1  # noqa: E741 - the name the literature uses (l-diversity)
+    sensitive: list[str] = Field(default_factory=list)
+    on_k_violation: Literal["suppress", "block"] = "suppress"
 
 
 class PrivacyReport(BaseModel):
@@ -81,6 +95,13 @@ class PrivacyReport(BaseModel):
     columns: list[ColumnReport]
     findings: list[Finding] = Field(default_factory=list)
     risk: RiskReport | None = None
+    pseudonym_key_id: str | None = Field(
+        default=None, description="id of the pseudonym key (a hash of it, never the key); changes on rotation"
+    )
+    changed_by_action: dict[str, int] = Field(
+        default_factory=dict, description="action -> values it changed, over all columns"
+    )
+    previous_run_id: str | None = Field(default=None, description="run of the release this one is compared with")
 
     @property
     def blocked(self) -> bool:

@@ -1,7 +1,9 @@
-"""Residual re-identification risk over the quasi-identifiers, and k-anonymity by suppression.
+"""Residual re-identification risk over the quasi-identifiers: k-anonymity, l-diversity, suppression.
 
 An equivalence class is the set of records sharing one combination of quasi-identifier values (a null
-is a value like any other). DuckDB does the grouping, vectorised; row order is kept.
+is a value like any other). A class is *k-anonymous* when it holds at least k records, and
+*l-diverse* (distinct l-diversity) when each sensitive column takes at least l distinct values in it
+(a null counting as one value). DuckDB does the grouping, vectorised; row order is kept.
 """
 
 from __future__ import annotations
@@ -17,21 +19,41 @@ _ROW = "__opendata_row"
 
 
 def _quoted(columns: Sequence[str]) -> str:
-    return ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    return ", ".join(_quote(c) for c in columns)
 
 
-def measure(table: pa.Table, quasi_identifiers: Sequence[str]) -> RiskMeasure:
+def _quote(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _diversity(sensitive: Sequence[str]) -> str:
+    """SQL: per class, the fewest distinct values any sensitive column takes (1 with none)."""
+    if not sensitive:
+        return "1"
+    counts = [f"count(DISTINCT coalesce(CAST({_quote(s)} AS VARCHAR), chr(0)))" for s in sensitive]
+    return counts[0] if len(counts) == 1 else f"least({', '.join(counts)})"
+
+
+def measure(
+    table: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = (), k: int = 1, l: int = 1  # noqa: E741
+) -> RiskMeasure:
     if table.num_rows == 0 or not quasi_identifiers:
         return RiskMeasure(records=table.num_rows, equivalence_classes=min(table.num_rows, 1),
                            smallest_class=table.num_rows, unique_records=0, uniqueness=0.0)
     keys = _quoted(quasi_identifiers)
+    columns = list(dict.fromkeys([*quasi_identifiers, *sensitive]))
     con = duckdb.connect()
     try:
-        con.register("qi", table.select(list(quasi_identifiers)))
-        rows = con.execute(
-            f"SELECT size, count(*) FROM (SELECT count(*) AS size FROM qi GROUP BY {keys}) "
-            "GROUP BY size ORDER BY size"
-        ).fetchall()
+        con.register("qi", table.select(columns))
+        con.execute(
+            f"CREATE TEMP TABLE classes AS SELECT count(*) AS size, {_diversity(sensitive)} AS diversity "
+            f"FROM qi GROUP BY {keys}"
+        )
+        rows = con.execute("SELECT size, count(*) FROM classes GROUP BY size ORDER BY size").fetchall()
+        lowest, below_k, below_l = con.execute(
+            "SELECT min(diversity), coalesce(sum(size) FILTER (WHERE size < ?), 0), "
+            "coalesce(sum(size) FILTER (WHERE diversity < ?), 0) FROM classes", [k, l]
+        ).fetchone() or (None, 0, 0)
     finally:
         con.close()
     histogram = {str(size): int(classes) for size, classes in rows}
@@ -43,22 +65,35 @@ def measure(table: pa.Table, quasi_identifiers: Sequence[str]) -> RiskMeasure:
         unique_records=unique,
         uniqueness=round(unique / table.num_rows, 6),
         class_sizes=histogram,
+        l_diversity=int(lowest) if sensitive and lowest is not None else None,
+        records_below_k=int(below_k),
+        records_below_l=int(below_l) if sensitive else 0,
     )
 
 
-def suppress_small_classes(table: pa.Table, quasi_identifiers: Sequence[str], k: int) -> tuple[pa.Table, int]:
-    """Remove records whose equivalence class has fewer than ``k`` records; return the table and how many."""
-    if k <= 1 or table.num_rows == 0 or not quasi_identifiers:
+def suppress_small_classes(
+    table: pa.Table, quasi_identifiers: Sequence[str], k: int, sensitive: Sequence[str] = (), l: int = 1  # noqa: E741
+) -> tuple[pa.Table, int]:
+    """Remove records whose class has fewer than ``k`` records (or fewer than ``l`` distinct values of a
+    sensitive column); return the table and how many records went."""
+    if (k <= 1 and (l <= 1 or not sensitive)) or table.num_rows == 0 or not quasi_identifiers:
         return table, 0
     keys = _quoted(quasi_identifiers)
+    columns = list(dict.fromkeys([*quasi_identifiers, *sensitive]))
+    diversity = "1"
+    if sensitive:
+        diversity = "least(" + ", ".join(
+            f"count(DISTINCT coalesce(CAST({_quote(s)} AS VARCHAR), chr(0))) OVER (PARTITION BY {keys})"
+            for s in sensitive
+        ) + ", 2147483647)"
     con = duckdb.connect()
     try:
-        con.register("qi", table.select(list(quasi_identifiers)).append_column(
+        con.register("qi", table.select(columns).append_column(
             _ROW, pa.array(range(table.num_rows), pa.int64())
         ))
         kept = con.execute(
-            f"SELECT {_ROW} FROM (SELECT {_ROW}, count(*) OVER (PARTITION BY {keys}) AS size FROM qi) "
-            f"WHERE size >= ? ORDER BY {_ROW}", [k]
+            f"SELECT {_ROW} FROM (SELECT {_ROW}, count(*) OVER (PARTITION BY {keys}) AS size, "
+            f"{diversity} AS diversity FROM qi) WHERE size >= ? AND diversity >= ? ORDER BY {_ROW}", [k, l]
         ).fetch_arrow_table().column(0)
     finally:
         con.close()

@@ -216,6 +216,9 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
+merge_spans = _merge
+
+
 @lru_cache(maxsize=2)
 def text_engine(model: str) -> TextEngine:
     """The process's engine for a spaCy model (loading takes about a second)."""

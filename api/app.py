@@ -8,11 +8,36 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
 
+from api import web
+from api.auth import KeyResolver
+from api.catalog_view import CatalogView
 from api.engine import QueryEngine
 from api.errors import install_error_handlers
-from api.routes import datasets, meta, organizations, reports, rows
+from api.http_cache import ResponseCache
+from api.openapi import install_openapi
+from api.ratelimit import RateLimitMiddleware
+from api.routes import (
+    aggregate,
+    ckan,
+    datasets,
+    exports,
+    meta,
+    organizations,
+    privacy,
+    privacy_page,
+    reports,
+    rows,
+    sql,
+    validation_pages,
+)
+from api.routes import runs as runs_routes
 from api.schemas import ErrorPublic
+from api.sql_engine import SqlEngine
+from catalog.api_keys import ApiKeyStore
 from catalog.store import Catalog
 from opendata.settings import Settings
 
@@ -33,6 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         engine.close()
+        app.state.sql_engine.close()
+        app.state.catalog_view.close()
 
     app = FastAPI(
         title=TITLE,
@@ -46,8 +73,44 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = Catalog(settings.paths.catalog_db)
     app.state.engine = engine
+    app.state.catalog_view = CatalogView(app.state.catalog)
+    app.state.key_resolver = KeyResolver(ApiKeyStore(settings.paths.catalog_db))
+    app.state.response_cache = ResponseCache(settings.response_cache_entries)
+    app.state.sql_engine = SqlEngine(settings)
     install_error_handlers(app)
+    install_middleware(app, settings)
+    install_openapi(app, app.state.catalog_view)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (400, 404, 500)}
-    for router in (meta.router, datasets.router, organizations.router, rows.router, reports.router):
+    errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
+    for router in (
+        meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
+        reports.router, sql.router,
+    ):
         app.include_router(router, responses=errors)
+    app.include_router(ckan.router)
+    app.include_router(web.router, responses=errors)  # HTML pages, DCAT, release history
+    app.include_router(runs_routes.router, responses=errors)  # run history, missed releases
+    app.include_router(privacy.router, responses=errors)  # officer decisions
+    app.include_router(privacy_page.router, responses=errors)  # the privacy report page
+    app.include_router(validation_pages.router, responses=errors)  # the validation report page
+    app.mount("/privacy-static", StaticFiles(directory=privacy_page.STATIC_DIR), name="privacy-static")
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
+
+
+EXPOSED_HEADERS = [
+    "ETag", "Link", "Retry-After", "X-Release", "X-Next-Cursor", "RateLimit-Limit", "RateLimit-Remaining",
+    "RateLimit-Reset", "RateLimit-Policy", "Content-Disposition",
+]
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, then the rate limiter."""
+    app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    app.add_middleware(
+        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
+        expose_headers=EXPOSED_HEADERS, max_age=600,
+    )

@@ -1,6 +1,8 @@
 """The rows cursor: an opaque, url-safe token that pins a page position to one release and one filter set.
 
-A token carries ``(release number, last file row number, filters hash)`` plus a check value. It is not
+A token carries ``(release number, last file row number, filters hash)`` plus a check value; a page
+sorted with ``order=`` adds the last row's sort values (version ``c2``), so the next page starts after
+``(values, file row number)`` and needs no offset. It is not
 secret (everything it encodes is public); the check catches tampering and truncation, and the filters
 hash (over the dataset name and the canonical filter values) catches a cursor reused on another dataset
 or with other filters. Every decoded value is re-checked against the catalog before use.
@@ -16,9 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.values import dumps
 from opendata.errors import QueryError
 
 _VERSION = "c1"
+_ORDERED_VERSION = "c2"
 _CHECK_KEY = b"opendata-rows-cursor-v1"
 
 
@@ -27,6 +31,7 @@ class Cursor:
     release: int
     after_row: int
     filters_hash: str
+    after_values: tuple[Any, ...] = ()
 
 
 def filters_hash(dataset: str, filters: Mapping[str, Any]) -> str:
@@ -40,6 +45,9 @@ def _check(payload: str) -> str:
 
 def encode_cursor(cursor: Cursor) -> str:
     payload = f"{_VERSION}.{cursor.release}.{cursor.after_row}.{cursor.filters_hash}"
+    if cursor.after_values:
+        values = base64.urlsafe_b64encode(dumps(list(cursor.after_values))).decode().rstrip("=")
+        payload = f"{_ORDERED_VERSION}.{cursor.release}.{cursor.after_row}.{cursor.filters_hash}.{values}"
     raw = f"{payload}.{_check(payload)}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -52,11 +60,21 @@ def decode_cursor(token: str) -> Cursor:
     )
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        version, release, after_row, fhash, check = raw.split(".")
-        payload = f"{version}.{release}.{after_row}.{fhash}"
-        if version != _VERSION or check != _check(payload):
+        parts = raw.split(".")
+        payload, check = ".".join(parts[:-1]), parts[-1]
+        if parts[0] not in (_VERSION, _ORDERED_VERSION) or check != _check(payload):
             raise invalid
-        cursor = Cursor(release=int(release), after_row=int(after_row), filters_hash=fhash)
+        if parts[0] == _VERSION and len(parts) == 5:
+            values: tuple[Any, ...] = ()
+        elif parts[0] == _ORDERED_VERSION and len(parts) == 6:
+            decoded = json.loads(base64.urlsafe_b64decode(parts[4] + "=" * (-len(parts[4]) % 4)))
+            if not isinstance(decoded, list):
+                raise invalid
+            values = tuple(decoded)
+        else:
+            raise invalid
+        release, after_row, fhash = parts[1:4]
+        cursor = Cursor(release=int(release), after_row=int(after_row), filters_hash=fhash, after_values=values)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise invalid from exc
     return cursor

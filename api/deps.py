@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.auth import ApiKey, optional_key, require_admin, require_officer
+from api.catalog_view import CatalogView
 from api.engine import QueryEngine
 from api.present import Links
 from catalog.store import Catalog
@@ -27,6 +29,11 @@ def get_engine(request: Request) -> QueryEngine:
     return engine
 
 
+def get_catalog_view(request: Request) -> CatalogView:
+    view: CatalogView = request.app.state.catalog_view
+    return view
+
+
 def get_links(request: Request) -> Links:
     return Links(request)
 
@@ -35,3 +42,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 EngineDep = Annotated[QueryEngine, Depends(get_engine)]
 LinksDep = Annotated[Links, Depends(get_links)]
+PublishedDep = Annotated[CatalogView, Depends(get_catalog_view)]
+OptionalKey = Annotated[ApiKey | None, Depends(optional_key)]
+OfficerKey = Annotated[ApiKey, Depends(require_officer)]
+AdminKey = Annotated[ApiKey, Depends(require_admin)]

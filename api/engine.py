@@ -21,6 +21,8 @@ inside the releases folder before DuckDB sees them.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from catalog.models import Release
-from opendata.errors import CatalogError, QueryError
+from opendata.errors import CatalogError, QueryError, QueryTimeout
 from opendata.settings import Settings
 
 
@@ -40,6 +42,10 @@ class QueryEngine:
     def __init__(self, settings: Settings) -> None:
         self.releases_root = settings.paths.releases.resolve()
         self.memory_limit = settings.query_memory_limit
+        self.timeout = settings.query_timeout_seconds
+        self.memory_rows = settings.release_memory_rows
+        self._loaded: OrderedDict[tuple[str, int], tuple[str, int]] = OrderedDict()
+        self._load_lock = threading.Lock()
         self._con = duckdb.connect(":memory:")
         con = self._con
         con.execute("SET temp_directory = ''")
@@ -51,6 +57,8 @@ class QueryEngine:
         con.execute("SET memory_limit = ?", [settings.query_memory_limit])
         con.execute("SET threads = ?", [settings.query_threads])
         con.execute("SET TimeZone = 'UTC'")
+        # Releases are immutable files, so their footers may be cached across queries.
+        con.execute("SET parquet_metadata_cache = true")
         con.execute("SET lock_configuration = true")
 
     def settings(self) -> dict[str, str]:
@@ -75,9 +83,11 @@ class QueryEngine:
             cur.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        """Run one read-only SELECT with bound parameters and return its result as an Arrow table."""
+        """Run one read-only SELECT with bound parameters and return its result as an Arrow table.
+
+        Past ``query_timeout_seconds`` the query is interrupted and a QueryTimeout raised."""
         check_read_only(sql)
-        with self.cursor() as cur:
+        with self.cursor() as cur, interrupt_after(cur, self.timeout) as timer:
             try:
                 return cur.execute(sql, list(params)).to_arrow_table()
             except duckdb.OutOfMemoryException as exc:
@@ -85,6 +95,17 @@ class QueryEngine:
                     f"the query needs more memory than the engine allows ({self.memory_limit}); "
                     "ask for fewer rows or add filters"
                 ) from exc
+            except duckdb.InterruptException as exc:
+                if timer.fired:
+                    raise timed_out(self.timeout) from exc
+                raise
+
+    @contextmanager
+    def stream(self, sql: str, params: Sequence[Any] = (), batch_rows: int = 10_000) -> Iterator[pa.RecordBatchReader]:
+        """Run one read-only SELECT and read its result batch by batch (exports), never all at once."""
+        check_read_only(sql)
+        with self.cursor() as cur:
+            yield cur.execute(sql, list(params)).to_arrow_reader(batch_rows)
 
     def release_file(self, release: Release, name: str) -> Path:
         """The absolute path of one file of a published release, refused if it leaves the releases folder."""
@@ -99,6 +120,35 @@ class QueryEngine:
             )
         return path
 
+    def relation(self, release: Release) -> tuple[str, list[Any]]:
+        """``(FROM clause, its parameters)`` for a release's rows, with a ``file_row_number`` column.
+
+        Recent releases up to ``release_memory_rows`` in all are copied once into in-memory DuckDB tables
+        (in file order, so their zone maps prune like the Parquet row-group statistics do, without
+        opening and decoding Parquet on every request); others are read from their Parquet file."""
+        path = self.release_file(release, "data.parquet")
+        parquet = ("read_parquet(?, file_row_number = true)", [str(path)])
+        if release.rows > self.memory_rows:
+            return parquet
+        key = (release.dataset, release.number)
+        with self._load_lock:
+            found = self._loaded.get(key)
+            if found is not None:
+                self._loaded.move_to_end(key)
+                return found[0], []
+            name = f'"release {release.dataset}@{release.number}"'
+            with self.cursor() as cur:
+                cur.execute(
+                    f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, file_row_number = true)",
+                    [str(path)],
+                )
+            self._loaded[key] = (name, release.rows)
+            while sum(rows for _, rows in self._loaded.values()) > self.memory_rows:
+                (_, (evicted, _)) = self._loaded.popitem(last=False)
+                with self.cursor() as cur:
+                    cur.execute(f"DROP TABLE IF EXISTS {evicted}")
+            return name, []
+
     def close(self) -> None:
         self._con.close()
 
@@ -112,3 +162,32 @@ def check_read_only(sql: str) -> None:
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(s.type.name for s in statements) or "nothing"
         raise QueryError(f"{kinds} is not allowed: the query engine runs exactly one SELECT statement")
+
+
+class _Timer:
+    fired = False
+
+
+@contextmanager
+def interrupt_after(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[_Timer]:
+    """Interrupt whatever ``con`` runs once ``seconds`` have passed (DuckDB checks between vectors)."""
+    state = _Timer()
+
+    def fire() -> None:
+        state.fired = True
+        con.interrupt()
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield state
+    finally:
+        timer.cancel()
+
+
+def timed_out(seconds: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"the query ran past the time limit of {seconds:g} s and was stopped; add filters, ask for fewer "
+        "rows or groups, or use an export"
+    )

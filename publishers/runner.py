@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,8 +29,12 @@ from opendata.errors import OpendataError, RunInProgress
 from opendata.faults import checkpoint
 from opendata.settings import Settings
 from publishers.extract import extract
+from publishers.incremental import last_cursor, merge_with_previous, remember_cursor
 from publishers.job import Job, load_job
-from validation import ValidationReport, validate_table
+from publishers.progress import Progress, interactive_progress
+from publishers.run_request import RunRequest, this_worker
+from validation import ValidationReport
+from validation.release_steps import check_drift, keep_drift_report, remember_source_columns, validate_release
 
 
 @dataclass(frozen=True)
@@ -83,46 +87,80 @@ def register_dataset(catalog: Catalog, job: Job) -> None:
     )
 
 
-def run_job(job_path: str | Path, settings: Settings, catalog: Catalog | None = None) -> RunResult:
+def run_job(
+    job_path: str | Path,
+    settings: Settings,
+    catalog: Catalog | None = None,
+    *,
+    request: RunRequest | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
     """Run one job now. Raises JobFileError for a bad job file and RunInProgress for an overlap;
-    every other outcome (blocked, quarantined, failed) is recorded and returned."""
+    every other outcome (blocked, quarantined, failed) is recorded and returned. ``request`` carries the
+    run id, try number and trigger when a scheduler, a retry loop or a queue worker asks for the run."""
     job = load_job(job_path)
     settings.paths.ensure()
     catalog = catalog or Catalog(settings.paths.catalog_db)
+    request = request or RunRequest(run_id=new_run_id())
     with job_lock(settings, job.name):
         for stale in catalog.interrupted_runs(job.name):
+            if stale.run_id == request.run_id:
+                continue
             catalog.save_run(stale.model_copy(update={
                 "state": "failed", "ended_at": utc_now(),
                 "error": "interrupted: the process ended before the run finished; this run replaced it",
             }))
+            shutil.rmtree(settings.paths.staging / job.name / stale.run_id, ignore_errors=True)
         register_dataset(catalog, job)
-        run = Run(run_id=new_run_id(), dataset=job.name, job_path=str(job.path), state="running",
-                  started_at=utc_now())
+        run = Run(run_id=request.run_id, dataset=job.name, job_path=str(job.path), state="running",
+                  started_at=utc_now(), attempt=request.attempt, trigger=request.trigger,
+                  worker=request.worker or this_worker())
         catalog.save_run(run)
         staging = settings.paths.staging / job.name / run.run_id
+        progress = progress or interactive_progress(job.name)
         try:
-            return _stages(settings, catalog, job, run, staging)
+            return _stages(settings, catalog, job, run, staging, progress)
         except Exception as exc:
             message = str(exc) if isinstance(exc, OpendataError) else f"internal error: {exc!r}"
-            catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": message}))
+            current = catalog.run(run.run_id)
+            catalog.save_run(current.model_copy(update={"state": "failed", "ended_at": utc_now(),
+                                                        "error": job.redact(message)}))
             raise
         finally:
+            progress.close()
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _stages(settings: Settings, catalog: Catalog, job: Job, run: Run, staging: Path) -> RunResult:
+def _stages(
+    settings: Settings, catalog: Catalog, job: Job, run: Run, staging: Path, progress: Progress
+) -> RunResult:
     stages: dict[str, float] = {}
     started = time.perf_counter()
-    extracted = extract(job, run.run_id, staging)
+    extracted = extract(job, run.run_id, staging, since=last_cursor(catalog, job), progress=progress)
     stages["extract"] = time.perf_counter() - started
-    run = run.model_copy(update={"rows_in": extracted.rows, "stages": stages})
+    rows = {"extract": extracted.rows}
+    run = run.model_copy(update={"rows_in": extracted.rows, "stages": stages, "rows_by_stage": rows})
     catalog.save_run(run)
     checkpoint("run:after-extract")
+    if job.incremental is not None and extracted.since is not None and extracted.rows == 0:
+        done = run.model_copy(update={"state": "succeeded", "ended_at": utc_now(), "rows_out": 0,
+                                      "error": None})
+        catalog.save_run(done)  # nothing new past the cursor: the latest release stays current
+        return RunResult(run=done, stages=stages)
+    drift = check_drift(settings, catalog, job, extracted.table)
+    if drift.blocked:  # the source's columns changed in a way the job does not allow
+        folder = keep_drift_report(settings.paths.blocked / job.name / run.run_id, drift)
+        done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
+                                      "error": f"schema drift: {drift.message}", "report_folder": str(folder)})
+        catalog.save_run(done)
+        return RunResult(run=done, stages=stages)
 
     started = time.perf_counter()
     anonymized, privacy = anonymize_table(extracted.table, job, settings, run.run_id, _previous_privacy(
         settings, catalog, job.name))
     stages["anonymize"] = time.perf_counter() - started
+    progress.advance("anonymize", anonymized.table.num_rows)
+    rows["anonymize"] = anonymized.table.num_rows
     if privacy.blocked:
         folder = _keep_reports(settings.paths.blocked / job.name / run.run_id, privacy, None)
         blocking = "; ".join(f.message for f in privacy.findings if f.blocking)
@@ -132,8 +170,15 @@ def _stages(settings: Settings, catalog: Catalog, job: Job, run: Run, staging: P
         return RunResult(run=done, privacy=privacy, stages=stages)
 
     started = time.perf_counter()
-    validation = validate_table(anonymized.table, job.table_schema)
+    if job.incremental is not None and job.incremental.release == "full":
+        anonymized = merge_with_previous(settings, catalog, job, anonymized)
+    checked = validate_release(settings, catalog, job, anonymized.table, run.run_id)
+    validation = checked.report
+    if checked.quarantined_rows:  # on_error: quarantine_rows; the invalid rows are kept privately
+        anonymized = replace(anonymized, table=checked.table)
     stages["validate"] = time.perf_counter() - started
+    progress.advance("validate", anonymized.table.num_rows)
+    rows["validate"] = anonymized.table.num_rows
     if not validation.valid:
         folder = _keep_reports(settings.paths.quarantine / job.name / run.run_id, privacy, validation)
         pq.write_table(anonymized.table, folder / "anonymized.parquet", compression="zstd")
@@ -146,10 +191,14 @@ def _stages(settings: Settings, catalog: Catalog, job: Job, run: Run, staging: P
 
     started = time.perf_counter()
     run = run.model_copy(update={"stages": stages})
+    remember_source_columns(settings, job, run.run_id, drift)
     release, done = publish_release(settings, catalog, job, run, anonymized, privacy, validation, staging)
     stages["publish"] = time.perf_counter() - started
-    done = done.model_copy(update={"stages": stages})
+    progress.advance("publish", release.rows)
+    rows["publish"] = release.rows
+    done = done.model_copy(update={"stages": stages, "rows_by_stage": rows})
     catalog.save_run(done)
+    remember_cursor(catalog, job, extracted.cursor_value, run.run_id)
     return RunResult(run=done, release=release, privacy=privacy, validation=validation, stages=stages)
 
 

@@ -68,6 +68,15 @@ def requests_table(rows: int, first_id: int = 1) -> pa.Table:
     )
 
 
+def privacy_report(dataset: str, number: int, rows: int) -> dict[str, Any]:
+    """A minimal privacy report in the shape anonymize.report.PrivacyReport reads (pages parse it)."""
+    return {
+        "dataset": dataset, "run_id": f"run-{dataset}-{number}", "policy_hash": "policy-1",
+        "created_at": f"2024-03-0{number}T00:00:00Z", "rows_in": rows, "rows_out": rows, "columns": [],
+        "findings": [], "risk": None,
+    }
+
+
 @dataclass
 class ApiHome:
     settings: Settings
@@ -106,7 +115,7 @@ class ApiHome:
         schema = schema or REQUESTS_SCHEMA
         documents = {
             "datapackage.json": {"name": dataset, "resources": [{"path": "data.parquet", "schema": schema}]},
-            "privacy-report.json": {"dataset": dataset, "release": number, "findings": [], "risk": "low"},
+            "privacy-report.json": privacy_report(dataset, number, table.num_rows),
             "validation-report.json": {"valid": True, "stats": {"rows": table.num_rows}, "errors": []},
         }
         for name, document in documents.items():
@@ -143,6 +152,7 @@ class ApiHome:
 
 def build_home(tmp_path: Path, **settings: Any) -> ApiHome:
     """A fresh home with one dataset (release 1: 250 rows) and one dataset awaiting approval."""
+    settings.setdefault("rate_limit_anonymous", 100_000)  # tests page a lot; test_api_ratelimit sets its own
     config = Settings(home=tmp_path / "home", **settings)
     home = ApiHome(config, Catalog(config.paths.catalog_db))
     home.settings.paths.ensure()

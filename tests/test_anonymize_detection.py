@@ -12,6 +12,7 @@ import pytest
 from anonymize import anonymize_table
 from anonymize.detect_columns import detect_column, mask_example
 from anonymize.recognizers import (
+    LabelledValueRecognizer,
     PatternRecognizer,
     iban_valid,
     luhn_valid,
@@ -193,7 +194,7 @@ def test_an_outside_recognizer_plugs_in_through_the_protocol(tmp_path: Path) -> 
             "Badge <EMPLOYEE_NUMBER> was used at the north gate after hours."]
     finally:
         unregister_recognizer("EMPLOYEE_NUMBER")
-    assert all(isinstance(r, PatternRecognizer) for r in recognizers())
+    assert all(isinstance(r, PatternRecognizer | LabelledValueRecognizer) for r in recognizers())
 
 
 def test_a_few_notes_naming_people_block_even_in_a_tiny_table(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
-"""Validation stage: Frictionless Table Schema checks on the anonymised table."""
+"""Validation stage: Frictionless Table Schema checks on the anonymised table, run by DuckDB."""
 
-from validation.report import ValidationError, ValidationReport
-from validation.table_check import validate_table
+from validation.file_check import check_file, validate_file
+from validation.report import ErrorCount, ValidationError, ValidationReport
+from validation.table_check import TableCheck, check_table, validate_table
 
-__all__ = ["ValidationError", "ValidationReport", "validate_table"]
+__all__ = ["ErrorCount", "TableCheck", "ValidationError", "ValidationReport", "check_file", "check_table",
+           "validate_file", "validate_table"]

@@ -21,10 +21,22 @@ class ValidationError(BaseModel):
     message: str
 
 
+class ErrorCount(BaseModel):
+    """How often one error type occurs in one field (row-level errors have no field), and where first."""
+
+    type: str
+    fieldName: str | None = None  # noqa: N815
+    count: int
+    firstRows: list[int] = Field(default_factory=list)  # noqa: N815
+
+
 class ValidationReport(BaseModel):
     valid: bool
     stats: dict[str, int] = Field(default_factory=dict, description="rows, fields, errors")
     errors: list[ValidationError] = Field(default_factory=list)
+    counts: list[ErrorCount] = Field(
+        default_factory=list, description="every error counted by type and field; `errors` lists the first ones"
+    )
 
     def flatten(self, keys: list[str]) -> list[list[Any]]:
         return [[getattr(e, k) for k in keys] for e in self.errors]

@@ -1,25 +1,60 @@
-"""Rows of a dataset's release: equality filters on columns, keyset cursors, JSON or CSV."""
+"""Rows of a dataset's release: filters with operators, select, order, keyset cursors, JSON or CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.cursor import check_filters, decode_cursor, filters_hash
-from api.deps import CatalogDep, EngineDep, SettingsDep
-from api.query import RowsPage, fetch_page, json_value, parse_filters
+from api.answers import release_answer
+from api.cursor import Cursor, check_filters, decode_cursor, filters_hash
+from api.deps import EngineDep, PublishedDep, SettingsDep
+from api.query import RowsPage, fetch_rows, parse_rows_query
 from api.schemas import RowsPublic
+from api.values import csv_value
+from catalog.models import Release
 from opendata.errors import QueryError
+from opendata.settings import Settings
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["rows"])
 
 CSV_CHUNK_ROWS = 500
+
+ROWS_DESCRIPTION = """Rows of a release, 100 a page by default (`limit`, capped by the server's
+`OPENDATA_PAGE_LIMIT_MAX`, 10,000 by default).
+
+Every other query parameter filters on a column of the dataset's schema, its value parsed for the
+column's type: `{column}=v` (equal), `{column}__gt`, `__gte`, `__lt`, `__lte`, `__ne`,
+`__in=a,b,c`, `__contains=text` (text columns, ignoring case), `__isnull=true|false`.
+`select=a,b` picks columns, `order=-col,col2` sorts (ties and the rest in file order). Follow `next`
+(or the CSV `Link` header): a cursor pins its release, so paging stays consistent while new releases
+are published, and page 5,000 costs what page 1 costs. `release=N` pins a release."""
+
+
+def check_limit(settings: Settings, limit: int | None) -> int:
+    limit = limit or settings.page_limit_default
+    if limit > settings.page_limit_max:
+        raise QueryError(
+            f"limit {limit} is over the cap of {settings.page_limit_max} rows a page; "
+            f"ask for at most {settings.page_limit_max} and follow 'next'", parameter="limit",
+        )
+    return limit
+
+
+def pinned_release(
+    published: PublishedDep, name: str, release: int | None, position: Cursor | None
+) -> Release:
+    if position and release is not None and release != position.release:
+        raise QueryError(
+            f"the cursor reads release {position.release} but release={release} was asked for; "
+            "drop one of them", parameter="release",
+        )
+    published.dataset(name)
+    return published.release(name, position.release if position else release)
 
 
 @router.get(
@@ -27,57 +62,58 @@ CSV_CHUNK_ROWS = 500
     name="list_rows",
     response_model=RowsPublic,
     responses={200: {"content": {"text/csv": {}}, "description": "rows as JSON, or CSV with format=csv"}},
-    description="Rows in file order. Any other query parameter `{column}={value}` is an equality filter on "
-    "a schema column, parsed for the column's type. Follow `next` (or the CSV `Link` header) for more.",
+    description=ROWS_DESCRIPTION,
 )
 def list_rows(
     name: str,
     request: Request,
-    catalog: CatalogDep,
+    published: PublishedDep,
     engine: EngineDep,
     settings: SettingsDep,
-    limit: Annotated[int | None, Query(ge=1, description="rows per page (default, cap: settings)")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
     cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
     release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="response format")] = "json",
+    select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
+    order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
 ) -> Any:
-    limit = limit or settings.page_limit_default
-    if limit > settings.page_limit_max:
-        raise QueryError(
-            f"limit {limit} is over the cap of {settings.page_limit_max} rows a page; "
-            f"ask for at most {settings.page_limit_max} and follow 'next'", parameter="limit",
-        )
+    limit = check_limit(settings, limit)
     position = decode_cursor(cursor) if cursor else None
-    if position and release is not None and release != position.release:
-        raise QueryError(
-            f"the cursor reads release {position.release} but release={release} was asked for; "
-            "drop one of them", parameter="release",
-        )
-    catalog.dataset(name)
-    pinned = catalog.release(name, position.release if position else release)
-    filters = parse_filters(pinned, request.query_params.multi_items())
-    fhash = filters_hash(name, filters)
+    pinned = pinned_release(published, name, release, position)
+    query = parse_rows_query(pinned, request.query_params.multi_items(), select=select, order=order)
+    fhash = filters_hash(name, query.hash_key())
     if position:
         check_filters(position, fhash)
-    page = fetch_page(
-        engine, pinned, filters, after_row=position.after_row if position else -1, limit=limit,
-        filters_hash=fhash,
-    )
+
+    def page() -> RowsPage:
+        return fetch_rows(engine, pinned, query, limit=limit, position=position, filters_hash=fhash)
+
     if format == "csv":
-        return csv_response(request, name, page)
-    rows = [{k: json_value(v) for k, v in row.items()} for row in page.rows]
-    return RowsPublic(rows=rows, next=page.next_cursor, release=page.release)
+        return csv_response(request, name, page())
+
+    def body() -> dict[str, Any]:
+        found = page()
+        return {"rows": found.rows, "next": found.next_cursor, "release": found.release}
+
+    return release_answer(
+        request, pinned, kind="rows", pinned=release is not None or position is not None, compute=body,
+        extra_headers=lambda value: link_next(request, value["next"]),
+    )
+
+
+def link_next(request: Request, next_cursor: str | None) -> dict[str, str]:
+    if not next_cursor:
+        return {}
+    next_url = request.url.include_query_params(cursor=next_cursor)
+    return {"Link": f'<{next_url}>; rel="next"', "X-Next-Cursor": next_cursor}
 
 
 def csv_response(request: Request, name: str, page: RowsPage) -> Response:
     headers = {
         "X-Release": str(page.release),
         "Content-Disposition": f'inline; filename="{name}-{page.release}.csv"',
+        **link_next(request, page.next_cursor),
     }
-    if page.next_cursor:
-        headers["X-Next-Cursor"] = page.next_cursor
-        next_url = request.url.include_query_params(cursor=page.next_cursor)
-        headers["Link"] = f'<{next_url}>; rel="next"'
     return StreamingResponse(
         csv_chunks(page), media_type="text/csv; charset=utf-8", headers=headers
     )
@@ -93,14 +129,3 @@ def csv_chunks(page: RowsPage) -> Iterator[str]:
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-
-
-def csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    cell = json_value(value)
-    if isinstance(cell, dict | list):
-        return json.dumps(cell)
-    return "" if cell is None else str(cell)

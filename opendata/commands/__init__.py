@@ -3,4 +3,7 @@
 
 from __future__ import annotations
 
-VERBS = ["run", "serve", "up", "datasets", "releases", "report", "runs"]
+VERBS = ["run", "serve", "up", "datasets", "releases", "report", "runs", "keys", "approve", "reject", "evaluate"]
+VERBS += ["scheduler", "worker"]
+VERBS += ["ckan"]
+VERBS += ["validate", "schema"]

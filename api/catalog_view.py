@@ -1,0 +1,74 @@
+"""The published part of the catalog, kept in memory and refreshed when the catalog file changes.
+
+The hot paths (rows, aggregates, SQL, CKAN) ask "which releases of X are published" on every request.
+Reading and parsing them from SQLite each time costs more than the DuckDB query behind a small page,
+so this view keeps them and asks SQLite only ``PRAGMA data_version``, which changes whenever another
+connection (a publishing job, an approval) commits. A release published while the API runs is visible
+to the very next request.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+
+from catalog.models import Dataset, Release
+from catalog.store import Catalog
+from opendata.errors import CatalogError
+
+
+@dataclass(frozen=True)
+class PublishedState:
+    """Published datasets and their published releases, oldest first, at one catalog version."""
+
+    version: int
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    releases: dict[str, list[Release]] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> tuple[tuple[str, int], ...]:
+        """What the SQL engine is built from: every published (dataset, release number)."""
+        return tuple((name, r.number) for name, found in sorted(self.releases.items()) for r in found)
+
+
+class CatalogView:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._probe = sqlite3.connect(catalog.db_path, check_same_thread=False, isolation_level=None)
+        self._state: PublishedState | None = None
+
+    def state(self) -> PublishedState:
+        with self._lock:
+            row = self._probe.execute("PRAGMA data_version").fetchone()
+            version = int(row[0]) if row else 0
+            if self._state is not None and self._state.version == version:
+                return self._state
+        datasets = {d.name: d for d in self.catalog.datasets()}
+        releases = {name: self.catalog.releases(name) for name in datasets}
+        state = PublishedState(version, datasets, releases)
+        with self._lock:
+            self._state = state
+        return state
+
+    def dataset(self, name: str) -> Dataset:
+        found = self.state().datasets.get(name)
+        if found is None:
+            raise CatalogError(f"dataset '{name}' does not exist or has no published release")
+        return found
+
+    def release(self, name: str, number: int | None = None) -> Release:
+        found = self.state().releases.get(name)
+        if not found:
+            raise CatalogError(f"dataset '{name}' does not exist or has no published release")
+        if number is None:
+            return found[-1]
+        for release in found:
+            if release.number == number:
+                return release
+        numbers = ", ".join(str(r.number) for r in found)
+        raise CatalogError(f"dataset '{name}' has no release {number}; its releases are {numbers}")
+
+    def close(self) -> None:
+        self._probe.close()

@@ -1,0 +1,185 @@
+"""CKAN's read actions over the published catalog (only published datasets and releases exist here)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from api.ckan.actions import ACTIONS, ActionContext, register_action
+from api.ckan.shapes import organization_dict, package_dict, resource_dict
+from catalog.models import Dataset, Organization
+from opendata.errors import CatalogError, QueryError, SearchQueryError
+
+CKAN_VERSION = "2.10.4"
+FQ_FIELDS = {"organization", "owner_org", "tags", "name", "license_id", "res_format", "id"}
+SORT_KEYS = {"name", "title_string", "metadata_modified", "metadata_created", "score"}
+
+
+def integer(data: dict[str, Any], key: str, default: int, low: int = 0, high: int | None = None) -> int:
+    raw = data.get(key, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise QueryError(f"{key} must be a whole number, not {raw!r}", parameter=key) from None
+    if value < low or (high is not None and value > high):
+        raise QueryError(f"{key} must be between {low} and {high}", parameter=key)
+    return value
+
+
+def flag(data: dict[str, Any], key: str, default: bool = False) -> bool:
+    raw = data.get(key, default)
+    return raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
+
+
+def required(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise QueryError(f"Missing value: give '{key}'", parameter=key)
+    return value
+
+
+def _organizations(ctx: ActionContext) -> dict[str, Organization]:
+    return {o.name: o for o in ctx.catalog.organizations()}
+
+
+def _package(ctx: ActionContext, dataset: Dataset, orgs: dict[str, Organization]) -> dict[str, Any]:
+    releases = ctx.published.state().releases.get(dataset.name, [])
+    return package_dict(dataset, releases, orgs.get(dataset.organization), ctx.base_url)
+
+
+def package_list(ctx: ActionContext, data: dict[str, Any]) -> list[str]:
+    """Names of the published datasets (limit, offset)."""
+    names = sorted(ctx.published.state().datasets)
+    offset = integer(data, "offset", 0)
+    limit = integer(data, "limit", len(names) or 1, low=0)
+    return names[offset: offset + limit]
+
+
+def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """One dataset with its releases as resources (id: name)."""
+    name = required(data, "id")
+    dataset = ctx.published.state().datasets.get(name)
+    if dataset is None:
+        raise CatalogError(f"dataset '{name}' does not exist or has no published release")
+    return _package(ctx, dataset, _organizations(ctx))
+
+
+def _fq_clauses(fq: str) -> list[tuple[str, str]]:
+    clauses: list[tuple[str, str]] = []
+    for part in re.findall(r'[^\s:]+:(?:"[^"]*"|[^\s"]+)|\S+', fq.strip()):
+        if part.upper() == "AND":
+            continue
+        field, sep, value = part.partition(":")
+        field = field.lstrip("+")
+        if not sep or field not in FQ_FIELDS:
+            raise SearchQueryError(
+                f"cannot filter on '{part}': fq takes field:value clauses on {', '.join(sorted(FQ_FIELDS))}"
+            )
+        clauses.append((field, value.strip('"')))
+    return clauses
+
+
+def _matches_fq(package: dict[str, Any], field: str, value: str) -> bool:
+    if field in ("organization", "owner_org"):
+        return bool(package["owner_org"] == value)
+    if field == "tags":
+        return value in [t["name"] for t in package["tags"]]
+    if field == "res_format":
+        return any(r["format"].lower() == value.lower() for r in package["resources"])
+    return bool(package.get("name" if field == "id" else field) == value)
+
+
+def _matches_q(package: dict[str, Any], q: str) -> bool:
+    if q in ("", "*:*"):
+        return True
+    text = " ".join([package["name"], package["title"], package["notes"], *(t["name"] for t in package["tags"]),
+                     package["owner_org"]]).lower()
+    return all(word in text for word in q.lower().split())
+
+
+def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Search published datasets: q (words, all must match), fq (field:value ...), rows, start, sort."""
+    q = str(data.get("q") or "")
+    if ":" in q and q != "*:*":
+        clauses, q = _fq_clauses(q), ""
+    else:
+        clauses = []
+    clauses += _fq_clauses(str(data.get("fq") or ""))
+    rows = integer(data, "rows", 10, high=1000)
+    start = integer(data, "start", 0)
+    orgs = _organizations(ctx)
+    packages = [_package(ctx, d, orgs) for d in ctx.published.state().datasets.values()]
+    found = [p for p in packages if _matches_q(p, q) and all(_matches_fq(p, f, v) for f, v in clauses)]
+    sort = str(data.get("sort") or "score desc, metadata_modified desc")
+    for key in reversed([s.strip() for s in sort.split(",") if s.strip()]):
+        field, _, direction = key.partition(" ")
+        if field not in SORT_KEYS or direction.strip().lower() not in ("", "asc", "desc"):
+            raise SearchQueryError(f"cannot sort on '{key}': use {', '.join(sorted(SORT_KEYS))} asc|desc")
+        if field == "score":
+            continue
+        attribute = "title" if field == "title_string" else field
+        found.sort(key=lambda p: str(p[attribute]).lower(), reverse=direction.strip().lower() == "desc")
+    return {"count": len(found), "results": found[start: start + rows], "sort": sort, "facets": {},
+            "search_facets": {}}
+
+
+def organization_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
+    """Organisation names, or dicts with all_fields=true."""
+    counts = _package_counts(ctx)
+    orgs = sorted(_organizations(ctx).values(), key=lambda o: o.name)
+    if flag(data, "all_fields"):
+        return [organization_dict(o, ctx.base_url, counts.get(o.name, 0)) for o in orgs]
+    return [o.name for o in orgs]
+
+
+def _package_counts(ctx: ActionContext) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for dataset in ctx.published.state().datasets.values():
+        counts[dataset.organization] = counts.get(dataset.organization, 0) + 1
+    return counts
+
+
+def organization_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """One organisation (id: name), with its published datasets unless include_datasets=false."""
+    name = required(data, "id")
+    orgs = _organizations(ctx)
+    if name not in orgs:
+        raise CatalogError(f"organization '{name}' does not exist")
+    result = organization_dict(orgs[name], ctx.base_url, _package_counts(ctx).get(name, 0))
+    if flag(data, "include_datasets", True):
+        datasets = [d for d in ctx.published.state().datasets.values() if d.organization == name]
+        result["packages"] = [_package(ctx, d, orgs) for d in datasets]
+    return result
+
+
+def resource_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """One resource: id is "<dataset>@<release>" (or a dataset name: its latest release)."""
+    name, _, number = required(data, "id").partition("@")
+    releases = ctx.published.state().releases.get(name, [])
+    for position, release in enumerate(reversed(releases)):
+        if not number or str(release.number) == number:
+            return resource_dict(release, ctx.base_url, position)
+    raise CatalogError(f"resource '{data['id']}' does not exist; resource ids are <dataset>@<release>")
+
+
+def status_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """What this site is and which CKAN API it speaks."""
+    return {
+        "site_title": ctx.request.app.title, "site_url": ctx.base_url, "site_description": ctx.request.app.description,
+        "ckan_version": CKAN_VERSION, "api_version": 3, "locale_default": "en", "error_emails_to": None,
+        "extensions": ["datastore"],
+    }
+
+
+def help_show(ctx: ActionContext, data: dict[str, Any]) -> str:
+    """The documentation of an action (name)."""
+    name = required(data, "name")
+    action = ACTIONS.get(name)
+    if action is None:
+        raise CatalogError(f"there is no action '{name}'")
+    return (action.handler.__doc__ or name).strip()
+
+
+for _handler in (package_list, package_show, package_search, organization_list, organization_show, resource_show,
+                 status_show, help_show):
+    register_action(_handler.__name__, _handler)

@@ -1,0 +1,116 @@
+"""Rate limits per API key (or per client address without one), with the IETF ``RateLimit`` headers.
+
+A fixed window of ``rate_limit_window_seconds``: each client may make ``rate_limit_key`` requests a
+window with a key, ``rate_limit_anonymous`` without. Every answer carries
+
+    RateLimit-Limit: 120            RateLimit-Remaining: 87          RateLimit-Reset: 42 (seconds)
+    RateLimit-Policy: 120;w=60
+
+and the request over the limit gets 429 with ``Retry-After`` in the one error shape. A key that is sent
+but not valid is a 401 here, before any route runs. The middleware is plain ASGI (no per-request
+task or body copy), since it wraps every request.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import KeyResolver, key_from_headers
+from api.errors import error_response
+from opendata.settings import Settings
+
+EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
+
+
+@dataclass
+class Allowance:
+    limit: int
+    remaining: int
+    reset: int
+
+    def headers(self, window: int) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(max(self.remaining, 0)).encode()),
+            (b"ratelimit-reset", str(self.reset).encode()),
+            (b"ratelimit-policy", f"{self.limit};w={window}".encode()),
+        ]
+
+
+class FixedWindowLimiter:
+    def __init__(self, window_seconds: int) -> None:
+        self.window = window_seconds
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client: str, limit: int) -> Allowance:
+        now = time.time()
+        window = int(now // self.window)
+        with self._lock:
+            start, used = self._counts.get(client, (window, 0))
+            if start != window:
+                if len(self._counts) > 100_000:
+                    self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+                used = 0
+            used += 1
+            self._counts[client] = (window, used)
+        reset = max(1, math.ceil((window + 1) * self.window - now))
+        return Allowance(limit, limit - used, reset)
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, resolver: KeyResolver) -> None:
+        self.app = app
+        self.settings = settings
+        self.resolver = resolver
+        self.limiter = FixedWindowLimiter(settings.rate_limit_window_seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        sent = key_from_headers(request)
+        key = self.resolver.resolve(sent) if sent else None
+        if sent and key is None:
+            response = error_response(
+                401, "unauthorized",
+                "the API key sent is not valid (unknown or revoked); send a key made with "
+                "`opendata keys create`, or none for anonymous access",
+                headers={"WWW-Authenticate": 'Bearer realm="opendata"'},
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["api_key"] = key
+        if key is not None:
+            client, limit = f"key:{key.id}", self.settings.rate_limit_key
+        else:
+            host = scope["client"][0] if scope.get("client") else "unknown"
+            client, limit = f"ip:{host}", self.settings.rate_limit_anonymous
+        allowance = self.limiter.take(client, limit)
+        window = self.settings.rate_limit_window_seconds
+        if allowance.remaining < 0:
+            who = f"API key '{key.name}'" if key else "anonymous clients (per address)"
+            response = error_response(
+                429, "rate-limited",
+                f"the rate limit of {limit} requests per {window} s for {who} is used up; retry in "
+                f"{allowance.reset} s" + ("" if key else ", or send an API key for a higher limit"),
+                headers={"Retry-After": str(allowance.reset)},
+                limit=limit, window_seconds=window,
+            )
+            response.headers.update({k.decode(): v.decode() for k, v in allowance.headers(window)})
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *allowance.headers(window)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,62 @@
+"""Aggregates of a dataset's release: group_by, metrics and the rows endpoint's filters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.aggregate import AggregateQuery, parse_aggregate_order, parse_group_by, parse_metrics, run_aggregate
+from api.answers import release_answer
+from api.deps import EngineDep, PublishedDep, SettingsDep
+from api.filters import parse_filter_params
+from api.query import schema_fields
+from api.schemas import AggregatePublic
+
+router = APIRouter(prefix="/api/v1/datasets", tags=["rows"])
+
+RESERVED = ("group_by", "metrics", "release", "order", "limit")
+
+
+@router.get(
+    "/{name}/aggregate",
+    name="aggregate_rows",
+    response_model=AggregatePublic,
+    description="Group a release's rows and compute metrics: `group_by=route,day&metrics=count,sum:fare,"
+    "avg:delay`. Metrics: `count`, `count:col`, `distinct:col`, `sum:col`, `avg:col`, `min:col`, `max:col`; "
+    "each comes back as `count` or `<metric>_<col>`. Filters as on rows (`{column}__gt=...`). "
+    "`order=-count` sorts groups; at most `limit` groups (default and cap: OPENDATA_SQL_ROW_CAP).",
+)
+def aggregate_rows(
+    name: str,
+    request: Request,
+    published: PublishedDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    group_by: Annotated[str | None, Query(description="comma-separated group columns")] = None,
+    metrics: Annotated[str | None, Query(description="comma-separated metrics (default: count)")] = None,
+    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    order: Annotated[str | None, Query(description="group columns or metric names, '-' for descending")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="most groups to return")] = None,
+) -> Response:
+    published.dataset(name)
+    pinned = published.release(name, release)
+    fields = schema_fields(pinned)
+    groups = parse_group_by(fields, group_by)
+    found_metrics = parse_metrics(fields, metrics)
+    query = AggregateQuery(
+        group_by=groups,
+        metrics=found_metrics,
+        filters=parse_filter_params(fields, request.query_params.multi_items(), RESERVED),
+        order=parse_aggregate_order([*groups, *(m.name for m in found_metrics)], order),
+    )
+    cap = min(limit or settings.sql_row_cap, settings.sql_row_cap)
+
+    def compute() -> dict[str, Any]:
+        result = run_aggregate(engine, pinned, query, limit=cap)
+        return {
+            "release": result.release, "group_by": result.group_by, "metrics": result.metrics,
+            "rows": result.rows, "truncated": result.truncated,
+        }
+
+    return release_answer(request, pinned, kind="aggregate", pinned=release is not None, compute=compute)

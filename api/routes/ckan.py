@@ -1,0 +1,59 @@
+"""CKAN's Action API: ``GET|POST /api/3/action/{name}`` and ``/api/action/{name}`` (where ckanapi posts).
+
+Query parameters (GET) or a JSON object body (POST) are the action's data; the answer is CKAN's
+envelope ``{"help", "success", "result" | "error"}``. See api/ckan/actions.py for the error types.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+import api.ckan.datastore  # noqa: F401  (registers the datastore actions)
+import api.ckan.read_actions  # noqa: F401  (registers the read actions)
+from api.ckan.actions import call_action, envelope_error
+from api.values import dumps
+
+router = APIRouter(tags=["ckan"])
+
+
+async def _data(request: Request) -> dict[str, Any] | None:
+    if request.method == "GET":
+        return dict(request.query_params)
+    body = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if "form" in content_type:
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    if not body.strip():
+        return dict(request.query_params)
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+async def action(name: str, request: Request) -> Response:
+    data = await _data(request)
+    if data is None:
+        status, body = envelope_error(400, "Bad Request", "Bad request - JSON Error: the body must be a JSON object")
+    else:
+        status, body = await run_in_threadpool(call_action, name, request, data)
+    help_url = f"{str(request.base_url).rstrip('/')}/api/3/action/help_show?name={name}"
+    return Response(dumps({"help": help_url, **body}), status_code=status, media_type="application/json")
+
+
+for _prefix in ("/api/3/action", "/api/action"):
+    for _method in ("GET", "POST"):
+        _id = f"ckan{_prefix.replace('/', '_')}_{_method.lower()}"
+        router.add_api_route(
+            f"{_prefix}/{{name}}", action, methods=[_method], name=_id, operation_id=_id,
+            summary="CKAN Action API", response_model=dict[str, Any],
+            description="CKAN-compatible actions: package_list, package_show, package_search, organization_list, "
+            "organization_show, resource_show, datastore_search, datastore_search_sql, status_show, help_show "
+            "(and write actions with an admin key). Data as query parameters (GET) or a JSON object (POST).",
+        )

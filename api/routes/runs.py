@@ -1,0 +1,82 @@
+"""Run history and missed releases: ``GET /api/v1/runs``, ``GET /api/v1/runs/{run_id}``.
+
+Private paths (the job file, the report folder in private storage) never leave the API.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from api.deps import CatalogDep, SettingsDep
+from catalog.models import Run, RunState
+from publishers.clock import Clock, SystemClock
+from publishers.missed import MissedRelease, missed_releases, parse_utc
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+
+
+class RunPublic(BaseModel):
+    run_id: str
+    dataset: str
+    state: RunState
+    started_at: str
+    ended_at: str | None
+    seconds: float | None = Field(description="wall time from start to end")
+    rows_in: int | None
+    rows_out: int | None
+    release: int | None
+    error: str | None
+    stages: dict[str, float] = Field(description="stage -> seconds")
+    rows_by_stage: dict[str, int] = Field(description="stage -> rows it handled")
+    attempt: int
+    trigger: str
+    worker: str | None
+
+
+class RunsPublic(BaseModel):
+    runs: list[RunPublic]
+    count: int
+    missed: list[MissedRelease] = Field(description="scheduled datasets whose release is overdue")
+
+
+def run_public(run: Run) -> RunPublic:
+    seconds = None
+    if run.ended_at:
+        seconds = (parse_utc(run.ended_at) - parse_utc(run.started_at)).total_seconds()
+    return RunPublic(**run.model_dump(exclude={"job_path", "report_folder"}), seconds=seconds)
+
+
+def _now(request: Request) -> datetime:
+    clock: Clock = getattr(request.app.state, "clock", None) or SystemClock()
+    return clock.now().astimezone(UTC)
+
+
+@router.get("", name="list_runs", response_model=RunsPublic)
+def list_runs(
+    request: Request,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    dataset: Annotated[str | None, Query(max_length=80, description="only this dataset's runs")] = None,
+    state: Annotated[RunState | None, Query(description="only runs in this state")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> RunsPublic:
+    runs = catalog.runs(dataset, limit=limit if state is None else 1000)
+    if state is not None:
+        runs = [r for r in runs if r.state == state][:limit]
+    missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
+              if dataset is None or m.dataset == dataset]
+    return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), missed=missed)
+
+
+@router.get("/missed", name="list_missed_releases", response_model=list[MissedRelease])
+def list_missed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> list[MissedRelease]:
+    return missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
+
+
+@router.get("/{run_id}", name="get_run", response_model=RunPublic)
+def get_run(run_id: str, catalog: CatalogDep) -> RunPublic:
+    return run_public(catalog.run(run_id))

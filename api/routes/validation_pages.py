@@ -1,0 +1,43 @@
+"""The validation report page: ``GET /datasets/{name}/releases/{number}/validation``.
+
+Error counts by type and field with the first rows of each, the first listed errors, and a quality
+summary of every published release of the dataset (rows, errors, rows kept back in quarantine).
+Published releases only: a quarantined run's rows and errors stay in the private area.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.deps import CatalogDep, EngineDep
+from validation.report import ValidationReport
+
+templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
+router = APIRouter(tags=["validation report"])
+Number = Annotated[int, Path(ge=1, description="release number")]
+SHOWN_ERRORS = 100
+
+
+@router.get("/datasets/{name}/releases/{number}/validation", name="validation_report_page",
+            response_class=HTMLResponse, responses={200: {"content": {"text/html": {}}}})
+def validation_report_page(
+    request: Request, name: str, number: Number, catalog: CatalogDep, engine: EngineDep
+) -> HTMLResponse:
+    """The validation report of a published release as a page a steward or developer can read."""
+    release = catalog.release(name, number)
+    report = ValidationReport.model_validate_json(
+        engine.release_file(release, "validation-report.json").read_text(encoding="utf-8"))
+    history: list[dict[str, Any]] = []
+    for other in catalog.releases(name):
+        stats = json.loads(engine.release_file(other, "validation-report.json").read_text(encoding="utf-8"))
+        history.append({"number": other.number, "created_at": other.created_at, "rows": other.rows,
+                        "valid": stats.get("valid"), **stats.get("stats", {})})
+    context = {"release": release, "report": report, "errors": report.errors[:SHOWN_ERRORS], "history": history,
+               "api_base": f"/api/v1/datasets/{name}/releases/{number}"}
+    return templates.TemplateResponse(request, "validation_report.html", context)

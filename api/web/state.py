@@ -1,0 +1,59 @@
+"""What the HTML pages and open-metadata routes keep per app: the search index and per-release facts.
+
+Made on first use and kept on ``app.state.web``, so ``create_app`` needs only the router include.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.web.profile import ReleaseFacts
+from catalog.models import Release
+from catalog.search import CatalogSearch
+from catalog.store import Catalog
+
+log = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+WARM_DELAY_SECONDS = 0.5
+
+
+class WebState:
+    def __init__(self, request: Request) -> None:
+        catalog: Catalog = request.app.state.catalog
+        self.search = CatalogSearch(catalog)
+        self.facts = ReleaseFacts(request.app.state.engine)
+        # Not a daemon: interpreter exit waits for it rather than killing it inside a DuckDB query.
+        threading.Thread(target=self.warm, args=(catalog,), name="web-warm", daemon=False).start()
+
+    def warm(self, catalog: Catalog) -> None:
+        """Profile each dataset's latest release in the background, so its page is fast on first visit."""
+        time.sleep(WARM_DELAY_SECONDS)  # let the request that made this state finish first (2 cores, one GIL)
+        try:
+            latest: dict[str, Release] = {}
+            for release in catalog.all_releases():
+                latest[release.dataset] = release
+            for release in latest.values():
+                self.facts.profile(release)
+                self.facts.sample(release)
+                self.facts.coverage(release)
+        except Exception as exc:  # noqa: BLE001 - a page computes it again when asked, and shows any error
+            log.info("profiling ahead of time stopped: %s", exc)
+
+
+def get_web(request: Request) -> WebState:
+    state = getattr(request.app.state, "web", None)
+    if state is None:
+        with _LOCK:
+            state = getattr(request.app.state, "web", None)
+            if state is None:
+                state = WebState(request)
+                request.app.state.web = state
+    return state
+
+
+WebDep = Annotated[WebState, Depends(get_web)]

@@ -1,0 +1,121 @@
+"""Incremental pulls: the cursor remembered per job, and a full release rebuilt from the previous one.
+
+The cursor moves only when a run publishes, so a failed or blocked run pulls the same rows again. A job
+that declares ``release: full`` publishes the previous release's rows, less those whose primary key
+comes again in this pull, plus this pull's rows (anonymised with the same keyed pseudonyms, so keys and
+pseudonyms line up across releases). ``release: increment`` publishes this pull's rows only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from anonymize.report import AnonymizedTable
+from catalog.store import Catalog, utc_now
+from catalog.typed_table import DUCKDB_TYPES, quote_identifier
+from opendata.errors import JobFileError
+from opendata.settings import Settings
+from publishers.job import Job
+
+CURSORS = """
+CREATE TABLE IF NOT EXISTS job_cursors (
+    dataset TEXT PRIMARY KEY,
+    cursor_column TEXT NOT NULL,
+    value TEXT,
+    run_id TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+
+
+def last_cursor(catalog: Catalog, job: Job) -> str | None:
+    """The highest cursor value the last publishing run saw; None on the first run or a changed cursor."""
+    if job.incremental is None:
+        return None
+    with catalog.transaction() as db:
+        db.execute(CURSORS)
+        row = db.execute("SELECT cursor_column, value FROM job_cursors WHERE dataset = ?", (job.name,)).fetchone()
+    if row is None or row[0] != job.incremental.cursor:
+        return None
+    return None if row[1] is None else str(row[1])
+
+
+def remember_cursor(catalog: Catalog, job: Job, value: str | None, run_id: str) -> None:
+    if job.incremental is None or value is None:
+        return
+    with catalog.transaction() as db:
+        db.execute(CURSORS)
+        db.execute(
+            "INSERT INTO job_cursors(dataset, cursor_column, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(dataset) DO UPDATE SET cursor_column = excluded.cursor_column, value = excluded.value, "
+            "run_id = excluded.run_id, updated_at = excluded.updated_at",
+            (job.name, job.incremental.cursor, value, run_id, utc_now()),
+        )
+
+
+def primary_key(job: Job) -> list[str]:
+    if job.incremental is not None and job.incremental.primary_key:
+        return list(job.incremental.primary_key)
+    key = job.table_schema.get("primaryKey")
+    return [key] if isinstance(key, str) else list(key or [])
+
+
+def _as_text(field: dict[str, Any]) -> str:
+    """A typed release column back to the text the validation stage reads."""
+    column = quote_identifier(field["name"])
+    kind = field.get("type", "any")
+    if kind == "datetime":
+        return f"strftime({column}, '%Y-%m-%dT%H:%M:%S')"
+    if kind == "date":
+        return f"strftime({column}, '%Y-%m-%d')"
+    if kind == "boolean":
+        trues = field.get("trueValues", ["true"])[0].replace("'", "''")
+        falses = field.get("falseValues", ["false"])[0].replace("'", "''")
+        return f"CASE WHEN {column} THEN '{trues}' WHEN NOT {column} THEN '{falses}' END"
+    return f"CAST({column} AS VARCHAR)"
+
+
+def merge_with_previous(
+    settings: Settings, catalog: Catalog, job: Job, anonymized: AnonymizedTable
+) -> AnonymizedTable:
+    """Previous release's rows (less those this pull replaces) plus this pull's, deduplicated on the key."""
+    previous = [r for r in catalog.releases(job.name, published_only=False) if r.state != "rejected"]
+    if not previous:
+        return anonymized
+    release = previous[-1]
+    data = settings.paths.releases / release.folder / "data.parquet"
+    key = primary_key(job)
+    columns = anonymized.table.column_names
+    fields = {f["name"]: f for f in release.table_schema.get("fields", [])}
+    missing = [k for k in key if k not in columns or k not in fields]
+    if not key or missing:
+        raise JobFileError(job.path, [
+            "incremental: a full release needs a primary key that is published as it is: set "
+            "incremental.primary_key or the Table Schema's primaryKey"
+            + (f" (not in the anonymised table: {', '.join(missing)})" if missing else "")
+        ])
+    selects = [
+        f"{_as_text(fields[c])} AS {quote_identifier(c)}" if c in fields else f"NULL::VARCHAR AS {quote_identifier(c)}"
+        for c in columns
+    ]
+    typed = {k: DUCKDB_TYPES.get(fields[k].get("type", "string"), "VARCHAR") for k in key}
+    match = " AND ".join(
+        f"TRY_CAST(n.{quote_identifier(k)} AS {typed[k]}) = p.{quote_identifier(k)}" for k in key
+    )
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone='UTC'")
+        con.register("new_rows", anonymized.table)
+        merged = con.execute(
+            f"SELECT {', '.join(selects)} FROM read_parquet(?) p "
+            f"WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE {match}) "
+            f"UNION ALL SELECT * FROM new_rows",
+            [str(data)],
+        ).fetch_arrow_table()
+    finally:
+        con.close()
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    return AnonymizedTable(dataset=anonymized.dataset, run_id=anonymized.run_id, table=merged.cast(schema))

@@ -1,0 +1,68 @@
+"""JSON lines (one object per line), local or over HTTP(S), in chunks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from opendata.errors import SourceError
+from publishers.job import Job, JsonLinesSource
+from publishers.sources import text_batch
+from publishers.sources.fetch import local_file
+
+CHUNK_ROWS = 50_000
+
+
+def ordered_keys(records: list[dict[str, Any]]) -> list[str]:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    return list(names)
+
+
+def records_batch(names: list[str] | None, records: list[dict[str, Any]], where: str) -> tuple[list[str],
+                                                                                                pa.RecordBatch]:
+    """One batch from JSON objects. Columns are fixed by the first chunk (or declared): a key that turns up
+    later is refused rather than dropped, so no column leaves the source unseen by the privacy stage."""
+    fixed = names if names is not None else ordered_keys(records)
+    known = set(fixed)
+    for record in records:
+        extra = [k for k in record if k not in known]
+        if extra:
+            raise SourceError(
+                f"{where}: key(s) {', '.join(sorted(extra))} appear after the first rows; "
+                "list every column in source.columns"
+            )
+    return fixed, text_batch(fixed, [[r.get(n) for n in fixed] for r in records])
+
+
+class JsonLinesConnector:
+    def batches(self, job: Job) -> Iterator[pa.RecordBatch]:
+        source = job.source
+        assert isinstance(source, JsonLinesSource)
+        names = list(source.columns) if source.columns is not None else None
+        with local_file(job, source, ".jsonl") as path, open(path, encoding="utf-8-sig") as handle:
+            chunk: list[dict[str, Any]] = []
+            yielded = False
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SourceError(f"{path}: line {number} is not JSON: {exc.msg}") from None
+                if not isinstance(record, dict):
+                    raise SourceError(f"{path}: line {number} is not a JSON object")
+                chunk.append(record)
+                if len(chunk) >= CHUNK_ROWS:
+                    names, batch = records_batch(names, chunk, str(path))
+                    yield batch
+                    yielded, chunk = True, []
+            if chunk or not yielded:
+                if names is None and not chunk:
+                    raise SourceError(f"{path}: no records; declare source.columns for a feed that may be empty")
+                names, batch = records_batch(names, chunk, str(path))
+                yield batch
