@@ -26,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--debug", action="store_true", help="show tracebacks")
     verbs = top.add_subparsers(dest="verb", required=True, metavar="COMMAND")
     for name in VERBS:
-        module = importlib.import_module(f"opendata.commands.{name}")
+        module = importlib.import_module(f"opendata.commands.{name.replace('-', '_')}")
         sub = verbs.add_parser(name, help=module.HELP, description=module.HELP)
         sub.add_argument("--json", action="store_true", help="machine-readable output")
         module.add_arguments(sub)
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings(home=args.home) if args.home else Settings()
     try:
-        module = importlib.import_module(f"opendata.commands.{args.verb}")
+        module = importlib.import_module(f"opendata.commands.{args.verb.replace('-', '_')}")
         return int(module.run(args, settings))
     except OpendataError as exc:
         if args.debug:
