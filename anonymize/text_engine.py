@@ -56,6 +56,47 @@ _INSTITUTION_WORDS = frozenset("""
     environmental protection buildings finance health fire parks recreation education county state city
     national federal ministry government weather emergency management
 """.split())
+_SEGMENT_JOINERS = frozenset({"and", "&", "the"})
+_HEAD_LINKS = frozenset({"of", "for"})
+
+
+def _titled(word: str) -> bool:
+    return word[:1].isupper() and word[:1].isalpha() and not (word.isupper() and len(word) > 3)
+
+
+def _institution_tokens(tokens: Any) -> set[int]:
+    """Token indices inside an institution's name, linked to an institution word by "and", or following
+    one through "of"/"for": "Taxi and Limousine Commission", "Department of Consumer Affairs". A name
+    before "of" keeps its own reading: in "James Smith of the City Police", James Smith is a person."""
+    found: set[int] = set()
+    segment: list[int] = []
+    segment_is_institution = False
+    after_head = False  # the previous segment was an institution and a head link followed it
+
+    def end_segment() -> None:
+        nonlocal segment, segment_is_institution
+        titled = [i for i in segment if _titled(tokens[i].text)]
+        if segment_is_institution or after_head:
+            found.update(titled)
+        segment, segment_is_institution = [], False
+
+    for token in tokens:
+        word = token.text
+        lowered = word.lower()
+        if _titled(word) or (segment and lowered in _SEGMENT_JOINERS):
+            segment.append(token.i)
+            segment_is_institution |= lowered in _INSTITUTION_WORDS
+        elif not segment and after_head and lowered == "the":
+            continue  # "Department for the Aging"
+        elif segment and lowered in _HEAD_LINKS:
+            linked = segment_is_institution or after_head
+            end_segment()
+            after_head = linked
+        else:
+            end_segment()
+            after_head = False
+    end_segment()
+    return found
 
 
 @dataclass(frozen=True)
@@ -103,6 +144,7 @@ class ProperNounNameRecognizer(EntityRecognizer):
             return []
         results: list[Any] = []
         run: list[Any] = []
+        institutional = _institution_tokens(nlp_artifacts.tokens)
 
         def close() -> None:
             while run and run[-1].text.lower() in _NAME_PARTICLES:
@@ -111,7 +153,7 @@ class ProperNounNameRecognizer(EntityRecognizer):
             opening = len(run) == 1 and (run[0].i == 0 or run[0].nbor(-1).text in (".", "!", "?", ";", ":"))
             if opening and not run[0].ent_type_:
                 run.clear()
-            if any(t.text.lower() in _INSTITUTION_WORDS for t in run):
+            if any(t.i in institutional for t in run):
                 run.clear()
             if run and any(t.pos_ == "PROPN" for t in run):
                 start, last = run[0].idx, run[-1]

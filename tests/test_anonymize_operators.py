@@ -150,3 +150,21 @@ def test_redaction_keeps_institutions_and_removes_people(settings: Settings) -> 
     redacted = apply("redact", notes, settings).values.to_pylist()  # type: ignore[union-attr]
     assert redacted[:2] == notes[:2]
     assert redacted[2] == "Call back <PERSON> at <PHONE_NUMBER>."
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "The Department of Consumer Affairs mailed you a complaint form.",
+        "The letter was not returned to the Taxi and Limousine Commission, therefore it was closed.",
+        "The Department for the Aging contacted you and provided the assistance requested.",
+        "The Department of Health and Mental Hygiene has investigated the complaint.",
+    ],
+)
+def test_redaction_keeps_agency_names_linked_by_of_and_and(settings: Settings, note: str) -> None:
+    assert apply("redact", [note], settings).values.to_pylist() == [note]  # type: ignore[union-attr]
+
+
+def test_a_person_of_an_institution_is_still_redacted(settings: Settings) -> None:
+    redacted = apply("redact", ["Officer James Smith of the City Police wrote it."], settings)
+    assert "James" not in str(redacted.values.to_pylist()) and "Smith" not in str(redacted.values.to_pylist())
