@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.http_cache import CachedAnswer, ResponseCache, cache_headers, canonical_query, etag_for, not_modified
 from api.values import dumps
@@ -14,6 +16,49 @@ from catalog.models import Release
 
 JSON = "application/json"
 GZIP_MIN_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """What is known about an answer before its body: its headers, cache key, and a 304 or cached body."""
+
+    headers: dict[str, str]
+    key: tuple[object, ...]
+    ready: Response | CachedAnswer | None
+
+
+def _look_up(request: Request, release: Release, kind: str, pinned: bool) -> _Pending:
+    query = canonical_query(request.query_params.multi_items(), drop=("release",))
+    etag = etag_for(release, kind, query)
+    headers = cache_headers(etag, pinned, release.number)
+    key = (kind, release.dataset, release.number, query)
+    unchanged = not_modified(request, etag, headers)
+    if unchanged is not None:
+        return _Pending(headers, key, unchanged)
+    cache: ResponseCache = request.app.state.response_cache
+    return _Pending(headers, key, cache.get(key))
+
+
+def _store(
+    request: Request, key: tuple[object, ...], value: Any, media_type: str,
+    extra_headers: Callable[[Any], dict[str, str]] | None,
+) -> CachedAnswer:
+    body = value if isinstance(value, bytes) else dumps(value)
+    answer = CachedAnswer(body, media_type, extra_headers(value) if extra_headers else {})
+    request.app.state.response_cache.put(key, answer)
+    return answer
+
+
+def _respond(request: Request, pending: _Pending, hit: CachedAnswer) -> Response:
+    headers = pending.headers
+    if len(hit.body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        # Compressed once per cached answer; the gzip middleware leaves encoded responses alone.
+        if hit.gzipped is None:
+            hit = CachedAnswer(hit.body, hit.media_type, hit.headers, gzip.compress(hit.body, compresslevel=5, mtime=0))
+            request.app.state.response_cache.put(pending.key, hit)
+        encoded = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return Response(hit.gzipped, media_type=hit.media_type, headers={**headers, **hit.headers, **encoded})
+    return Response(hit.body, media_type=hit.media_type, headers={**headers, **hit.headers})
 
 
 def release_answer(
@@ -30,24 +75,55 @@ def release_answer(
 
     ``compute`` returns a JSON-able value (or bytes for other media types); ``extra_headers`` derives
     headers such as ``Link`` from it. Only successful answers are cached."""
-    query = canonical_query(request.query_params.multi_items(), drop=("release",))
-    etag = etag_for(release, kind, query)
-    headers = cache_headers(etag, pinned, release.number)
-    if (unchanged := not_modified(request, etag, headers)) is not None:
-        return unchanged
-    cache: ResponseCache = request.app.state.response_cache
-    key = (kind, release.dataset, release.number, query)
-    hit = cache.get(key)
+    pending = _look_up(request, release, kind, pinned)
+    if isinstance(pending.ready, Response):
+        return pending.ready
+    hit = pending.ready or _store(request, pending.key, compute(), media_type, extra_headers)
+    return _respond(request, pending, hit)
+
+
+def answer_at_once(
+    request: Request,
+    release: Release,
+    *,
+    kind: str,
+    pinned: bool,
+    compute: Callable[[], Any],
+    computable: bool,
+    media_type: str = JSON,
+    extra_headers: Callable[[Any], dict[str, str]] | None = None,
+) -> Response | None:
+    """The answer when it needs no waiting: a 304, a cached body, or ``compute()`` when ``computable``
+    (it takes microseconds, e.g. a page from memory); None when it would need a query."""
+    pending = _look_up(request, release, kind, pinned)
+    if isinstance(pending.ready, Response):
+        return pending.ready
+    hit = pending.ready
     if hit is None:
-        value = compute()
-        body = value if isinstance(value, bytes) else dumps(value)
-        hit = CachedAnswer(body, media_type, extra_headers(value) if extra_headers else {})
-        cache.put(key, hit)
-    if len(hit.body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
-        # Compressed once per cached answer; the gzip middleware leaves encoded responses alone.
-        if hit.gzipped is None:
-            hit = CachedAnswer(hit.body, hit.media_type, hit.headers, gzip.compress(hit.body, compresslevel=5, mtime=0))
-            cache.put(key, hit)
-        encoded = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-        return Response(hit.gzipped, media_type=hit.media_type, headers={**headers, **hit.headers, **encoded})
-    return Response(hit.body, media_type=hit.media_type, headers={**headers, **hit.headers})
+        if not computable:
+            return None
+        hit = _store(request, pending.key, compute(), media_type, extra_headers)
+    return _respond(request, pending, hit)
+
+
+async def release_answer_async(
+    request: Request,
+    release: Release,
+    *,
+    kind: str,
+    pinned: bool,
+    compute: Callable[[], Any],
+    in_loop: bool,
+    media_type: str = JSON,
+    extra_headers: Callable[[Any], dict[str, str]] | None = None,
+) -> Response:
+    """``release_answer`` for ``async`` routes: ``compute`` runs on the event loop when ``in_loop`` (it
+    takes microseconds), else in the thread pool (a DuckDB query)."""
+    pending = _look_up(request, release, kind, pinned)
+    if isinstance(pending.ready, Response):
+        return pending.ready
+    hit = pending.ready
+    if hit is None:
+        value = compute() if in_loop else await run_in_threadpool(compute)
+        hit = _store(request, pending.key, value, media_type, extra_headers)
+    return _respond(request, pending, hit)

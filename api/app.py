@@ -20,6 +20,7 @@ from api.errors import install_error_handlers
 from api.http_cache import ResponseCache
 from api.openapi import install_openapi
 from api.ratelimit import RateLimitMiddleware
+from api.release_tables import ReleaseTables
 from api.routes import (
     aggregate,
     ckan,
@@ -35,6 +36,7 @@ from api.routes import (
     validation_pages,
 )
 from api.routes import runs as runs_routes
+from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
 from catalog.api_keys import ApiKeyStore
@@ -73,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = Catalog(settings.paths.catalog_db)
     app.state.engine = engine
+    app.state.release_tables = ReleaseTables(engine, settings.release_memory_rows)
     app.state.catalog_view = CatalogView(app.state.catalog)
     app.state.key_resolver = KeyResolver(ApiKeyStore(settings.paths.catalog_db))
     app.state.response_cache = ResponseCache(settings.response_cache_entries)
@@ -105,7 +108,9 @@ EXPOSED_HEADERS = [
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, then the rate limiter."""
+    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, then the lean lane
+    of rows answers that need no waiting (``api/rows_lane.py``)."""
+    app.add_middleware(RowsLane)
     app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]

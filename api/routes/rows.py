@@ -5,15 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from api.answers import release_answer
+from api.answers import release_answer_async
+from api.catalog_view import CatalogView
 from api.cursor import Cursor, check_filters, decode_cursor, filters_hash
-from api.deps import EngineDep, PublishedDep, SettingsDep
-from api.query import RowsPage, fetch_rows, parse_rows_query
+from api.deps import EngineDep, PublishedDep, ReleaseTablesDep, SettingsDep
+from api.engine import QueryEngine
+from api.query import RowsPage, RowsQuery, fetch_rows, parse_rows_query
+from api.release_tables import ReleaseTables
 from api.schemas import RowsPublic
 from api.values import csv_value
 from catalog.models import Release
@@ -57,6 +62,57 @@ def pinned_release(
     return published.release(name, position.release if position else release)
 
 
+@dataclass(frozen=True)
+class RowsPlan:
+    """A rows request checked against its release: what to read, and how to answer it."""
+
+    request: Request
+    release: Release
+    query: RowsQuery
+    limit: int
+    position: Cursor | None
+    filters_hash: str
+    pinned: bool
+
+    def page(self, engine: QueryEngine, tables: ReleaseTables) -> RowsPage:
+        fast = tables.page(
+            self.release, self.query, limit=self.limit, position=self.position, filters_hash=self.filters_hash
+        )
+        if fast is not None:
+            return fast
+        return fetch_rows(
+            engine, self.release, self.query, limit=self.limit, position=self.position,
+            filters_hash=self.filters_hash,
+        )
+
+    def in_memory(self, tables: ReleaseTables) -> bool:
+        """Whether the page comes from a loaded, indexed release (microseconds: no thread-pool hop)."""
+        return tables.warm(self.release, self.query, self.position)
+
+    def body(self, engine: QueryEngine, tables: ReleaseTables) -> dict[str, Any]:
+        found = self.page(engine, tables)
+        return {"rows": found.rows, "next": found.next_cursor, "release": found.release}
+
+    def headers(self, value: dict[str, Any]) -> dict[str, str]:
+        return link_next(self.request, value["next"])
+
+
+def plan_rows(
+    request: Request, name: str, published: CatalogView, settings: Settings, *, limit: int | None,
+    cursor: str | None, release: int | None, select: str | None, order: str | None,
+) -> RowsPlan:
+    checked_limit = check_limit(settings, limit)
+    position = decode_cursor(cursor) if cursor else None
+    pinned = pinned_release(published, name, release, position)
+    query = parse_rows_query(pinned, request.query_params.multi_items(), select=select, order=order)
+    fhash = filters_hash(name, query.hash_key())
+    if position:
+        check_filters(position, fhash)
+    return RowsPlan(
+        request, pinned, query, checked_limit, position, fhash, pinned=release is not None or position is not None
+    )
+
+
 @router.get(
     "/{name}/rows",
     name="list_rows",
@@ -64,11 +120,12 @@ def pinned_release(
     responses={200: {"content": {"text/csv": {}}, "description": "rows as JSON, or CSV with format=csv"}},
     description=ROWS_DESCRIPTION,
 )
-def list_rows(
+async def list_rows(
     name: str,
     request: Request,
     published: PublishedDep,
     engine: EngineDep,
+    tables: ReleaseTablesDep,
     settings: SettingsDep,
     limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
     cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
@@ -77,27 +134,18 @@ def list_rows(
     select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
     order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
 ) -> Any:
-    limit = check_limit(settings, limit)
-    position = decode_cursor(cursor) if cursor else None
-    pinned = pinned_release(published, name, release, position)
-    query = parse_rows_query(pinned, request.query_params.multi_items(), select=select, order=order)
-    fhash = filters_hash(name, query.hash_key())
-    if position:
-        check_filters(position, fhash)
-
-    def page() -> RowsPage:
-        return fetch_rows(engine, pinned, query, limit=limit, position=position, filters_hash=fhash)
-
+    plan = plan_rows(
+        request, name, published, settings, limit=limit, cursor=cursor, release=release, select=select, order=order
+    )
+    in_loop = plan.in_memory(tables)
     if format == "csv":
-        return csv_response(request, name, page())
+        def page() -> RowsPage:
+            return plan.page(engine, tables)
 
-    def body() -> dict[str, Any]:
-        found = page()
-        return {"rows": found.rows, "next": found.next_cursor, "release": found.release}
-
-    return release_answer(
-        request, pinned, kind="rows", pinned=release is not None or position is not None, compute=body,
-        extra_headers=lambda value: link_next(request, value["next"]),
+        return csv_response(request, name, page() if in_loop else await run_in_threadpool(page))
+    return await release_answer_async(
+        request, plan.release, kind="rows", pinned=plan.pinned, compute=lambda: plan.body(engine, tables),
+        in_loop=in_loop, extra_headers=plan.headers,
     )
 
 

@@ -1,0 +1,221 @@
+"""Rows pages from memory (api/release_tables.py, api/rows_lane.py) against the DuckDB path, side by side.
+
+Every page of every query is fetched both ways, following each path's own cursors, and must be the same
+rows in the same order with the same ``next`` token; the real app with the in-memory path turned off
+(``release_memory_rows=0``) must give the same bytes and headers as the app with it on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from api import release_tables
+from api.app import create_app
+from api.cursor import decode_cursor, filters_hash
+from api.engine import QueryEngine
+from api.query import fetch_rows, parse_rows_query
+from api.release_tables import ReleaseTables
+from api.values import dumps
+from catalog.models import Release
+from tests.api_fixtures import DATASET, ApiHome, TestClient, build_home, requests_table
+
+ROWS = f"/api/v1/datasets/{DATASET}/rows"
+
+#: Query parameters (besides limit and cursor) the in-memory path answers.
+FAST_QUERIES: list[dict[str, str]] = [
+    {},
+    {"category": "graffiti"},
+    {"category": "pothole", "select": "request_id,ward name"},
+    {"category": "no-such-category"},
+    {"request_id": "17"},
+    {"closed": "true"},
+    {"opened_on": "2024-01-04"},
+    {"ward name": "Ward 3", "select": "opened_on,category"},
+]
+#: Queries that need DuckDB: ordered, several filters, other operators, floats and datetimes.
+DUCKDB_QUERIES: list[dict[str, str]] = [
+    {"order": "-request_id"},
+    {"category": "graffiti", "order": "opened_on"},
+    {"category": "graffiti", "closed": "false"},
+    {"request_id__gt": "100"},
+    {"response_hours": "8.5"},
+    {"opened_at": "2024-01-02T08:01:00"},
+]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> ApiHome:
+    """Release 1: 250 rows with values spread through the file; release 2: 300 rows sorted by category
+    (each category one contiguous block, as the publish stage lays a release out), 16 rows a group."""
+    home = build_home(tmp_path)
+    table = requests_table(300, first_id=1000)
+    home.publish(table.sort_by([("category", "ascending"), ("request_id", "ascending")]), row_group_size=16)
+    return home
+
+
+def releases(home: ApiHome) -> list[Release]:
+    return home.catalog.releases(DATASET)
+
+
+def pages(home: ApiHome, release: Release, params: dict[str, str], limit: int, fast: bool) -> list[tuple[bytes, Any]]:
+    """Every page of the query, following that path's cursors: (rows as JSON, next token)."""
+    engine = QueryEngine(home.settings)
+    tables = ReleaseTables(engine, home.settings.release_memory_rows)
+    items = [(k, v) for k, v in params.items()]
+    query = parse_rows_query(release, items, select=params.get("select"), order=params.get("order"))
+    fhash = filters_hash(DATASET, query.hash_key())
+    found: list[tuple[bytes, Any]] = []
+    position = None
+    try:
+        while True:
+            if fast:
+                page = tables.page(release, query, limit=limit, position=position, filters_hash=fhash)
+                assert page is not None, f"{params} should be answered from memory"
+            else:
+                page = fetch_rows(engine, release, query, limit=limit, position=position, filters_hash=fhash)
+            found.append((dumps(page.rows), page.next_cursor))
+            if page.next_cursor is None:
+                return found
+            position = decode_cursor(page.next_cursor)
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("params", FAST_QUERIES, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all")
+@pytest.mark.parametrize("limit", [5, 100])
+def test_memory_pages_equal_duckdb_pages(home: ApiHome, params: dict[str, str], limit: int) -> None:
+    for release in releases(home):
+        fast = pages(home, release, params, limit, fast=True)
+        slow = pages(home, release, params, limit, fast=False)
+        assert fast == slow
+        assert len(fast) >= 1
+
+
+@pytest.mark.parametrize("params", DUCKDB_QUERIES, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
+def test_queries_the_index_cannot_answer_go_to_duckdb(home: ApiHome, params: dict[str, str]) -> None:
+    engine = QueryEngine(home.settings)
+    try:
+        tables = ReleaseTables(engine, home.settings.release_memory_rows)
+        release = releases(home)[-1]
+        query = parse_rows_query(release, list(params.items()), order=params.get("order"))
+        fhash = filters_hash(DATASET, query.hash_key())
+        assert tables.page(release, query, limit=10, position=None, filters_hash=fhash) is None
+        assert not tables.warm(release, query, None)
+    finally:
+        engine.close()
+
+
+def test_an_ordered_cursor_is_never_read_by_the_memory_path(home: ApiHome) -> None:
+    client = home.client()
+    first = client.get(ROWS, params={"order": "category", "limit": 5}).json()
+    assert decode_cursor(first["next"]).after_values == ("graffiti",)
+    engine = QueryEngine(home.settings)
+    try:
+        release = releases(home)[-1]
+        query = parse_rows_query(release, [], order="category")
+        tables = ReleaseTables(engine, 10_000)
+        assert tables.page(release, query, limit=5, position=decode_cursor(first["next"]), filters_hash="x") is None
+    finally:
+        engine.close()
+
+
+def app_answers(client: TestClient, params: dict[str, str]) -> list[tuple[int, bytes, dict[str, str]]]:
+    """Each page of a query through the app (following ``next``): status, body, headers that must agree."""
+    answers = []
+    cursor = None
+    for _ in range(100):
+        response = client.get(ROWS, params={**params, **({"cursor": cursor} if cursor else {})})
+        headers = {k: v for k, v in response.headers.items() if k not in ("ratelimit-remaining", "ratelimit-reset")}
+        answers.append((response.status_code, response.content, headers))
+        if response.status_code != 200 or params.get("format") == "csv":
+            return answers
+        cursor = response.json()["next"]
+        if cursor is None:
+            return answers
+    raise AssertionError("paging did not end")
+
+
+APP_QUERIES: list[dict[str, str]] = [
+    *({**q, "limit": "40"} for q in FAST_QUERIES),
+    *({**q, "limit": "60"} for q in DUCKDB_QUERIES),
+    {"category": "graffiti", "release": "1", "limit": "30"},
+    {"category": "graffiti", "format": "csv", "limit": "5"},
+    {"limit": "0"}, {"limit": "+5"}, {"limit": "100000"}, {"release": "9"}, {"nope": "1"},
+    {"category": "a", "limit": "2", "cursor": "garbage"},
+    {"limit": "5", "format": "xml"}, {"closed": "maybe"},
+]
+
+
+@pytest.mark.parametrize("cache", [0, 4096])
+def test_the_app_answers_the_same_with_and_without_the_memory_path(tmp_path: Path, cache: int) -> None:
+    home = build_home(tmp_path, response_cache_entries=cache)
+    home.publish(requests_table(300, first_id=1000).sort_by("category"), row_group_size=16)
+    with_memory = home.client()
+    settings = home.settings.model_copy(update={"release_memory_rows": 0})
+    duckdb_only = TestClient(create_app(settings))
+    for params in APP_QUERIES:
+        for _ in range(2):  # the second time from the answer cache (when on) or a loaded release
+            assert app_answers(with_memory, params) == app_answers(duckdb_only, params), params
+    assert with_memory.app.state.release_tables.loaded(releases(home)[-1])  # type: ignore[attr-defined]
+    assert not duckdb_only.app.state.release_tables.loaded(releases(home)[-1])  # type: ignore[attr-defined]
+
+
+def test_memory_answers_keep_the_http_manners(home: ApiHome) -> None:
+    client = home.client()
+    params = {"category": "graffiti", "limit": "10"}
+    client.get(ROWS, params=params)  # loads and indexes the release
+    response = client.get(ROWS, params=params, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["x-release"] == "2"
+    assert response.headers["cache-control"] == "public, no-cache"
+    assert response.headers["ratelimit-limit"] == str(home.settings.rate_limit_anonymous)
+    assert response.headers["x-next-cursor"] == response.json()["next"]
+    assert 'rel="next"' in response.headers["link"]
+    again = client.get(ROWS, params=params, headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    pinned = client.get(ROWS, params={**params, "cursor": response.json()["next"]})
+    assert pinned.headers["cache-control"].endswith("immutable")
+    assert {r["category"] for r in pinned.json()["rows"]} == {"graffiti"}
+
+
+def test_releases_share_the_memory_budget_least_recent_out(home: ApiHome) -> None:
+    engine = QueryEngine(home.settings)
+    try:
+        first, second = releases(home)
+        tables = ReleaseTables(engine, memory_rows=400)
+        for release in (first, second):
+            query = parse_rows_query(release, [])
+            assert tables.page(release, query, limit=5, position=None, filters_hash="h") is not None
+        assert tables.loaded(second) and not tables.loaded(first)  # 250 + 300 rows > 400
+        small = ReleaseTables(engine, memory_rows=100)
+        assert small.page(first, parse_rows_query(first, []), limit=5, position=None, filters_hash="h") is None
+    finally:
+        engine.close()
+
+
+def test_a_column_with_too_many_values_is_not_indexed(home: ApiHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(release_tables, "MAX_INDEXED_VALUES", 10)
+    engine = QueryEngine(home.settings)
+    try:
+        release = releases(home)[-1]
+        tables = ReleaseTables(engine, 10_000)
+        by_id = parse_rows_query(release, [("request_id", "1001")])
+        assert tables.page(release, by_id, limit=5, position=None, filters_hash="h") is None
+        by_category = parse_rows_query(release, [("category", "noise")])
+        assert tables.page(release, by_category, limit=5, position=None, filters_hash="h") is not None
+    finally:
+        engine.close()
+
+
+def test_value_index_blocks_hold_each_value_in_file_order() -> None:
+    index = release_tables.ValueIndex.build(pa.chunked_array([["b", "a", None], ["b", "a", "b"]]))
+    assert index is not None
+    assert index.rows_after("b", -1, 10).tolist() == [0, 3, 5]
+    assert index.rows_after("b", 0, 1).tolist() == [3]
+    assert index.rows_after("a", 4, 10).tolist() == []
+    assert index.rows_after("zzz", -1, 10).tolist() == []
