@@ -150,11 +150,21 @@ def generalize_operator(values: pa.Array, params: Mapping[str, Any], context: Op
     return Applied(out, count_changed(values, out), unparseable=out.null_count - values.null_count)
 
 
-@register_operator("suppress")
-def suppress(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
-    min_count = int_param(params, "min_count", 10, 1)
-    other = str(params.get("other", "other"))
-    counts = pc.value_counts(values.drop_null())
-    rare = pc.filter(counts.field("values"), pc.less(counts.field("counts"), min_count))
+def suppress_params(params: Mapping[str, Any]) -> tuple[int, str]:
+    """``suppress``'s (min_count, other)."""
+    return int_param(params, "min_count", 10, 1), str(params.get("other", "other"))
+
+
+def replace_rare(values: pa.Array, rare: pa.Array, other: str) -> Applied:
+    """``other`` in place of each value in ``rare`` (nulls stay null): suppress, once the rare values are known
+    (the chunked stage counts them over the whole file first)."""
     out = pc.if_else(pc.fill_null(pc.is_in(values, value_set=rare), False), other, values)
     return Applied(out, count_changed(values, out))
+
+
+@register_operator("suppress")
+def suppress(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
+    min_count, other = suppress_params(params)
+    counts = pc.value_counts(values.drop_null())
+    rare = pc.filter(counts.field("values"), pc.less(counts.field("counts"), min_count))
+    return replace_rare(values, rare, other)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import pyarrow as pa
 from anonymize import findings as find
 from anonymize.detect_columns import detect_column, sample_rows
 from anonymize.keys import key_id, previous_key_id
-from anonymize.operators import OperatorContext, operator
-from anonymize.report import AnonymizedTable, ColumnReport, Finding, PrivacyReport, RiskReport
+from anonymize.operators import Applied, OperatorContext, operator
+from anonymize.report import AnonymizedTable, ColumnReport, Finding, PrivacyReport, RiskMeasure, RiskReport
 from anonymize.risk import measure, suppress_small_classes
 from anonymize.text_engine import TextEngine, text_engine
 from opendata.errors import JobFileError
@@ -31,51 +32,90 @@ def policy_hash(policy: PrivacyPolicy) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def job_file_label(job: Job) -> str:
+    return str(job.path) if job.path != Path(".") else f"the job file of {job.name}"
+
+
 def anonymize_table(
     table: pa.Table, job: Job, settings: Settings, run_id: str, previous: PrivacyReport | None = None
 ) -> tuple[AnonymizedTable, PrivacyReport]:
     policy = job.privacy
-    job_file = str(job.path) if job.path != Path(".") else f"the job file of {job.name}"
-    sample = sample_rows(table, settings.detection_sample_rows)
+    job_file = job_file_label(job)
     context = OperatorContext(settings)
+    tallies: dict[str, ColumnTally] = {}
+    kept: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        applied = apply_rule(policy, name, _text_column(table.column(name)), context, job_file)
+        tallies[name] = ColumnTally(applied.changed, applied.unparseable)
+        if applied.values is not None:
+            kept[name] = applied.values
+    sample = sample_rows(table, settings.detection_sample_rows)
+    columns, findings = describe_columns(table.column_names, tallies, sample, policy, job_file, settings)
+
+    out = pa.Table.from_arrays(list(kept.values()), names=list(kept)) if kept else table.select([])
+    risk, out, risk_findings = _risk(table, out, policy, job_file)
+    report = privacy_report(job, settings, run_id, previous, context, columns, [*findings, *risk_findings], risk,
+                            rows_in=table.num_rows, rows_out=out.num_rows)
+    return AnonymizedTable(dataset=job.name, run_id=run_id, table=out), report
+
+
+@dataclass
+class ColumnTally:
+    """What a column's action did, summed over the chunks it ran on."""
+
+    changed: int = 0
+    unparseable: int = 0
+
+
+def apply_rule(
+    policy: PrivacyPolicy, name: str, values: pa.Array, context: OperatorContext, job_file: str
+) -> Applied:
+    """The policy's action for column ``name`` on ``values`` (``keep`` when the policy does not name it)."""
+    rule = policy.columns.get(name)
+    action = rule.action if rule is not None else "keep"
+    params = dict(rule.params) if rule is not None else {}
+    try:
+        return operator(action)(values, params, context)
+    except ValueError as exc:
+        raise JobFileError(job_file, [f"privacy.columns.{name}: {exc}"]) from None
+
+
+def describe_columns(
+    names: list[str], tallies: dict[str, ColumnTally], sample: pa.Table, policy: PrivacyPolicy, job_file: str,
+    settings: Settings,
+) -> tuple[list[ColumnReport], list[Finding]]:
+    """Each column's report (its action, what it changed, what the sample shows) and the findings on it."""
 
     def engine() -> TextEngine:
         return text_engine(settings.spacy_model)
 
     columns: list[ColumnReport] = []
     findings: list[Finding] = []
-    kept: dict[str, pa.Array] = {}
-    for name in table.column_names:
+    for name in names:
         rule = policy.columns.get(name)
-        action = rule.action if rule is not None else "keep"
-        params = dict(rule.params) if rule is not None else {}
-        values = _text_column(table.column(name))
-        try:
-            applied = operator(action)(values, params, context)
-        except ValueError as exc:
-            raise JobFileError(job_file, [f"privacy.columns.{name}: {exc}"]) from None
         column = ColumnReport(
-            name=name, action=action, params=params, covered=rule is not None,
-            detections=detect_column(name, sample.column(name), engine), changed=applied.changed,
-            unparseable=applied.unparseable,
+            name=name, action=rule.action if rule is not None else "keep",
+            params=dict(rule.params) if rule is not None else {}, covered=rule is not None,
+            detections=detect_column(name, sample.column(name), engine), changed=tallies[name].changed,
+            unparseable=tallies[name].unparseable,
         )
         columns.append(column)
         findings += find.column_findings(column, job_file, policy.quasi_identifiers)
-        if applied.values is not None:
-            kept[name] = applied.values
-    findings += find.missing_policy_columns(list(policy.columns), table.column_names, job_file)
+    findings += find.missing_policy_columns(list(policy.columns), names, job_file)
+    return columns, findings
 
-    out = pa.Table.from_arrays(list(kept.values()), names=list(kept)) if kept else table.select([])
-    risk, out, risk_findings = _risk(table, out, policy, job_file)
-    findings += risk_findings
 
+def privacy_report(
+    job: Job, settings: Settings, run_id: str, previous: PrivacyReport | None, context: OperatorContext,
+    columns: list[ColumnReport], findings: list[Finding], risk: RiskReport | None, *, rows_in: int, rows_out: int,
+) -> PrivacyReport:
     changed_by_action: dict[str, int] = {}
     for column in columns:
         changed_by_action[column.action] = changed_by_action.get(column.action, 0) + column.changed
     report = PrivacyReport(
-        dataset=job.name, run_id=run_id, policy_hash=policy_hash(policy),
+        dataset=job.name, run_id=run_id, policy_hash=policy_hash(job.privacy),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        rows_in=table.num_rows, rows_out=out.num_rows, columns=columns, findings=findings, risk=risk,
+        rows_in=rows_in, rows_out=rows_out, columns=columns, findings=findings, risk=risk,
         pseudonym_key_id=key_id(context.used_key) if context.used_key is not None else None,
         changed_by_action=changed_by_action,
         previous_run_id=previous.run_id if previous is not None else None,
@@ -85,15 +125,29 @@ def anonymize_table(
         extra += find.key_rotation(report, previous, previous_key_id(settings))
     if extra:
         report = report.model_copy(update={"findings": [*findings, *extra]})
-    return AnonymizedTable(dataset=job.name, run_id=run_id, table=out), report
+    return report
 
 
-def _risk(
-    source: pa.Table, out: pa.Table, policy: PrivacyPolicy, job_file: str
-) -> tuple[RiskReport | None, pa.Table, list[Finding]]:
+@dataclass(frozen=True)
+class RiskPlan:
+    """Which columns residual risk is measured over, before and after the policy."""
+
+    quasi_identifiers: list[str]
+    present: list[str]  # quasi-identifiers the policy publishes
+    sensitive: list[str]  # sensitive columns published, not quasi-identifiers themselves
+    source_quasi_identifiers: list[str]
+    source_sensitive: list[str]
+    k: int
+    l: int  # noqa: E741
+
+
+def plan_risk(
+    policy: PrivacyPolicy, source_columns: list[str], out_columns: list[str], job_file: str
+) -> tuple[RiskPlan | None, list[Finding]]:
+    """The columns to measure, and the findings about the policy's risk settings (before any measuring)."""
     qis = list(policy.quasi_identifiers)
     if not qis and policy.k <= 1 and policy.l <= 1:
-        return None, out, []
+        return None, []
     findings: list[Finding] = []
     if not qis:
         findings.append(Finding(
@@ -102,13 +156,13 @@ def _risk(
             "name the columns that could single a person out (age band, area, date, ...).",
         ))
     for name in qis:
-        if name not in source.column_names:
+        if name not in source_columns:
             findings.append(Finding(
                 type="quasi-identifier-missing", column=name, blocking=True,
                 message=f"privacy.quasi_identifiers in {job_file} names {name!r}, which the source table "
-                f"does not have (columns: {', '.join(source.column_names)}); the risk cannot be measured.",
+                f"does not have (columns: {', '.join(source_columns)}); the risk cannot be measured.",
             ))
-        elif name not in out.column_names:
+        elif name not in out_columns:
             findings.append(Finding(
                 type="quasi-identifier-dropped", column=name, blocking=False,
                 message=f"quasi-identifier {name!r} is dropped by the policy, so it adds no risk; "
@@ -121,49 +175,80 @@ def _risk(
             "columns (diagnosis, complaint type, ...) whose values each class must vary in.",
         ))
     for name in policy.sensitive:
-        if name not in out.column_names:
+        if name not in out_columns:
             findings.append(Finding(
                 type="sensitive-column-missing", column=name, blocking=True,
                 message=f"privacy.sensitive in {job_file} names {name!r}, which the "
-                f"{'published' if name in source.column_names else 'source'} table does not have; "
+                f"{'published' if name in source_columns else 'source'} table does not have; "
                 "l-diversity cannot be measured on it.",
             ))
-    present = [q for q in qis if q in out.column_names]
-    sensitive = [s for s in policy.sensitive if s in out.column_names and s not in present]
-    k, l = policy.k, policy.l  # noqa: E741
-    before = measure(source, [q for q in qis if q in source.column_names],
-                     [s for s in sensitive if s in source.column_names], k, l)
-    generalised = measure(out, present, sensitive, k, l)
-    if policy.on_k_violation == "block":
-        suppressed_out, suppressed = out, 0
-        if generalised.records_below_k:
-            findings.append(Finding(
-                type="k-anonymity-not-met", blocking=True,
-                message=f"{generalised.records_below_k} records are in classes of fewer than k={k} records over "
-                f"{', '.join(present)}, and privacy.on_k_violation is block; generalise these columns further "
-                f"or set on_k_violation: suppress in {job_file}.",
-            ))
-        if generalised.records_below_l:
-            findings.append(Finding(
-                type="l-diversity-not-met", blocking=True,
-                message=f"{generalised.records_below_l} records are in classes with fewer than l={l} distinct "
-                f"values of {', '.join(sensitive)}, and privacy.on_k_violation is block; generalise the "
-                f"quasi-identifiers further in {job_file}.",
-            ))
-    else:
-        suppressed_out, suppressed = suppress_small_classes(out, present, k, sensitive, l)
-    if source.num_rows and suppressed_out.num_rows == 0 and present:
+    present = [q for q in qis if q in out_columns]
+    sensitive = [s for s in policy.sensitive if s in out_columns and s not in present]
+    plan = RiskPlan(
+        quasi_identifiers=qis, present=present, sensitive=sensitive,
+        source_quasi_identifiers=[q for q in qis if q in source_columns],
+        source_sensitive=[s for s in sensitive if s in source_columns], k=policy.k, l=policy.l,
+    )
+    return plan, findings
+
+
+def block_findings(plan: RiskPlan, generalised: RiskMeasure, job_file: str) -> list[Finding]:
+    """``on_k_violation: block``: records below k or l block the release instead of being suppressed."""
+    findings: list[Finding] = []
+    if generalised.records_below_k:
         findings.append(Finding(
             type="k-anonymity-not-met", blocking=True,
-            message=f"every record is in a class of fewer than k={k} records (or l={l} sensitive values) over "
-            f"{', '.join(present)}; generalise these columns further (coarser bins, shorter prefixes) "
+            message=f"{generalised.records_below_k} records are in classes of fewer than k={plan.k} records over "
+            f"{', '.join(plan.present)}, and privacy.on_k_violation is block; generalise these columns further "
+            f"or set on_k_violation: suppress in {job_file}.",
+        ))
+    if generalised.records_below_l:
+        findings.append(Finding(
+            type="l-diversity-not-met", blocking=True,
+            message=f"{generalised.records_below_l} records are in classes with fewer than l={plan.l} distinct "
+            f"values of {', '.join(plan.sensitive)}, and privacy.on_k_violation is block; generalise the "
+            f"quasi-identifiers further in {job_file}.",
+        ))
+    return findings
+
+
+def risk_report(
+    plan: RiskPlan, policy: PrivacyPolicy, before: RiskMeasure, after: RiskMeasure, suppressed: int, *,
+    rows_in: int, rows_out: int, job_file: str,
+) -> tuple[RiskReport, list[Finding]]:
+    findings: list[Finding] = []
+    if rows_in and rows_out == 0 and plan.present:
+        findings.append(Finding(
+            type="k-anonymity-not-met", blocking=True,
+            message=f"every record is in a class of fewer than k={plan.k} records (or l={plan.l} sensitive values) "
+            f"over {', '.join(plan.present)}; generalise these columns further (coarser bins, shorter prefixes) "
             f"in {job_file}.",
         ))
     risk = RiskReport(
-        quasi_identifiers=qis, k=k, before=before, after=measure(suppressed_out, present, sensitive, k, l),
-        suppressed_records=suppressed, l=l, sensitive=list(policy.sensitive), on_k_violation=policy.on_k_violation,
+        quasi_identifiers=plan.quasi_identifiers, k=plan.k, before=before, after=after,
+        suppressed_records=suppressed, l=plan.l, sensitive=list(policy.sensitive),
+        on_k_violation=policy.on_k_violation,
     )
-    return risk, suppressed_out, findings
+    return risk, findings
+
+
+def _risk(
+    source: pa.Table, out: pa.Table, policy: PrivacyPolicy, job_file: str
+) -> tuple[RiskReport | None, pa.Table, list[Finding]]:
+    plan, findings = plan_risk(policy, source.column_names, out.column_names, job_file)
+    if plan is None:
+        return None, out, []
+    before = measure(source, plan.source_quasi_identifiers, plan.source_sensitive, plan.k, plan.l)
+    generalised = measure(out, plan.present, plan.sensitive, plan.k, plan.l)
+    if policy.on_k_violation == "block":
+        suppressed_out, suppressed = out, 0
+        findings += block_findings(plan, generalised, job_file)
+    else:
+        suppressed_out, suppressed = suppress_small_classes(out, plan.present, plan.k, plan.sensitive, plan.l)
+    after = measure(suppressed_out, plan.present, plan.sensitive, plan.k, plan.l)
+    risk, final = risk_report(plan, policy, before, after, suppressed, rows_in=source.num_rows,
+                              rows_out=suppressed_out.num_rows, job_file=job_file)
+    return risk, suppressed_out, [*findings, *final]
 
 
 def _text_column(column: pa.ChunkedArray) -> pa.Array:

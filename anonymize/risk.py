@@ -38,32 +38,44 @@ def measure(
     table: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = (), k: int = 1, l: int = 1  # noqa: E741
 ) -> RiskMeasure:
     if table.num_rows == 0 or not quasi_identifiers:
-        return RiskMeasure(records=table.num_rows, equivalence_classes=min(table.num_rows, 1),
-                           smallest_class=table.num_rows, unique_records=0, uniqueness=0.0)
-    keys = _quoted(quasi_identifiers)
+        return measure_relation(None, "", table.num_rows, quasi_identifiers, sensitive, k, l)
     columns = list(dict.fromkeys([*quasi_identifiers, *sensitive]))
     con = duckdb.connect()
     try:
         con.register("qi", table.select(columns))
-        con.execute(
-            f"CREATE TEMP TABLE classes AS SELECT count(*) AS size, {_diversity(sensitive)} AS diversity "
-            f"FROM qi GROUP BY {keys}"
-        )
-        rows = con.execute("SELECT size, count(*) FROM classes GROUP BY size ORDER BY size").fetchall()
-        lowest, below_k, below_l = con.execute(
-            "SELECT min(diversity), coalesce(sum(size) FILTER (WHERE size < ?), 0), "
-            "coalesce(sum(size) FILTER (WHERE diversity < ?), 0) FROM classes", [k, l]
-        ).fetchone() or (None, 0, 0)
+        return measure_relation(con, "qi", table.num_rows, quasi_identifiers, sensitive, k, l)
     finally:
         con.close()
+
+
+def measure_relation(
+    con: duckdb.DuckDBPyConnection | None, relation: str, records: int, quasi_identifiers: Sequence[str],
+    sensitive: Sequence[str] = (), k: int = 1, l: int = 1,  # noqa: E741
+) -> RiskMeasure:
+    """:func:`measure` over any relation DuckDB can scan (a registered table, ``read_parquet(...)``) that
+    holds ``records`` rows; the grouping runs in DuckDB, under the connection's memory limit."""
+    if records == 0 or not quasi_identifiers or con is None:
+        return RiskMeasure(records=records, equivalence_classes=min(records, 1),
+                           smallest_class=records, unique_records=0, uniqueness=0.0)
+    keys = _quoted(quasi_identifiers)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE classes AS SELECT count(*) AS size, {_diversity(sensitive)} AS diversity "
+        f"FROM {relation} GROUP BY {keys}"
+    )
+    rows = con.execute("SELECT size, count(*) FROM classes GROUP BY size ORDER BY size").fetchall()
+    lowest, below_k, below_l = con.execute(
+        "SELECT min(diversity), coalesce(sum(size) FILTER (WHERE size < ?), 0), "
+        "coalesce(sum(size) FILTER (WHERE diversity < ?), 0) FROM classes", [k, l]
+    ).fetchone() or (None, 0, 0)
+    con.execute("DROP TABLE classes")
     histogram = {str(size): int(classes) for size, classes in rows}
     unique = int(histogram.get("1", 0))
     return RiskMeasure(
-        records=table.num_rows,
+        records=records,
         equivalence_classes=sum(int(c) for _, c in rows),
         smallest_class=int(rows[0][0]),
         unique_records=unique,
-        uniqueness=round(unique / table.num_rows, 6),
+        uniqueness=round(unique / records, 6),
         class_sizes=histogram,
         l_diversity=int(lowest) if sensitive and lowest is not None else None,
         records_below_k=int(below_k),
@@ -71,12 +83,27 @@ def measure(
     )
 
 
+def needs_suppression(quasi_identifiers: Sequence[str], k: int, sensitive: Sequence[str] = (), l: int = 1) -> bool:  # noqa: E741
+    """Whether :func:`suppress_small_classes` can remove anything for these parameters."""
+    return bool(quasi_identifiers) and not (k <= 1 and (l <= 1 or not sensitive))
+
+
+def small_classes_sql(
+    relation: str, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = ()
+) -> str:
+    """SQL (parameters: k, l) of the quasi-identifier values of every class that
+    :func:`suppress_small_classes` removes: fewer than k records, or fewer than l values of a sensitive column."""
+    keys = _quoted(quasi_identifiers)
+    return (f"SELECT {keys} FROM {relation} GROUP BY {keys} "
+            f"HAVING count(*) < ? OR {_diversity(sensitive)} < ?")
+
+
 def suppress_small_classes(
     table: pa.Table, quasi_identifiers: Sequence[str], k: int, sensitive: Sequence[str] = (), l: int = 1  # noqa: E741
 ) -> tuple[pa.Table, int]:
     """Remove records whose class has fewer than ``k`` records (or fewer than ``l`` distinct values of a
     sensitive column); return the table and how many records went."""
-    if (k <= 1 and (l <= 1 or not sensitive)) or table.num_rows == 0 or not quasi_identifiers:
+    if not needs_suppression(quasi_identifiers, k, sensitive, l) or table.num_rows == 0:
         return table, 0
     keys = _quoted(quasi_identifiers)
     columns = list(dict.fromkeys([*quasi_identifiers, *sensitive]))

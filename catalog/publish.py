@@ -18,7 +18,7 @@ from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.models import Release, Run
 from catalog.store import Catalog, utc_now
-from catalog.typed_table import write_typed_parquet
+from catalog.typed_table import write_typed_parquet, write_typed_parquet_file
 from opendata.faults import checkpoint
 from opendata.settings import Settings
 from publishers.job import Job
@@ -57,7 +57,7 @@ def publish_release(
     catalog: Catalog,
     job: Job,
     run: Run,
-    anonymized: AnonymizedTable,
+    anonymized: AnonymizedTable | Path,
     privacy: PrivacyReport,
     validation: ValidationReport,
     staging: Path,
@@ -68,7 +68,11 @@ def publish_release(
         shutil.rmtree(build)
     build.mkdir(parents=True)
 
-    rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by)
+    if isinstance(anonymized, Path):  # a staged Parquet file of text columns: DuckDB scans it, never loaded
+        rows = write_typed_parquet_file(anonymized, job.table_schema, build / "data.parquet", job.publish.sort_by,
+                                        memory_limit=settings.run_memory_limit, spill=staging)
+    else:
+        rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by)
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     created = utc_now()

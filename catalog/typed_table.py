@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ DUCKDB_TYPES = {
     "time": "TIME",
     "year": "INTEGER",
 }
+MEMORY_LIMIT = "128MB"
 DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
@@ -67,22 +70,46 @@ def write_typed_parquet(
 
     Rows are sorted by ``sort_columns`` (nulls last), so Parquet row-group min/max statistics let the
     API's queries on those columns skip the row groups a filter cannot match."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads=2")
+        con.register("validated", table)
+        return _copy_typed(con, "validated", table_schema, target, sort_by)
+    finally:
+        con.close()
+
+
+def write_typed_parquet_file(
+    source: Path, table_schema: dict[str, Any], target: Path, sort_by: Sequence[str] | None = None, *,
+    memory_limit: str = MEMORY_LIMIT, spill: Path | None = None,
+) -> int:
+    """:func:`write_typed_parquet` from a Parquet file of text columns, which DuckDB scans itself: the
+    table is never loaded into Python, and the sort spills to ``spill`` (default: a temporary folder beside
+    ``source``) past ``memory_limit``."""
+    folder = Path(tempfile.mkdtemp(prefix=".publish-spill-", dir=spill or source.parent))
+    con = duckdb.connect(config={"threads": 2, "memory_limit": memory_limit, "temp_directory": str(folder)})
+    try:
+        relation = "read_parquet('" + source.as_posix().replace("'", "''") + "')"
+        return _copy_typed(con, relation, table_schema, target, sort_by)
+    finally:
+        con.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copy_typed(
+    con: duckdb.DuckDBPyConnection, relation: str, table_schema: dict[str, Any], target: Path,
+    sort_by: Sequence[str] | None,
+) -> int:
     missing = [str(m) for m in table_schema.get("missingValues", [""])]
     selects = [
         f"{_cast(field, missing)} AS {quote_identifier(field['name'])}" for field in table_schema["fields"]
     ]
     order = sort_columns(table_schema, sort_by)
     order_sql = f" ORDER BY {', '.join(quote_identifier(c) + ' NULLS LAST' for c in order)}" if order else ""
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads=2")
-        con.execute("SET TimeZone='UTC'")
-        con.register("validated", table)
-        con.execute(
-            f"COPY (SELECT {', '.join(selects)} FROM validated{order_sql}) TO '{target.as_posix()}' "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-        )
-        row = con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()
-    finally:
-        con.close()
+    con.execute("SET TimeZone='UTC'")
+    con.execute(
+        f"COPY (SELECT {', '.join(selects)} FROM {relation}{order_sql}) TO '{target.as_posix()}' "
+        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+    )
+    row = con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()
     return int(row[0]) if row else 0

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL of the distributed job queue (RQ); unset, the scheduler runs jobs itself.",
     )
+    run_memory_limit: str = Field(
+        default="128MB",
+        description="DuckDB memory limit of each step of a publisher run that scans staged Parquet (risk, "
+        "validation, publishing); past it DuckDB spills to the run's private staging folder.",
+    )
 
     public_url: str | None = Field(
         default=None,

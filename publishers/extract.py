@@ -1,8 +1,9 @@
 """Extract stage: stream the source into private staging, chunk by chunk.
 
 Each record batch a connector yields is appended to ``staging/raw.parquet`` as it arrives, so the
-source is never held whole in memory while it is read. An incremental job keeps only rows past its
-cursor (the connector filters itself when it can, e.g. SQL) and reports the highest cursor value seen.
+source is never held whole in memory while it is read (nor after it: the later stages read the file in
+chunks). An incremental job keeps only rows past its cursor (the connector filters itself when it can,
+e.g. SQL) and reports the highest cursor value seen.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from publishers.sources import PullContext, connector_for, pulling
 def extract(
     job: Job, run_id: str, staging: Path, *, since: str | None = None, progress: Progress | None = None
 ) -> Extracted:
-    """Stream every row of the job's source (past ``since`` when incremental) into ``staging/raw.parquet``,
-    then read it back (memory-mapped) for the stages that take a whole table."""
+    """Stream every row of the job's source (past ``since`` when incremental) into ``staging/raw.parquet``;
+    memory stays bounded by one chunk, and the stages after this one read the file in chunks too."""
     raw_path, cursor_value = stream_to_staging(job, staging, since=since, progress=progress)
-    table = pq.read_table(raw_path, memory_map=True)
-    return Extracted(dataset=job.name, run_id=run_id, table=table, staging_path=raw_path,
-                     cursor_value=cursor_value, since=since)
+    raw = pq.ParquetFile(raw_path)
+    return Extracted(dataset=job.name, run_id=run_id, staging_path=raw_path, rows=raw.metadata.num_rows,
+                     schema=raw.schema_arrow, cursor_value=cursor_value, since=since)
 
 
 def stream_to_staging(

@@ -8,12 +8,14 @@ pseudonyms line up across releases). ``release: increment`` publishes this pull'
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+import pyarrow.parquet as pq
 
-from anonymize.report import AnonymizedTable
 from catalog.store import Catalog, utc_now
 from catalog.typed_table import DUCKDB_TYPES, quote_identifier
 from opendata.errors import JobFileError
@@ -79,16 +81,18 @@ def _as_text(field: dict[str, Any]) -> str:
 
 
 def merge_with_previous(
-    settings: Settings, catalog: Catalog, job: Job, anonymized: AnonymizedTable
-) -> AnonymizedTable:
-    """Previous release's rows (less those this pull replaces) plus this pull's, deduplicated on the key."""
+    settings: Settings, catalog: Catalog, job: Job, new_rows: Path, target: Path
+) -> Path:
+    """Previous release's rows (less those this pull replaces) plus this pull's, deduplicated on the key:
+    DuckDB joins the staged file ``new_rows`` with the previous release's Parquet into ``target`` (spilling
+    to the staging folder past ``run_memory_limit``). Returns the file to validate and publish."""
     previous = [r for r in catalog.releases(job.name, published_only=False) if r.state != "rejected"]
     if not previous:
-        return anonymized
+        return new_rows
     release = previous[-1]
     data = settings.paths.releases / release.folder / "data.parquet"
     key = primary_key(job)
-    columns = anonymized.table.column_names
+    columns = pq.read_schema(new_rows).names
     fields = {f["name"]: f for f in release.table_schema.get("fields", [])}
     missing = [k for k in key if k not in columns or k not in fields]
     if not key or missing:
@@ -105,17 +109,23 @@ def merge_with_previous(
     match = " AND ".join(
         f"TRY_CAST(n.{quote_identifier(k)} AS {typed[k]}) = p.{quote_identifier(k)}" for k in key
     )
-    con = duckdb.connect()
+    new_text = ", ".join(f"CAST({quote_identifier(c)} AS VARCHAR) AS {quote_identifier(c)}" for c in columns)
+    spill = Path(tempfile.mkdtemp(prefix=".merge-spill-", dir=target.parent))
+    con = duckdb.connect(config={"threads": 2, "memory_limit": settings.run_memory_limit,
+                                 "temp_directory": str(spill)})
     try:
         con.execute("SET TimeZone='UTC'")
-        con.register("new_rows", anonymized.table)
-        merged = con.execute(
-            f"SELECT {', '.join(selects)} FROM read_parquet(?) p "
-            f"WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE {match}) "
-            f"UNION ALL SELECT * FROM new_rows",
-            [str(data)],
-        ).fetch_arrow_table()
+        con.execute(
+            f"COPY (SELECT {', '.join(selects)} FROM read_parquet({_literal(data)}) p "
+            f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet({_literal(new_rows)}) n WHERE {match}) "
+            f"UNION ALL SELECT {new_text} FROM read_parquet({_literal(new_rows)})) "
+            f"TO {_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
+        )
     finally:
         con.close()
-    schema = pa.schema([(c, pa.string()) for c in columns])
-    return AnonymizedTable(dataset=anonymized.dataset, run_id=anonymized.run_id, table=merged.cast(schema))
+        shutil.rmtree(spill, ignore_errors=True)
+    return target
+
+
+def _literal(path: Path) -> str:
+    return "'" + path.as_posix().replace("'", "''") + "'"

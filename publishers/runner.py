@@ -3,6 +3,11 @@
 A run holds its job's lock, so two runs of one job never overlap. A run that ends blocked (personal data
 the policy does not cover) or quarantined (a table that fails its schema) keeps its reports in the
 private area for stewards and publishes nothing. Raw data is deleted from staging when a run ends.
+
+No stage holds the whole table: each hands the next a Parquet file in the run's staging folder
+(``raw.parquet`` -> ``anonymized.parquet`` [-> ``merged.parquet``] [-> ``anonymized-valid.parquet``] ->
+the release's ``data.parquet``), read in chunks or scanned by DuckDB under ``run_memory_limit``, so a
+run's peak memory does not grow with the table (docs/jobs.md, "Speed and memory").
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 
-from anonymize import anonymize_table
+from anonymize.chunked import anonymize_parquet
 from anonymize.report import PrivacyReport
 from catalog.models import Dataset, Release, Run
 from catalog.publish import publish_release, write_json
@@ -33,8 +38,9 @@ from publishers.incremental import last_cursor, merge_with_previous, remember_cu
 from publishers.job import Job, load_job
 from publishers.progress import Progress, interactive_progress
 from publishers.run_request import RunRequest, this_worker
+from publishers.validate_staged import validate_staged
 from validation import ValidationReport
-from validation.release_steps import check_drift, keep_drift_report, remember_source_columns, validate_release
+from validation.release_steps import check_drift, keep_drift_report, remember_source_columns
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ def _stages(
                                       "error": None})
         catalog.save_run(done)  # nothing new past the cursor: the latest release stays current
         return RunResult(run=done, stages=stages)
-    drift = check_drift(settings, catalog, job, extracted.table)
+    drift = check_drift(settings, catalog, job, extracted.schema.empty_table())
     if drift.blocked:  # the source's columns changed in a way the job does not allow
         folder = keep_drift_report(settings.paths.blocked / job.name / run.run_id, drift)
         done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
@@ -156,11 +162,16 @@ def _stages(
         return RunResult(run=done, stages=stages)
 
     started = time.perf_counter()
-    anonymized, privacy = anonymize_table(extracted.table, job, settings, run.run_id, _previous_privacy(
-        settings, catalog, job.name))
+    anonymized = staging / "anonymized.parquet"
+    privacy = anonymize_parquet(
+        extracted.staging_path, anonymized, job, settings, run.run_id,
+        _previous_privacy(settings, catalog, job.name), memory_limit=settings.run_memory_limit,
+        on_chunk=lambda rows_done: progress.advance("anonymize", rows_done),
+    )
+    extracted.staging_path.unlink()  # the raw rows are not needed past this point
+    pa.default_memory_pool().release_unused()  # chunks freed by anonymisation, before DuckDB's steps
     stages["anonymize"] = time.perf_counter() - started
-    progress.advance("anonymize", anonymized.table.num_rows)
-    rows["anonymize"] = anonymized.table.num_rows
+    rows["anonymize"] = privacy.rows_out
     if privacy.blocked:
         folder = _keep_reports(settings.paths.blocked / job.name / run.run_id, privacy, None)
         blocking = "; ".join(f.message for f in privacy.findings if f.blocking)
@@ -171,17 +182,15 @@ def _stages(
 
     started = time.perf_counter()
     if job.incremental is not None and job.incremental.release == "full":
-        anonymized = merge_with_previous(settings, catalog, job, anonymized)
-    checked = validate_release(settings, catalog, job, anonymized.table, run.run_id)
+        anonymized = merge_with_previous(settings, catalog, job, anonymized, staging / "merged.parquet")
+    checked = validate_staged(settings, catalog, job, anonymized, run.run_id)
     validation = checked.report
-    if checked.quarantined_rows:  # on_error: quarantine_rows; the invalid rows are kept privately
-        anonymized = replace(anonymized, table=checked.table)
     stages["validate"] = time.perf_counter() - started
-    progress.advance("validate", anonymized.table.num_rows)
-    rows["validate"] = anonymized.table.num_rows
+    progress.advance("validate", checked.rows)
+    rows["validate"] = checked.rows
     if not validation.valid:
         folder = _keep_reports(settings.paths.quarantine / job.name / run.run_id, privacy, validation)
-        pq.write_table(anonymized.table, folder / "anonymized.parquet", compression="zstd")
+        shutil.copyfile(checked.path, folder / "anonymized.parquet")
         first = validation.errors[0]
         error = f"{len(validation.errors)} validation error(s); first: {first.type}: {first.message}"
         done = run.model_copy(update={"state": "quarantined", "ended_at": utc_now(), "stages": stages,
@@ -192,7 +201,7 @@ def _stages(
     started = time.perf_counter()
     run = run.model_copy(update={"stages": stages})
     remember_source_columns(settings, job, run.run_id, drift)
-    release, done = publish_release(settings, catalog, job, run, anonymized, privacy, validation, staging)
+    release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging)
     stages["publish"] = time.perf_counter() - started
     progress.advance("publish", release.rows)
     rows["publish"] = release.rows

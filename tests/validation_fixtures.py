@@ -17,7 +17,7 @@ Found = set[tuple[int | None, str | None, str]]
 
 
 def frictionless_found(path: Path, schema: dict[str, Any] | None = None, package: Path | None = None,
-                       resource: str | None = None) -> Found:
+                       resource: str | None = None, limit_errors: int = 100_000) -> Found:
     """The (rowNumber, fieldName, type) set frictionless.validate reports."""
     import frictionless
 
@@ -29,7 +29,7 @@ def frictionless_found(path: Path, schema: dict[str, Any] | None = None, package
             options: dict[str, Any] = {"path": path.name, "basepath": str(path.parent)}
             if schema is not None:
                 options["schema"] = frictionless.Schema.from_descriptor(schema)
-            report = frictionless.Resource(**options).validate(limit_errors=100_000)
+            report = frictionless.Resource(**options).validate(limit_errors=limit_errors)
     found: Found = set()
     for task in report.tasks:
         for error in task.errors:

@@ -77,7 +77,7 @@ def header_row(path: Path, encoding: str, dialect: Dialect) -> tuple[int, int]:
     return number - 1, widths[number - 1]
 
 
-def cells_table(columns: list[pa.Array], rows: pa.Array, widths: pa.Array) -> pa.Table:
+def cells_table(columns: list[pa.Array] | list[pa.ChunkedArray], rows: pa.Array, widths: pa.Array) -> pa.Table:
     names = ["_row", "_width"] + [f"c{i}" for i in range(1, len(columns) + 1)]
     return pa.Table.from_arrays([rows, widths, *columns], names=names)
 
@@ -103,14 +103,15 @@ def read_csv_cells(path: Path, encoding: str = "utf-8", dialect: Dialect | None 
     numbers = np.arange(skip + 1, skip + table.num_rows + len(bad) + 1, dtype=np.int64)
     bad_numbers = np.array([number for number, _ in bad], dtype=np.int64)
     good_numbers = numbers[~np.isin(numbers, bad_numbers)][1:]
-    columns = [good.column(i).combine_chunks() for i in range(width)]
+    columns = [good.column(i) for i in range(width)]
     if dialect.skipinitialspace:
         columns = [pc.utf8_ltrim(c, characters=" ") for c in columns]
     widths = pa.array(np.full(good.num_rows, width, dtype=np.int32))
     result = cells_table(columns, pa.array(good_numbers), widths)
     extra: list[tuple[int, int, str]] = []
     if bad:
-        ragged = [(number, _split(text, dialect)) for number, text in bad]
+        ragged = list(zip([number for number, _ in bad], _split_rows([text for _, text in bad], dialect),
+                          strict=True))
         padded = [[cells[i] if i < len(cells) else None for (_, cells) in ragged] for i in range(width)]
         extra = [(number, i, cell) for number, cells in ragged for i, cell in enumerate(cells[width:], width + 1)]
         result = pa.concat_tables([result, cells_table(
@@ -143,6 +144,18 @@ def _read(path: Path, encoding: str, dialect: Dialect, skip: int, width: int) ->
             return None, []
         raise ValidationInputError(f"{path} cannot be read as CSV: {exc}") from None
     return table, bad
+
+
+def _split_rows(texts: list[str], dialect: Dialect) -> list[list[str]]:
+    """Each row's text split into cells. One reader over all of them when each text closes its quotes
+    (an even number of quote characters, no escape character), else one reader per row."""
+    q = dialect.quotechar
+    if dialect.escapechar is None and all(text.count(q) % 2 == 0 for text in texts):
+        rows = list(csv.reader(texts, delimiter=dialect.delimiter, quotechar=q, doublequote=dialect.doublequote,
+                               skipinitialspace=dialect.skipinitialspace))
+        if len(rows) == len(texts):
+            return rows
+    return [_split(text, dialect) for text in texts]
 
 
 def _split(text: str, dialect: Dialect) -> list[str]:

@@ -9,6 +9,7 @@ foreign keys are window functions and anti-joins. Nothing loops over cells in Py
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ def col(i: int) -> str:
     return f"c{i}"
 
 
-def _constraint_checks(spec: FieldSpec, i: int, v: str) -> list[tuple[str, str]]:
+def constraint_checks(spec: FieldSpec, i: int, v: str) -> list[tuple[str, str]]:
     """(constraint name, SQL that is TRUE when the parsed cell, typed value ``v``, violates it)."""
     m = f"m{i}"
     checks: list[tuple[str, str]] = []
@@ -75,39 +76,59 @@ def _length(spec: FieldSpec, v: str) -> str:
     return f"length({v})"
 
 
-def parse_cells(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec]) -> dict[tuple[int, str], Any]:
+def missing_sql(spec: FieldSpec, c: str) -> str:
+    if not spec.missing_values:
+        return f"({c} IS NULL)"
+    return f"({c} IS NULL OR {c} IN ({', '.join(lit(v) for v in spec.missing_values)}))"
+
+
+def parse_cells(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], source: str = "cells",
+                flagged: bool = False) -> dict[tuple[int, str], Any]:
     """Create ``parsed``: per field the missing flag m, the typed value v, the type-error flag t and one
     flag k per violated constraint. Returns the constraint values, keyed by (field number, name).
 
     The first pass stores m and the typed value (NULL for a missing cell or one that does not parse), so
-    each cell is parsed once; the flags are a view over it.
+    each cell is parsed once; the flags are a view over it. With ``flagged`` the source has the missing
+    flag ``m<i>`` and a flag ``s<i>`` per field (``validation.suspects``), and only flagged cells are
+    parsed and can hold an error.
     """
     first = ["_row", "_width"]
     for i, spec in enumerate(fields, start=1):
         c, sql = col(i), type_sql(spec, col(i))
-        missing = f"({c} IS NULL OR {c} IN ({', '.join(lit(v) for v in spec.missing_values)}))" \
-            if spec.missing_values else f"({c} IS NULL)"
-        first += [c, f"{missing} AS m{i}", f"CASE WHEN NOT {missing} THEN {sql.guarded} END AS v{i}"]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed1 AS SELECT {', '.join(first)} FROM cells")
+        missing = f"m{i}" if flagged else missing_sql(spec, c)  # flagged: the source has m (and c only where s)
+        parse_when = f"s{i} AND NOT m{i}" if flagged else f"NOT {missing}"
+        first += [c, f"{missing} AS m{i}" if not flagged else f"m{i}",
+                  f"CASE WHEN {parse_when} THEN {sql.guarded} END AS v{i}", f"s{i}" if flagged else f"true AS s{i}"]
+    blank = " AND ".join(f"m{i}" for i in range(1, len(fields) + 1)) or "false"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE parsed1 AS
+        SELECT *, {blank} AS _blank FROM (SELECT {', '.join(first)} FROM {source})""")
 
-    second = ["_row", "_width", (" AND ".join(f"m{i}" for i in range(1, len(fields) + 1)) or "false") + " AS _blank"]
+    second = ["_row", "_width", "_blank"]
     constraint_values: dict[tuple[int, str], Any] = {}
     for i, spec in enumerate(fields, start=1):
-        second += [col(i), f"m{i}", f"(NOT m{i} AND v{i} IS NULL) AS t{i}", f"v{i}"]
-        for name, violated in _constraint_checks(spec, i, f"v{i}"):
+        second += [col(i), f"m{i}", f"(s{i} AND NOT m{i} AND v{i} IS NULL) AS t{i}", f"v{i}"]
+        for name, violated in constraint_checks(spec, i, f"v{i}"):
             constraint_values[(i, name)] = spec.constraints[name]
-            second.append(f"coalesce(({violated}), false) AS k{i}_{name}")
+            second.append(f"coalesce(s{i} AND ({violated}), false) AS k{i}_{name}")
     # A view: each error scan below computes only the one flag it filters on.
     con.execute(f"CREATE OR REPLACE TEMP VIEW parsed AS SELECT {', '.join(second)} FROM parsed1")
     return constraint_values
 
 
-ERRORS_DDL = """CREATE OR REPLACE TEMP TABLE errors (
-    _row BIGINT, field_number INTEGER, field_name VARCHAR, type VARCHAR, cell VARCHAR, note VARCHAR)"""
+def create_errors(con: duckdb.DuckDBPyConnection, selects: Sequence[str], name: str = "errors") -> None:
+    """The view ``errors(_row, field_number, field_name, type, cell, note, check_order)``: every error
+    query's rows, ``check_order`` being the query's position (which orders errors of one cell). A view, not
+    a table: the caller reads it once, or stores it when memory must stay bounded."""
+    body = " UNION ALL ".join(f"SELECT *, {k} FROM ({select})" for k, select in enumerate(selects)) \
+        or "SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE false"
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
+        SELECT CAST(a AS BIGINT) AS _row, CAST(b AS INTEGER) AS field_number, CAST(c AS VARCHAR) AS field_name,
+               CAST(d AS VARCHAR) AS type, CAST(e AS VARCHAR) AS cell, CAST(f AS VARCHAR) AS note,
+               CAST(g AS INTEGER) AS check_order
+        FROM ({body}) t(a, b, c, d, e, f, g)""")
 
 
-def cell_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec],
-                constraint_values: Mapping[tuple[int, str], Any]) -> None:
+def cell_errors(fields: Sequence[FieldSpec], constraint_values: Mapping[tuple[int, str], Any]) -> list[str]:
     """Type, constraint and missing-cell errors, and blank rows; each one columnar scan of ``parsed``."""
     inserts: list[str] = []
     for i, spec in enumerate(fields, start=1):
@@ -123,40 +144,54 @@ def cell_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec],
         inserts.append(f"SELECT _row, {i}, {name}, 'missing-cell', '', '' FROM parsed "
                        f"WHERE _width < {i} AND NOT _blank")
     inserts.append("SELECT _row, NULL, NULL, 'blank-row', NULL, '' FROM parsed WHERE _blank")
-    for select in inserts:
-        con.execute(f"INSERT INTO errors {select}")
+    return inserts
 
 
-def unique_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec]) -> None:
+def _duplicated(con: duckdb.DuckDBPyConnection, relation: str, values: Sequence[str], where: str) -> str:
+    """A table of the rows of ``relation`` (filtered by ``where``) whose key repeats, each with the row where
+    it was first seen (``prev``). Windowing only repeated keys keeps the sort small; a unique field that is
+    also the primary key is windowed once."""
+    name = "dup_" + hashlib.sha1(f"{relation}|{values}|{where}".encode()).hexdigest()[:16]
+    same = " AND ".join(f"r.{v} IS NOT DISTINCT FROM d.{v}" for v in values)
+    con.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {name} AS SELECT * FROM (
+        SELECT r.*, lag(r._row) OVER (PARTITION BY {', '.join(f'r.{v}' for v in values)} ORDER BY r._row) AS prev
+        FROM (SELECT * FROM {relation} WHERE {where}) r
+        SEMI JOIN (SELECT {', '.join(values)} FROM {relation} WHERE {where} GROUP BY ALL HAVING count(*) > 1) d
+          ON {same})
+        WHERE prev IS NOT NULL""")
+    return name
+
+
+def unique_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], relation: str = "parsed") -> list[str]:
+    selects: list[str] = []
     for i, spec in enumerate(fields, start=1):
         if not spec.unique:
             continue
         # NaN never equals itself in Python, so frictionless never reports NaNs as duplicates.
         skip_nan = f" AND NOT isnan(v{i})" if spec.type == "number" else ""
-        con.execute(f"""INSERT INTO errors
-            SELECT _row, {i}, {lit(spec.name)}, 'unique-error', c{i},
-                   'the same as in the row at position ' || prev
-            FROM (SELECT _row, c{i}, lag(_row) OVER (PARTITION BY v{i} ORDER BY _row) AS prev
-                  FROM parsed WHERE v{i} IS NOT NULL{skip_nan})
-            WHERE prev IS NOT NULL""")
+        selects.append(f"""
+            SELECT _row, {i}, {lit(spec.name)}, 'unique-error', c{i}, 'the same as in the row at position ' || prev
+            FROM {_duplicated(con, relation, [f"v{i}"], f"v{i} IS NOT NULL{skip_nan}")}""")
+    return selects
 
 
-def primary_key_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], key: Sequence[str]) -> None:
+def primary_key_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], key: Sequence[str],
+                       relation: str = "parsed") -> list[str]:
     numbers = _numbers(fields, key)
     if not key or numbers is None:
-        return
-    values = ", ".join(f"v{i}" for i in numbers)
+        return []
     all_null = " AND ".join(f"v{i} IS NULL" for i in numbers)
-    con.execute(f"""INSERT INTO errors
-        SELECT _row, NULL, NULL, 'primary-key', NULL,
-               CASE WHEN {all_null} THEN 'cells composing the primary keys are all "None"'
-                    ELSE 'the same as in the row at position ' || prev END
-        FROM (SELECT _row, {values}, lag(_row) OVER (PARTITION BY {values} ORDER BY _row) AS prev FROM parsed)
-        WHERE ({all_null}) OR prev IS NOT NULL""")
+    any_value = " OR ".join(f"v{i} IS NOT NULL" for i in numbers)
+    return [f"""SELECT _row, NULL, NULL, 'primary-key', NULL, 'cells composing the primary keys are all "None"'
+                FROM {relation} WHERE {all_null}""",
+            f"""SELECT _row, NULL, NULL, 'primary-key', NULL, 'the same as in the row at position ' || prev
+                FROM {_duplicated(con, relation, [f"v{i}" for i in numbers], any_value)}"""]
 
 
 def foreign_key_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], spec: TableSpec,
-                       references: Mapping[str, Reference]) -> None:
+                       references: Mapping[str, Reference], relation: str = "parsed") -> list[str]:
+    """Each foreign key's anti-join, stored once in ``fk_errors_<n>`` (it reads every row)."""
+    selects: list[str] = []
     for number, fk in enumerate(spec.foreign_keys):
         numbers = _numbers(fields, fk.fields)
         if numbers is None:
@@ -167,7 +202,7 @@ def foreign_key_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpe
             if len(ref_types) != len(fk.reference_fields):
                 continue
             ref_cols = [f"v{i}" for i in _numbers(fields, fk.reference_fields) or []]
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {lookup} AS SELECT {', '.join(ref_cols)} FROM parsed")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {lookup} AS SELECT {', '.join(ref_cols)} FROM {relation}")
         elif fk.resource in references:
             ref_types, ref_cols = _load_reference(con, lookup, references[fk.resource], fk.reference_fields)
         else:
@@ -183,10 +218,12 @@ def foreign_key_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpe
         shown = " || ', ' || ".join(f"coalesce(CAST(p.{a} AS VARCHAR), 'None')" for a, _ in pairs)
         note = (f"'for \"{', '.join(fk.fields)}\": values \"' || {shown} || '\" not found in the lookup table "
                 f"\"{fk.resource}\" as \"{', '.join(fk.reference_fields)}\"'")
-        con.execute(f"""INSERT INTO errors
-            SELECT p._row, NULL, NULL, 'foreign-key', NULL, {note} FROM parsed p
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE fk_errors_{number} AS
+            SELECT p._row AS a, NULL AS b, NULL AS c, 'foreign-key' AS d, NULL AS e, {note} AS f FROM {relation} p
             WHERE ({not_all_null}) AND NOT EXISTS (
                 SELECT 1 FROM {lookup} l WHERE ({not_all_null_ref}) AND {cond})""")
+        selects.append(f"SELECT * FROM fk_errors_{number}")
+    return selects
 
 
 def _same(a: str, b: str, type_a: str, type_b: str) -> str:

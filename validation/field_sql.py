@@ -160,7 +160,7 @@ def _datetime(fmt: str, x: str) -> TypeSql:
         return _by_value(
             f"CASE WHEN {x} GLOB '{naive}' AND {year_ok} THEN TRY_CAST({x} AS TIMESTAMP) "
             f"WHEN {x} GLOB '{naive}Z' AND {year_ok} THEN TRY_CAST(left({x}, 19) AS TIMESTAMP) "
-            f"WHEN {x} GLOB '{naive}[+-]{D2}:{D2}' AND {year_ok} THEN CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"WHEN {x} GLOB '{naive}[-+]{D2}:{D2}' AND {year_ok} THEN CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP) "
             f"ELSE {slow} END")
     if fmt == "any":
         return _by_value(f"opendata_parse_any({x})")

@@ -19,7 +19,7 @@ from validation.table_check import TableCheck, check_cells, schema_error
 
 
 def check_file(path: str | Path, table_schema: dict[str, Any] | None = None, *, encoding: str = "utf-8",
-               references: Mapping[str, Reference] | None = None) -> TableCheck:
+               references: Mapping[str, Reference] | None = None, keep_row_errors: bool = True) -> TableCheck:
     csv_cells = read_csv_cells(Path(path), encoding)
     if not csv_cells.labels and csv_cells.table.num_rows == 0:
         return TableCheck(ValidationReport(valid=False, stats={"rows": 0, "fields": 0, "errors": 1}, errors=[
@@ -32,12 +32,13 @@ def check_file(path: str | Path, table_schema: dict[str, Any] | None = None, *, 
     except SchemaInvalid as exc:
         return TableCheck(schema_error(str(exc), csv_cells.table.num_rows))
     return check_cells(csv_cells.labels, csv_cells.table, spec, extra_cells=csv_cells.extra_cells,
-                       references=references)
+                       references=references, keep_row_errors=keep_row_errors)
 
 
 def validate_file(path: str | Path, table_schema: dict[str, Any] | None = None, *, encoding: str = "utf-8",
                   references: Mapping[str, Reference] | None = None) -> ValidationReport:
-    return check_file(path, table_schema, encoding=encoding, references=references).report
+    """The report only: every error counted, the first 1,000 listed (``check_file`` also returns them all)."""
+    return check_file(path, table_schema, encoding=encoding, references=references, keep_row_errors=False).report
 
 
 def csv_reference(path: str | Path, table_schema: dict[str, Any], *, encoding: str = "utf-8") -> Reference:

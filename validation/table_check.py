@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from opendata.errors import SchemaInvalid
-from validation import engine
+from validation import engine, suspects
 from validation.engine import Reference
 from validation.header import check_header
 from validation.report import ErrorCount, ValidationError, ValidationReport
-from validation.schema_spec import TableSpec, read_table_schema
+from validation.schema_spec import FieldSpec, TableSpec, read_table_schema
 
 MAX_ERRORS = 1000
 FIRST_ROWS = 5
@@ -58,49 +59,56 @@ def schema_error(message: str, rows: int = 0) -> ValidationReport:
                             errors=[ValidationError(type="schema-error", message=f"Schema is not valid: {message}")])
 
 
-def check_cells(labels: list[str], cells: pa.Table, spec: TableSpec, *,
+def check_cells(labels: list[str], cells: pa.Table | str, spec: TableSpec, *,
                 extra_cells: list[tuple[int, int, str]] | None = None,
-                references: Mapping[str, Reference] | None = None, threads: int = 2) -> TableCheck:
-    """``cells`` has ``_row, _width, c1..cN`` with one text column per label (see validation.engine)."""
+                references: Mapping[str, Reference] | None = None, threads: int = 2,
+                config: Mapping[str, str] | None = None, keep_row_errors: bool = True,
+                stored_errors: bool = False) -> TableCheck:
+    """``cells`` has ``_row, _width, c1..cN`` with one text column per label (see validation.engine): an
+    Arrow table, or a SQL query that DuckDB scans (a Parquet file, never loaded into Python).
+    ``config`` adds DuckDB settings (``memory_limit``, ``temp_directory``). Without ``keep_row_errors``
+    only the listed errors and the counts leave DuckDB; with ``stored_errors`` too, the errors are kept in
+    DuckDB's storage, so memory does not grow with the error count."""
     started = time.perf_counter()
     header = check_header(labels, spec)
     fields = header.expected
-    con = duckdb.connect(config={"threads": threads})
+    con = duckdb.connect(config={"threads": threads, **(config or {})})
     try:
         con.execute("SET TimeZone='UTC'")
         con.execute("SET enable_progress_bar=false")
         if any(f.format == "any" and f.type in ("date", "datetime", "time") for f in fields):
             _register_parse_any(con)
-        con.register("cells", cells)
-        con.execute(engine.ERRORS_DDL)
-        constraint_values = engine.parse_cells(con, fields)
-        engine.cell_errors(con, fields, constraint_values)
-        engine.unique_errors(con, fields)
-        names = {f.name for f in fields}
-        if spec.primary_key and set(spec.primary_key) <= names:
-            engine.primary_key_errors(con, fields, spec.primary_key)
-        engine.foreign_key_errors(con, fields, spec, references or {})
-        if extra_cells:
-            extras = pa.table({"r": [e[0] for e in extra_cells], "n": [e[1] for e in extra_cells],
-                               "c": [e[2] for e in extra_cells]})
-            con.register("extras", extras)
-            con.execute("""INSERT INTO errors SELECT r, n, '', 'extra-cell', c, '' FROM extras
-                           WHERE r NOT IN (SELECT _row FROM parsed WHERE _blank)""")
-        row_errors = con.execute(
-            f"""SELECT _row AS rowNumber, field_number AS fieldNumber, field_name AS fieldName, type, cell,
-                       {MESSAGE} AS message
-                FROM errors ORDER BY _row, field_number NULLS FIRST, type""").to_arrow_table()
+        if isinstance(cells, str):
+            con.execute(f"CREATE TEMP VIEW cells AS {cells}")
+        else:
+            con.register("cells", cells)
+        engine.create_errors(con, _error_queries(con, fields, spec, extra_cells, references or {}))
         rows = int(con.execute("SELECT count(*) FROM cells").fetchone()[0])  # type: ignore[index]
+        order = "ORDER BY _row, field_number NULLS FIRST, check_order"
+        columns = (f"_row AS rowNumber, field_number AS fieldNumber, field_name AS fieldName, type, cell, "
+                   f"{MESSAGE} AS message")
+        limit = max(0, MAX_ERRORS - len(header.errors))
+        if keep_row_errors:  # the errors are computed once, into Arrow; the counts are read from there
+            row_errors = con.execute(f"SELECT {columns} FROM errors {order}").to_arrow_table()
+            con.register("listed", row_errors)
+            counted = "SELECT type, fieldName AS field_name, rowNumber AS _row FROM listed"
+        else:
+            if stored_errors:  # in DuckDB's storage, which spills to disk when memory must stay bounded
+                con.execute("CREATE TEMP TABLE errors_stored AS SELECT * FROM errors")
+                con.execute("CREATE OR REPLACE TEMP VIEW errors AS SELECT * FROM errors_stored")
+            # messages for the listed errors only
+            row_errors = con.execute(
+                f"SELECT {columns} FROM (SELECT * FROM errors {order} LIMIT {limit}) {order}").to_arrow_table()
+            counted = "SELECT * FROM errors"
         grouped = con.execute(
-            f"""SELECT type, field_name, count(*), list(_row ORDER BY _row)[1:{FIRST_ROWS}]
-                FROM errors GROUP BY ALL ORDER BY count(*) DESC, type, field_name""").fetchall()
+            f"""SELECT type, field_name, count(*), min(_row, {FIRST_ROWS})
+                FROM ({counted}) GROUP BY ALL ORDER BY count(*) DESC, type, field_name""").fetchall()
+        total = len(header.errors) + sum(n for _, _, n, _ in grouped)
     finally:
         con.close()
-    listed = row_errors.slice(0, max(0, MAX_ERRORS - len(header.errors))).to_pylist()
-    errors = header.errors + [ValidationError(**e) for e in listed]
+    errors = header.errors + [ValidationError(**e) for e in row_errors.slice(0, limit).to_pylist()]
     counts = _header_counts(header.errors) + [
         ErrorCount(type=t, fieldName=f or None, count=n, firstRows=list(r)) for t, f, n, r in grouped]
-    total = len(header.errors) + row_errors.num_rows
     report = ValidationReport(
         valid=total == 0,
         stats={"rows": rows, "fields": len(spec.fields), "errors": total,
@@ -108,7 +116,38 @@ def check_cells(labels: list[str], cells: pa.Table, spec: TableSpec, *,
         errors=errors,
         counts=counts,
     )
-    return TableCheck(report, row_errors)
+    return TableCheck(report, row_errors) if keep_row_errors else TableCheck(report)
+
+
+def _error_queries(con: duckdb.DuckDBPyConnection, fields: list[FieldSpec], spec: TableSpec,
+                   extra_cells: list[tuple[int, int, str]] | None, references: Mapping[str, Reference]) -> list[str]:
+    """A first pass keeps the rows that may hold an error (validation.suspects) and the full checks run on
+    those; key checks compare every row's key values. Returns the queries whose rows are the errors."""
+    suspects.find_suspects(con, fields)
+    constraint_values = engine.parse_cells(con, fields, source="suspect", flagged=True)
+    queries = engine.cell_errors(fields, constraint_values)
+    keys = key_fields(fields, spec)
+    if keys:
+        suspects.key_values(con, fields, keys)
+    queries += engine.unique_errors(con, fields, "keyed")
+    if spec.primary_key and set(spec.primary_key) <= {f.name for f in fields}:
+        queries += engine.primary_key_errors(con, fields, spec.primary_key, "keyed")
+    queries += engine.foreign_key_errors(con, fields, spec, references, "keyed")
+    if extra_cells:
+        extras = pa.table({"r": [e[0] for e in extra_cells], "n": [e[1] for e in extra_cells],
+                           "c": [e[2] for e in extra_cells]})
+        con.register("extras", extras)
+        queries.append("""SELECT r, n, '', 'extra-cell', c, '' FROM extras
+                          WHERE r NOT IN (SELECT _row FROM parsed WHERE _blank)""")
+    return queries
+
+
+def key_fields(fields: list[FieldSpec], spec: TableSpec) -> set[int]:
+    """The field numbers whose values are compared across rows: unique, primary and foreign keys."""
+    names = {f.name for f in spec.fields if f.unique} | set(spec.primary_key)
+    for fk in spec.foreign_keys:
+        names |= set(fk.fields) | (set(fk.reference_fields) if fk.resource == "" else set())
+    return {i for i, f in enumerate(fields, start=1) if f.name in names}
 
 
 def _header_counts(errors: list[ValidationError]) -> list[ErrorCount]:
@@ -139,20 +178,22 @@ def table_cells(table: pa.Table) -> pa.Table:
     n = table.num_rows
     columns = [pa.compute.cast(table.column(i), pa.string()) for i in range(table.num_columns)]
     return pa.Table.from_arrays(
-        [pa.array(range(2, n + 2), pa.int64()), pa.array([table.num_columns] * n, pa.int32()), *columns],
+        [pa.array(np.arange(2, n + 2, dtype=np.int64)), pa.array(np.full(n, table.num_columns, dtype=np.int32)),
+         *columns],
         names=["_row", "_width"] + [f"c{i}" for i in range(1, table.num_columns + 1)])
 
 
 def check_table(table: pa.Table, table_schema: dict[str, Any], *,
-                references: Mapping[str, Reference] | None = None) -> TableCheck:
+                references: Mapping[str, Reference] | None = None, keep_row_errors: bool = True) -> TableCheck:
     try:
         spec = read_table_schema(table_schema)
     except SchemaInvalid as exc:
         return TableCheck(schema_error(str(exc), table.num_rows))
-    return check_cells(list(table.column_names), table_cells(table), spec, references=references)
+    return check_cells(list(table.column_names), table_cells(table), spec, references=references,
+                       keep_row_errors=keep_row_errors)
 
 
 def validate_table(table: pa.Table, table_schema: dict[str, Any], *,
                    references: Mapping[str, Reference] | None = None) -> ValidationReport:
     """Validate every row; the table's columns are text as the source gave them (nulls kept)."""
-    return check_table(table, table_schema, references=references).report
+    return check_table(table, table_schema, references=references, keep_row_errors=False).report
