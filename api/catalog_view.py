@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from catalog.models import Dataset, Release
-from catalog.store import Catalog
+from catalog.store import Catalog, pick_release
 from opendata.errors import CatalogError
 
 
@@ -59,16 +59,7 @@ class CatalogView:
         return found
 
     def release(self, name: str, number: int | None = None) -> Release:
-        found = self.state().releases.get(name)
-        if not found:
-            raise CatalogError(f"dataset '{name}' does not exist or has no published release")
-        if number is None:
-            return found[-1]
-        for release in found:
-            if release.number == number:
-                return release
-        numbers = ", ".join(str(r.number) for r in found)
-        raise CatalogError(f"dataset '{name}' has no release {number}; its releases are {numbers}")
+        return pick_release(name, self.state().releases.get(name) or [], number)
 
     def close(self) -> None:
         self._probe.close()

@@ -36,6 +36,40 @@ from opendata.errors import CatalogError, QueryError, QueryTimeout
 from opendata.settings import Settings
 
 
+def open_locked_database(
+    *,
+    memory_limit: str,
+    threads: int,
+    allowed_directories: list[str] | None = None,
+    allowed_paths: list[str] | None = None,
+    prepare: Sequence[str] = (),
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that may read only the given folders or files, then locked.
+
+    ``prepare`` statements (such as the SQL endpoint's views) run after the lockdown settings and
+    before the configuration is locked.
+    """
+    con = duckdb.connect(":memory:")
+    con.execute("SET temp_directory = ''")
+    if allowed_directories is not None:
+        con.execute("SET allowed_directories = ?", [allowed_directories])
+    if allowed_paths is not None:
+        con.execute("SET allowed_paths = ?", [allowed_paths])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET allow_community_extensions = false")
+    con.execute("SET memory_limit = ?", [memory_limit])
+    con.execute("SET threads = ?", [threads])
+    con.execute("SET TimeZone = 'UTC'")
+    # Releases are immutable files, so their footers may be cached across queries.
+    con.execute("SET parquet_metadata_cache = true")
+    for statement in prepare:
+        con.execute(statement)
+    con.execute("SET lock_configuration = true")
+    return con
+
+
 class QueryEngine:
     """A locked-down DuckDB connection; ``execute`` runs one statement on a fresh cursor."""
 
@@ -46,20 +80,11 @@ class QueryEngine:
         self.memory_rows = settings.release_memory_rows
         self._loaded: OrderedDict[tuple[str, int], tuple[str, int]] = OrderedDict()
         self._load_lock = threading.Lock()
-        self._con = duckdb.connect(":memory:")
-        con = self._con
-        con.execute("SET temp_directory = ''")
-        con.execute("SET allowed_directories = ?", [[f"{self.releases_root}/"]])
-        con.execute("SET enable_external_access = false")
-        con.execute("SET autoinstall_known_extensions = false")
-        con.execute("SET autoload_known_extensions = false")
-        con.execute("SET allow_community_extensions = false")
-        con.execute("SET memory_limit = ?", [settings.query_memory_limit])
-        con.execute("SET threads = ?", [settings.query_threads])
-        con.execute("SET TimeZone = 'UTC'")
-        # Releases are immutable files, so their footers may be cached across queries.
-        con.execute("SET parquet_metadata_cache = true")
-        con.execute("SET lock_configuration = true")
+        self._con = open_locked_database(
+            memory_limit=settings.query_memory_limit,
+            threads=settings.query_threads,
+            allowed_directories=[f"{self.releases_root}/"],
+        )
 
     def settings(self) -> dict[str, str]:
         """The engine's effective settings that guard the public side (shown by tests and /healthz)."""

@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from api.catalog_view import PublishedState
-from api.engine import interrupt_after, timed_out
+from api.engine import interrupt_after, open_locked_database, timed_out
 from api.filters import quote_identifier
 from api.sql_guard import check_sql
 from opendata.errors import QueryError, QueryTimeout, QueryTooLarge
@@ -59,22 +59,17 @@ def release_tables(state: PublishedState, releases_root: Path) -> dict[str, Path
 
 
 def _locked_database(tables: dict[str, Path], settings: Settings) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    con.execute("SET temp_directory = ''")
-    con.execute("SET allowed_paths = ?", [sorted({str(p) for p in tables.values()})])
-    con.execute("SET enable_external_access = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    con.execute("SET allow_community_extensions = false")
-    con.execute("SET memory_limit = ?", [settings.sql_memory_limit])
-    con.execute("SET threads = ?", [settings.query_threads])
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET parquet_metadata_cache = true")
-    for table, path in tables.items():
-        literal = "'" + str(path).replace("'", "''") + "'"
-        con.execute(f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({literal})")
-    con.execute("SET lock_configuration = true")
-    return con
+    views = [
+        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet("
+        + "'" + str(path).replace("'", "''") + "')"
+        for table, path in tables.items()
+    ]
+    return open_locked_database(
+        memory_limit=settings.sql_memory_limit,
+        threads=settings.query_threads,
+        allowed_paths=sorted({str(p) for p in tables.values()}),
+        prepare=views,
+    )
 
 
 class SqlPool:

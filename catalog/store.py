@@ -208,16 +208,7 @@ class Catalog:
         return [_release(r) for r in rows]
 
     def release(self, dataset: str, number: int | None = None, *, published_only: bool = True) -> Release:
-        found = self.releases(dataset, published_only=published_only)
-        if not found:
-            raise CatalogError(f"dataset '{dataset}' does not exist or has no published release")
-        if number is None:
-            return found[-1]
-        for release in found:
-            if release.number == number:
-                return release
-        numbers = ", ".join(str(r.number) for r in found)
-        raise CatalogError(f"dataset '{dataset}' has no release {number}; its releases are {numbers}")
+        return pick_release(dataset, self.releases(dataset, published_only=published_only), number)
 
     def all_releases(self, *, published_only: bool = True) -> list[Release]:
         """Every release of every dataset, by dataset then number, in one query (search, DCAT, CKAN push)."""
@@ -256,6 +247,19 @@ class Catalog:
                 "SELECT * FROM runs WHERE dataset = ? AND state IN ('queued', 'running')", (dataset,)
             ).fetchall()
         return [_run(r) for r in rows]
+
+
+def pick_release(dataset: str, found: list[Release], number: int | None) -> Release:
+    """Release ``number`` of a dataset's releases (in number order), or the latest when it is None."""
+    if not found:
+        raise CatalogError(f"dataset '{dataset}' does not exist or has no published release")
+    if number is None:
+        return found[-1]
+    for release in found:
+        if release.number == number:
+            return release
+    numbers = ", ".join(str(r.number) for r in found)
+    raise CatalogError(f"dataset '{dataset}' has no release {number}; its releases are {numbers}")
 
 
 def _write_run(db: sqlite3.Connection, run: Run) -> None:
