@@ -39,9 +39,12 @@ class StagedValidation:
 
 def validate_staged(settings: Settings, catalog: Catalog, job: Job, path: Path, run_id: str) -> StagedValidation:
     references = published_references(settings, catalog, job)
-    check = check_parquet(path, job.table_schema, references=references, memory_limit=settings.run_memory_limit)
+    splitting = job.validation.on_error == "quarantine_rows"
+    # Row errors are kept only to split the file; otherwise the report alone keeps memory bounded.
+    check = check_parquet(path, job.table_schema, references=references, memory_limit=settings.run_memory_limit,
+                          keep_row_errors=splitting)
     rows = pq.ParquetFile(path).metadata.num_rows
-    if check.report.valid or job.validation.on_error != "quarantine_rows" or not can_split(check):
+    if check.report.valid or not splitting or not can_split(check):
         return StagedValidation(check.report, path, rows)
     folder = settings.paths.quarantine / job.name / run_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +53,8 @@ def validate_staged(settings: Settings, catalog: Catalog, job: Job, path: Path, 
     (folder / ERRORS_FILE).write_text(
         json.dumps(check.row_errors.to_pylist(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     write_json(folder / "validation-report.json", check.report.model_dump(mode="json"))
-    kept = check_parquet(valid, job.table_schema, references=references, memory_limit=settings.run_memory_limit)
+    kept = check_parquet(valid, job.table_schema, references=references, memory_limit=settings.run_memory_limit,
+                         keep_row_errors=False)
     stats = {**kept.report.stats, "quarantinedRows": invalid_rows,
              "quarantinedErrors": check.report.stats["errors"]}
     return StagedValidation(kept.report.model_copy(update={"stats": stats}), valid, rows - invalid_rows,

@@ -1,10 +1,12 @@
-"""The vectorised validator: a table of text cells in, every frictionless row and cell error out.
+"""The full checks: text cells in, every frictionless row and cell error out, as SQL.
 
 The cells arrive as a DuckDB relation ``cells(_row, _width, c1 .. cN)``: ``_row`` is frictionless's
 row number (the header is row 1), ``_width`` how many cells the row really had (missing cells are NULL),
-and ``c<i>`` the text of the cell for expected field ``i``. One pass parses every column into typed
-values and flags (``parsed``); each error kind is then one columnar scan, and uniqueness, primary and
-foreign keys are window functions and anti-joins. Nothing loops over cells in Python.
+and ``c<i>`` the text of the cell for expected field ``i``. ``parse_cells`` parses the cells into typed
+values and flags (``parsed``; in the pipeline only the cells ``validation.suspects`` flagged); each error
+kind is then one columnar scan, and uniqueness, primary and foreign keys are window functions and
+anti-joins over every row's key values. The error queries are unioned into one ``errors`` view.
+Nothing loops over cells in Python.
 """
 
 from __future__ import annotations
@@ -95,10 +97,12 @@ def parse_cells(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], sou
     first = ["_row", "_width"]
     for i, spec in enumerate(fields, start=1):
         c, sql = col(i), type_sql(spec, col(i))
-        missing = f"m{i}" if flagged else missing_sql(spec, c)  # flagged: the source has m (and c only where s)
-        parse_when = f"s{i} AND NOT m{i}" if flagged else f"NOT {missing}"
-        first += [c, f"{missing} AS m{i}" if not flagged else f"m{i}",
-                  f"CASE WHEN {parse_when} THEN {sql.guarded} END AS v{i}", f"s{i}" if flagged else f"true AS s{i}"]
+        if flagged:  # the source has m and s (and c only where s is set)
+            first += [c, f"m{i}", f"CASE WHEN s{i} AND NOT m{i} THEN {sql.guarded} END AS v{i}", f"s{i}"]
+        else:
+            missing = missing_sql(spec, c)
+            first += [c, f"{missing} AS m{i}", f"CASE WHEN NOT {missing} THEN {sql.guarded} END AS v{i}",
+                      f"true AS s{i}"]
     blank = " AND ".join(f"m{i}" for i in range(1, len(fields) + 1)) or "false"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE parsed1 AS
         SELECT *, {blank} AS _blank FROM (SELECT {', '.join(first)} FROM {source})""")

@@ -18,7 +18,7 @@ from validation.field_sql import D4, EMAIL_PLAIN, full, lit, literal_value, type
 from validation.schema_spec import FieldSpec
 
 YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # not 0000, which Python's datetime rejects
-ISO_DATETIME = YEAR + "-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?"
+ISO_DATETIME = YEAR + "-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
 # types whose values compare with plain SQL operators (never NaN, no JSON)
 PLAIN = ("integer", "year", "date", "datetime", "time", "yearmonth", "string", "boolean")
 

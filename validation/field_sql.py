@@ -21,7 +21,7 @@ NUMBER = (
     "|(?i:inf|infinity|nan[0-9]*|snan[0-9]*))"
 )
 INTEGER = f"[+-]?{DIGITS}"
-TZ = "(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+TZ = "(Z|z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?"  # Python's offsets stay under 24 hours
 ISO_TIME = "[0-9]{2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?" + TZ
 DATE_DEFAULT = "([0-9]{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])"
 EMAIL_USER = "[0-9a-z!#$%&'*+/=?^_`{}|~\\-\\x{a0}-\\x{24f}]+(\\.[0-9a-z!#$%&'*+/=?^_`{}|~\\-\\x{a0}-\\x{24f}]+)*"
@@ -160,7 +160,8 @@ def _datetime(fmt: str, x: str) -> TypeSql:
         return _by_value(
             f"CASE WHEN {x} GLOB '{naive}' AND {year_ok} THEN TRY_CAST({x} AS TIMESTAMP) "
             f"WHEN {x} GLOB '{naive}Z' AND {year_ok} THEN TRY_CAST(left({x}, 19) AS TIMESTAMP) "
-            f"WHEN {x} GLOB '{naive}[-+]{D2}:{D2}' AND {year_ok} THEN CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"WHEN {x} GLOB '{naive}[-+][01][0-9]:[0-5][0-9]' AND {year_ok} "
+            f"THEN CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP) "
             f"ELSE {slow} END")
     if fmt == "any":
         return _by_value(f"opendata_parse_any({x})")

@@ -1,7 +1,9 @@
 """Check a table against its Frictionless Table Schema with DuckDB, reporting what frictionless reports.
 
-``validate_table`` is the pipeline's entry (an anonymised Arrow table of text columns); ``check_cells``
-is the shared core that ``validate_file`` also uses. Errors keep frictionless's types and numbering.
+``validate_table`` is the in-memory entry (an anonymised Arrow table of text columns); ``check_cells``
+is the shared core that ``validate_file`` and ``validate_parquet`` also use. Errors keep frictionless's
+types and numbering. The ``validate_*`` entries return the report only (messages built for the listed
+errors only); the ``check_*`` ones also return every row error as Arrow, for quarantining rows.
 """
 
 from __future__ import annotations
