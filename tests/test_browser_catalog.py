@@ -47,6 +47,18 @@ def by(kind: str) -> Any:
     return getattr(By, kind)
 
 
+def navigated(browser: Any, url_part: str, *, ends: bool = False) -> None:
+    """Wait for the navigation a key press or click started; reading the page before it lands is a race."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def arrived(driver: Any) -> bool:
+        url = driver.current_url
+        return url.endswith(url_part) if ends else url_part in url
+
+    WebDriverWait(browser, 15).until(arrived)
+    WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 def test_search_open_a_dataset_follow_an_api_example_and_open_a_report(server: LiveServer, browser: Any) -> None:
     from selenium.webdriver.common.keys import Keys
 
@@ -54,19 +66,23 @@ def test_search_open_a_dataset_follow_an_api_example_and_open_a_report(server: L
     assert browser.title == "Datasets · Open data"
     box = browser.find_element(by("ID"), "q")
     box.send_keys("borough", Keys.ENTER)
+    navigated(browser, "q=borough")
     heading = browser.find_element(by("ID"), "results-title").text
     assert heading == "1 dataset matching “borough”"
     assert "q=borough" in browser.current_url
 
     browser.find_element(by("LINK_TEXT"), "311 service requests").click()
+    navigated(browser, "/datasets/city-311-requests", ends=True)
     assert browser.find_element(by("TAG_NAME"), "h1").text == "311 service requests"
     assert browser.current_url.endswith("/datasets/city-311-requests")
 
     browser.find_element(by("ID"), "try-example").click()
+    navigated(browser, "/rows")
     body = json.loads(browser.find_element(by("TAG_NAME"), "body").text)
     assert len(body["rows"]) == 5 and body["next"]
 
     browser.back()
+    navigated(browser, "/datasets/city-311-requests", ends=True)
     links = {a.text: a.get_attribute("href") for a in browser.find_elements(by("CSS_SELECTOR"), "#about a.button")}
     report = links.get("Privacy report") or links.get("Validation report")
     if report is None:  # the report pages are not installed: the published JSON report, linked from Downloads
@@ -91,6 +107,7 @@ def test_facets_and_the_skip_link_work_from_the_keyboard(server: LiveServer, bro
 
     facet = browser.find_element(by("CSS_SELECTOR"), ".facet a[href*='license=CC0-1.0']")
     facet.send_keys(Keys.ENTER)
+    navigated(browser, "license=CC0-1.0")
     assert browser.find_element(by("ID"), "results-title").text == "1 dataset"
     titles = [e.text for e in browser.find_elements(by("CSS_SELECTOR"), ".card h3")]
     assert titles == ["Air quality measurements"]
@@ -116,7 +133,7 @@ def test_the_runs_page_in_the_browser(server: LiveServer, browser: Any) -> None:
     failed = browser.find_element(by("CSS_SELECTOR"), "tr.failed .error").text
     assert failed.startswith("source unavailable")
     browser.find_element(by("LINK_TEXT"), "Only this job").click()
-    assert "dataset=" in browser.current_url
+    navigated(browser, "dataset=")
 
 
 def test_the_screenshot_helper_writes_pngs(tmp_path: Path) -> None:
