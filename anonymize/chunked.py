@@ -49,6 +49,7 @@ from anonymize.risk import measure_relation, needs_suppression, small_classes_sq
 from anonymize.text_cascade import Redactor
 from opendata.errors import JobFileError
 from opendata.settings import Settings
+from opendata.sql_text import quote_identifier, read_parquet_sql
 from publishers.job import Job, PrivacyPolicy
 
 #: Rows per chunk: what one step holds in memory (as Arrow text columns).
@@ -149,9 +150,9 @@ def anonymize_parquet(
         if plan is None:
             generalised_path.replace(out_path)
         else:
-            before = measure_relation(con, _scan(raw_path), rows_in, plan.source_quasi_identifiers,
+            before = measure_relation(con, read_parquet_sql(raw_path), rows_in, plan.source_quasi_identifiers,
                                       plan.source_sensitive, plan.k, plan.l)
-            generalised = measure_relation(con, _scan(generalised_path), rows, plan.present, plan.sensitive,
+            generalised = measure_relation(con, read_parquet_sql(generalised_path), rows, plan.present, plan.sensitive,
                                            plan.k, plan.l)
             after = generalised
             if policy.on_k_violation == "block":
@@ -160,8 +161,8 @@ def anonymize_parquet(
             elif needs_suppression(plan.present, plan.k, plan.sensitive, plan.l) and rows:
                 rows_out = _suppress_small_classes(con, generalised_path, out_path, plan.present, plan.sensitive,
                                                    plan.k, plan.l, chunk_rows)
-                after = measure_relation(con, _scan(out_path), rows_out, plan.present, plan.sensitive, plan.k,
-                                         plan.l)
+                after = measure_relation(con, read_parquet_sql(out_path), rows_out, plan.present, plan.sensitive,
+                                         plan.k, plan.l)
             else:
                 generalised_path.replace(out_path)
             risk, final = risk_report(plan, policy, before, after, rows - rows_out, rows_in=rows_in,
@@ -241,9 +242,9 @@ def _rare_values(
         min_count, other = suppress_params(column.params)
     except ValueError as exc:
         raise JobFileError(job_file, [f"privacy.columns.{column.name}: {exc}"]) from None
-    name = _quote(column.name)
+    name = quote_identifier(column.name)
     rare = con.execute(
-        f"SELECT CAST({name} AS VARCHAR) FROM {_scan(raw_path)} WHERE {name} IS NOT NULL "
+        f"SELECT CAST({name} AS VARCHAR) FROM {read_parquet_sql(raw_path)} WHERE {name} IS NOT NULL "
         f"GROUP BY {name} HAVING count(*) < ?", [min_count]
     ).fetch_arrow_table().column(0)
     return rare.combine_chunks() if rare.num_chunks != 1 else rare.chunk(0), other
@@ -254,9 +255,9 @@ def _suppress_small_classes(
     k: int, l: int, chunk_rows: int,  # noqa: E741
 ) -> int:
     """Copy ``source`` to ``target`` less the records of classes below k (or l); returns the rows kept."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE small AS {small_classes_sql(_scan(source), present, sensitive)}",
-                [k, l])
-    match = " AND ".join(f"c.{_quote(q)} IS NOT DISTINCT FROM s.{_quote(q)}" for q in present)
+    small = small_classes_sql(read_parquet_sql(source), present, sensitive)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE small AS {small}", [k, l])
+    match = " AND ".join(f"c.{quote_identifier(q)} IS NOT DISTINCT FROM s.{quote_identifier(q)}" for q in present)
     kept_rows = 0
     parquet = pq.ParquetFile(source)
     writer = pq.ParquetWriter(target, parquet.schema_arrow, compression="zstd")
@@ -276,12 +277,6 @@ def _suppress_small_classes(
     return kept_rows
 
 
-def _scan(path: Path) -> str:
-    return "read_parquet('" + path.as_posix().replace("'", "''") + "')"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @contextmanager

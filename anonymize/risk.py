@@ -14,23 +14,20 @@ import duckdb
 import pyarrow as pa
 
 from anonymize.report import RiskMeasure
+from opendata.sql_text import quote_identifier
 
 _ROW = "__opendata_row"
 
 
 def _quoted(columns: Sequence[str]) -> str:
-    return ", ".join(_quote(c) for c in columns)
-
-
-def _quote(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
+    return ", ".join(quote_identifier(c) for c in columns)
 
 
 def _diversity(sensitive: Sequence[str]) -> str:
     """SQL: per class, the fewest distinct values any sensitive column takes (1 with none)."""
     if not sensitive:
         return "1"
-    counts = [f"count(DISTINCT coalesce(CAST({_quote(s)} AS VARCHAR), chr(0)))" for s in sensitive]
+    counts = [f"count(DISTINCT coalesce(CAST({quote_identifier(s)} AS VARCHAR), chr(0)))" for s in sensitive]
     return counts[0] if len(counts) == 1 else f"least({', '.join(counts)})"
 
 
@@ -110,7 +107,7 @@ def suppress_small_classes(
     diversity = "1"
     if sensitive:
         diversity = "least(" + ", ".join(
-            f"count(DISTINCT coalesce(CAST({_quote(s)} AS VARCHAR), chr(0))) OVER (PARTITION BY {keys})"
+            f"count(DISTINCT coalesce(CAST({quote_identifier(s)} AS VARCHAR), chr(0))) OVER (PARTITION BY {keys})"
             for s in sensitive
         ) + ", 2147483647)"
     con = duckdb.connect()

@@ -19,6 +19,7 @@ from typing import Any
 
 from api.values import parse_value
 from opendata.errors import QueryError
+from opendata.sql_text import quote_identifier
 
 OPERATORS = {
     "eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "IN", "contains": "", "isnull": "",
@@ -37,10 +38,6 @@ class Filter:
     def key(self) -> str:
         """The query parameter this filter came from (and the cursor hashes)."""
         return self.column if self.op == "eq" else f"{self.column}__{self.op}"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def split_parameter(name: str, fields: Iterable[str]) -> tuple[str, str] | None:

@@ -35,6 +35,7 @@ from api.filters import quote_identifier
 from api.sql_guard import check_sql
 from opendata.errors import QueryError, QueryTimeout, QueryTooLarge
 from opendata.settings import Settings
+from opendata.sql_text import quote_literal
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,7 @@ def release_tables(state: PublishedState, releases_root: Path) -> dict[str, Path
 
 def _locked_database(tables: dict[str, Path], settings: Settings) -> duckdb.DuckDBPyConnection:
     views = [
-        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet("
-        + "'" + str(path).replace("'", "''") + "')"
+        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({quote_literal(str(path))})"
         for table, path in tables.items()
     ]
     return open_locked_database(

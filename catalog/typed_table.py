@@ -11,6 +11,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from opendata.sql_text import quote_identifier, quote_literal, read_parquet_sql
+
 DUCKDB_TYPES = {
     "string": "VARCHAR",
     "integer": "BIGINT",
@@ -25,12 +27,8 @@ DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
 
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _literal_list(values: list[str]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(quote_literal(v) for v in values) + "]"
 
 
 def _cast(field: dict[str, Any], missing: list[str]) -> str:
@@ -89,7 +87,7 @@ def write_typed_parquet_file(
     folder = Path(tempfile.mkdtemp(prefix=".publish-spill-", dir=spill or source.parent))
     con = duckdb.connect(config={"threads": 2, "memory_limit": memory_limit, "temp_directory": str(folder)})
     try:
-        relation = "read_parquet('" + source.as_posix().replace("'", "''") + "')"
+        relation = read_parquet_sql(source)
         return _copy_typed(con, relation, table_schema, target, sort_by)
     finally:
         con.close()

@@ -20,6 +20,7 @@ from catalog.store import Catalog, utc_now
 from catalog.typed_table import DUCKDB_TYPES, quote_identifier
 from opendata.errors import JobFileError
 from opendata.settings import Settings
+from opendata.sql_text import quote_literal
 from publishers.job import Job
 
 CURSORS = """
@@ -128,4 +129,4 @@ def merge_with_previous(
 
 
 def _literal(path: Path) -> str:
-    return "'" + path.as_posix().replace("'", "''") + "'"
+    return quote_literal(path.as_posix())

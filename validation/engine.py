@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from opendata.errors import SchemaInvalid
-from validation.field_sql import lit, literal_value, lits, type_sql
+from opendata.sql_text import quote_literal
+from validation.field_sql import literal_value, lits, type_sql
 from validation.schema_spec import FieldSpec, TableSpec, read_table_schema
 
 NUMERIC = ("integer", "number", "year")
@@ -50,7 +51,7 @@ def constraint_checks(spec: FieldSpec, i: int, v: str) -> list[tuple[str, str]]:
         elif name == "enum":
             items = ", ".join(literal_value(spec, item) for item in value)
             if spec.type in ("object", "array", "geojson"):
-                items = ", ".join(f"TRY_CAST({lit(json.dumps(item))} AS JSON)" for item in value)
+                items = ", ".join(f"TRY_CAST({quote_literal(json.dumps(item))} AS JSON)" for item in value)
             checks.append((name, f"{v} IS NOT NULL AND NOT coalesce(list_contains([{items}], {v}), false)"))
         elif name in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             op = {"minimum": "<", "maximum": ">", "exclusiveMinimum": "<=", "exclusiveMaximum": ">="}[name]
@@ -64,7 +65,7 @@ def constraint_checks(spec: FieldSpec, i: int, v: str) -> list[tuple[str, str]]:
         elif name == "pattern":
             # re.match("^{p}$") anchors at the start only through the outer ^: "a|b" means "^a|b$".
             anchored = f"^(?:^{value}$)"
-            checks.append((name, f"{v} IS NOT NULL AND NOT regexp_matches({v}, {lit(anchored)})"))
+            checks.append((name, f"{v} IS NOT NULL AND NOT regexp_matches({v}, {quote_literal(anchored)})"))
     return checks
 
 
@@ -81,7 +82,7 @@ def _length(spec: FieldSpec, v: str) -> str:
 def missing_sql(spec: FieldSpec, c: str) -> str:
     if not spec.missing_values:
         return f"({c} IS NULL)"
-    return f"({c} IS NULL OR {c} IN ({', '.join(lit(v) for v in spec.missing_values)}))"
+    return f"({c} IS NULL OR {c} IN ({', '.join(quote_literal(v) for v in spec.missing_values)}))"
 
 
 def parse_cells(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], source: str = "cells",
@@ -136,15 +137,15 @@ def cell_errors(fields: Sequence[FieldSpec], constraint_values: Mapping[tuple[in
     """Type, constraint and missing-cell errors, and blank rows; each one columnar scan of ``parsed``."""
     inserts: list[str] = []
     for i, spec in enumerate(fields, start=1):
-        name = lit(spec.name)
-        type_note = lit(f'type is "{spec.type}/{spec.format}"')
+        name = quote_literal(spec.name)
+        type_note = quote_literal(f'type is "{spec.type}/{spec.format}"')
         inserts.append(f"SELECT _row, {i}, {name}, 'type-error', c{i}, {type_note} FROM parsed "
                        f"WHERE t{i} AND NOT _blank")
         for (fi, cname), value in constraint_values.items():
             if fi == i:
                 note = f'constraint "{cname}" is "{value}"'
-                inserts.append(f"SELECT _row, {i}, {name}, 'constraint-error', coalesce(c{i}, ''), {lit(note)} "
-                               f"FROM parsed WHERE k{i}_{cname} AND NOT _blank")
+                inserts.append(f"SELECT _row, {i}, {name}, 'constraint-error', coalesce(c{i}, ''), "
+                               f"{quote_literal(note)} FROM parsed WHERE k{i}_{cname} AND NOT _blank")
         inserts.append(f"SELECT _row, {i}, {name}, 'missing-cell', '', '' FROM parsed "
                        f"WHERE _width < {i} AND NOT _blank")
     inserts.append("SELECT _row, NULL, NULL, 'blank-row', NULL, '' FROM parsed WHERE _blank")
@@ -174,7 +175,8 @@ def unique_errors(con: duckdb.DuckDBPyConnection, fields: Sequence[FieldSpec], r
         # NaN never equals itself in Python, so frictionless never reports NaNs as duplicates.
         skip_nan = f" AND NOT isnan(v{i})" if spec.type == "number" else ""
         selects.append(f"""
-            SELECT _row, {i}, {lit(spec.name)}, 'unique-error', c{i}, 'the same as in the row at position ' || prev
+            SELECT _row, {i}, {quote_literal(spec.name)}, 'unique-error', c{i},
+                'the same as in the row at position ' || prev
             FROM {_duplicated(con, relation, [f"v{i}"], f"v{i} IS NOT NULL{skip_nan}")}""")
     return selects
 

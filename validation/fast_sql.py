@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from validation.field_sql import D4, EMAIL_PLAIN, full, lit, literal_value, type_sql
+from opendata.sql_text import quote_literal
+from validation.field_sql import D4, EMAIL_PLAIN, full, literal_value, type_sql
 from validation.schema_spec import FieldSpec
 
 YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # not 0000, which Python's datetime rejects
@@ -89,15 +90,15 @@ def _direct_constraints(spec: FieldSpec, v: str) -> list[str] | None:
     if "enum" in active:
         if spec.type != "string":
             return None
-        out.append(f"({v}) IN ({', '.join(lit(str(item)) for item in active['enum'] if isinstance(item, str))})"
-                   if any(isinstance(item, str) for item in active["enum"]) else "false")
+        allowed = [quote_literal(item) for item in active["enum"] if isinstance(item, str)]
+        out.append(f"({v}) IN ({', '.join(allowed)})" if allowed else "false")
     lengths = [(k, active[k]) for k in ("minLength", "maxLength") if k in active]
     if lengths:
         if spec.type != "string":
             return None
         out += [f"length({v}) {'>=' if k == 'minLength' else '<='} {int(n)}" for k, n in lengths]
     if "pattern" in active:
-        out.append(f"regexp_full_match({v}, {lit(str(active['pattern']))})")
+        out.append(f"regexp_full_match({v}, {quote_literal(str(active['pattern']))})")
     return out
 
 
@@ -124,7 +125,7 @@ def _number(spec: FieldSpec, x: str) -> FastCheck | None:
         shape = "[^-0-9]*" + shape
         s = f"regexp_replace({x}, '^[^-0-9]*', '')"
     if group:
-        s = f"replace({s}, {lit(group)}, '')"
+        s = f"replace({s}, {quote_literal(group)}, '')"
     return FastCheck(full(x, shape), f"TRY_CAST({s} AS DOUBLE)", True, sure=True)
 
 

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from opendata.sql_text import quote_literal
 from validation.schema_spec import FieldSpec
 
 WS = "' \t\n\r\x0b\x0c'"  # what Python's str.strip() removes, ASCII part
@@ -38,16 +39,14 @@ GEOJSON_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygo
 D2, D4 = "[0-9][0-9]", "[0-9][0-9][0-9][0-9]"
 
 
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def lits(values: Any) -> str:
-    return "[" + ", ".join(lit(str(v)) for v in values) + "]::VARCHAR[]"
+    return "[" + ", ".join(quote_literal(str(v)) for v in values) + "]::VARCHAR[]"
 
 
 def full(expr: str, pattern: str) -> str:
-    return f"regexp_full_match({expr}, {lit(pattern)})"
+    return f"regexp_full_match({expr}, {quote_literal(pattern)})"
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def type_sql(spec: FieldSpec, x: str) -> TypeSql:
         return TypeSql(ok, f"TRY_CAST({x} AS JSON)")
     if kind == "list":
         item = type_sql(FieldSpec(name="item", type=spec.item_type), "_item")
-        parts = f"string_split({x}, {lit(spec.delimiter)})"
+        parts = f"string_split({x}, {quote_literal(spec.delimiter)})"
         ok = f"list_bool_and(list_transform({parts}, _item -> coalesce({item.ok}, false)))"
         return TypeSql(ok, f"list_transform({parts}, _item -> {item.guarded})")
     if kind == "string":
@@ -126,10 +125,10 @@ def _number(spec: FieldSpec, x: str) -> TypeSql:
         if not spec.bare_number:
             s = f"regexp_replace({s}, '^[^-0-9]*|[^0-9]*$', '', 'g')"
         if spec.group_char:
-            s = f"replace({s}, {lit(spec.group_char)}, '')"
+            s = f"replace({s}, {quote_literal(spec.group_char)}, '')"
         if spec.decimal_char != ".":
             guard = f"NOT contains({s}, '.')"
-            s = f"replace({s}, {lit(spec.decimal_char)}, '.')"
+            s = f"replace({s}, {quote_literal(spec.decimal_char)}, '.')"
         s = f"trim({s}, {WS})"
     ok = f"({guard} AND {full(s, SP + NUMBER + SP)})"
     return TypeSql(ok, f"TRY_CAST(replace({s}, '_', '') AS DOUBLE)")
@@ -145,7 +144,7 @@ def _date(fmt: str, x: str) -> TypeSql:
                          f"THEN TRY_CAST({x} AS DATE) END ELSE {slow} END")
     if fmt == "any":
         return _by_value(f"CAST(opendata_parse_any({x}) AS DATE)")
-    return _by_value(f"CAST(TRY_STRPTIME({x}, {lit(fmt)}) AS DATE)")
+    return _by_value(f"CAST(TRY_STRPTIME({x}, {quote_literal(fmt)}) AS DATE)")
 
 
 def _datetime(fmt: str, x: str) -> TypeSql:
@@ -165,7 +164,7 @@ def _datetime(fmt: str, x: str) -> TypeSql:
             f"ELSE {slow} END")
     if fmt == "any":
         return _by_value(f"opendata_parse_any({x})")
-    return _by_value(f"TRY_STRPTIME({x}, {lit(fmt)})")
+    return _by_value(f"TRY_STRPTIME({x}, {quote_literal(fmt)})")
 
 
 def _time(fmt: str, x: str) -> TypeSql:
@@ -174,7 +173,7 @@ def _time(fmt: str, x: str) -> TypeSql:
         return _by_value(f"CASE WHEN {full(x, ISO_TIME)} THEN TRY_CAST({bare} AS TIME) END")
     if fmt == "any":
         return _by_value(f"CAST(opendata_parse_any({x}) AS TIME)")
-    return _by_value(f"CAST(TRY_STRPTIME({x}, {lit(fmt)}) AS TIME)")
+    return _by_value(f"CAST(TRY_STRPTIME({x}, {quote_literal(fmt)}) AS TIME)")
 
 
 def _geopoint(fmt: str, x: str) -> TypeSql:
@@ -201,8 +200,8 @@ def _string_format(fmt: str, x: str) -> str:
         # a plain ASCII address (a strict subset of the full rule) first: one cheap regex for most cells
         return (f"((length({x}) <= 64 AND {full(x, EMAIL_PLAIN)}) OR "
                 f"(length({x}) - length(replace({x}, '@', '')) = 1 AND length({user}) <= 64 AND "
-                f"length({domain}) <= 253 AND regexp_full_match({user}, {lit(EMAIL_USER)}, 'i') AND "
-                f"regexp_full_match({domain}, {lit(EMAIL_DOMAIN)}, 'i')))")
+                f"length({domain}) <= 253 AND regexp_full_match({user}, {quote_literal(EMAIL_USER)}, 'i') AND "
+                f"regexp_full_match({domain}, {quote_literal(EMAIL_DOMAIN)}, 'i')))")
     if fmt == "uri":
         return f"regexp_matches({x}, '^[a-zA-Z][a-zA-Z0-9+.-]*:')"
     if fmt == "uuid":
@@ -223,7 +222,7 @@ def literal_value(spec: FieldSpec, value: Any) -> str:
     if isinstance(value, float) and spec.type == "integer" and math.isfinite(value) and value.is_integer():
         value = int(value)
     if isinstance(value, int | float) and spec.type in ("integer", "number", "year"):
-        return type_sql(spec, lit(str(value))).guarded
+        return type_sql(spec, quote_literal(str(value))).guarded
     if not isinstance(value, str):
         return "NULL"
-    return type_sql(spec, lit(value)).guarded
+    return type_sql(spec, quote_literal(value)).guarded

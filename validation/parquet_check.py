@@ -18,8 +18,8 @@ import duckdb
 import pyarrow.parquet as pq
 
 from opendata.errors import ConfigurationError, SchemaInvalid, ValidationInputError
+from opendata.sql_text import quote_identifier, quote_literal
 from validation.engine import Reference
-from validation.field_sql import lit
 from validation.report import ValidationReport
 from validation.schema_spec import read_table_schema
 from validation.table_check import TableCheck, check_cells, schema_error
@@ -27,16 +27,14 @@ from validation.table_check import TableCheck, check_cells, schema_error
 MEMORY_LIMIT = "1GB"
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def cells_query(path: Path, labels: list[str]) -> str:
     """The engine's ``cells(_row, _width, c1..cN)`` over the file: every column as text, every row full width."""
-    columns = ", ".join(f"CAST({_quoted(label)} AS VARCHAR) AS c{i}" for i, label in enumerate(labels, start=1))
+    columns = ", ".join(
+        f"CAST({quote_identifier(label)} AS VARCHAR) AS c{i}" for i, label in enumerate(labels, start=1)
+    )
     return (f"SELECT file_row_number + 2 AS _row, CAST({len(labels)} AS INTEGER) AS _width"
             f"{', ' + columns if columns else ''} "
-            f"FROM read_parquet({lit(str(path))}, file_row_number = true)")
+            f"FROM read_parquet({quote_literal(str(path))}, file_row_number = true)")
 
 
 def check_parquet(path: str | Path, table_schema: dict[str, Any], *,

@@ -16,6 +16,7 @@ from typing import Any
 from api.engine import QueryEngine
 from catalog.dcat import Coverage
 from catalog.models import Release
+from opendata.sql_text import quote_identifier
 
 HISTOGRAM_BINS = 12
 TOP_VALUES = 5
@@ -58,10 +59,6 @@ class ColumnProfile:
         return f"No chart for {self.name}."
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _label(value: Any) -> str:
     if value is None:
         return "(empty)"
@@ -79,7 +76,7 @@ def profile_release(engine: QueryEngine, release: Release) -> list[ColumnProfile
     path = str(engine.release_file(release, "data.parquet"))
     stats_sql = ["count(*) AS __rows"]
     for i, f in enumerate(fields):
-        column, kind = quote(str(f["name"])), str(f.get("type", "string"))
+        column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
         stats_sql.append(f"count({column}) AS n{i}")
         stats_sql.append(f"approx_count_distinct({column}) AS d{i}")
         if kind in NUMERIC:
@@ -91,7 +88,7 @@ def profile_release(engine: QueryEngine, release: Release) -> list[ColumnProfile
 
     parts: list[str] = []
     for i, f in enumerate(fields):
-        column, kind = quote(str(f["name"])), str(f.get("type", "string"))
+        column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
         lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
         if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
             value = f"epoch({column})" if kind in TEMPORAL else f"{column}::DOUBLE"
@@ -162,7 +159,7 @@ def sample_rows(engine: QueryEngine, release: Release, limit: int = SAMPLE_ROWS)
         return [], []
     path = str(engine.release_file(release, "data.parquet"))
     table = engine.execute(
-        f"SELECT {', '.join(quote(c) for c in columns)} FROM read_parquet(?) LIMIT {int(limit)}", [path]
+        f"SELECT {', '.join(quote_identifier(c) for c in columns)} FROM read_parquet(?) LIMIT {int(limit)}", [path]
     )
     return columns, [["" if v is None else _label(v) for v in row.values()] for row in table.to_pylist()]
 
@@ -174,7 +171,7 @@ def temporal_coverage(engine: QueryEngine, release: Release) -> Coverage | None:
         if kind not in TEMPORAL or "name" not in f:
             continue
         path = str(engine.release_file(release, "data.parquet"))
-        column = quote(str(f["name"]))
+        column = quote_identifier(str(f["name"]))
         row = engine.execute(f"SELECT min({column}) AS lo, max({column}) AS hi FROM read_parquet(?)", [path])
         lo, hi = row.to_pylist()[0].values()
         if lo is None or hi is None:

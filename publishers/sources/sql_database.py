@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from opendata.errors import SourceError, SourceUnavailable
+from opendata.sql_text import quote_identifier
 from publishers.job import Job, SqlSource
 from publishers.sources import PullContext, as_text, pull_context
 
@@ -37,7 +38,7 @@ def incremental_query(source: SqlSource, context: PullContext | None, placeholde
     query = _query(source)
     if context is None or context.cursor is None:
         return query, ()
-    column = '"' + context.cursor.replace('"', '""') + '"'
+    column = quote_identifier(context.cursor)
     wrapped = f"SELECT * FROM ({query.rstrip().rstrip(';')}) AS opendata_source"
     if context.since is None:
         return f"{wrapped} ORDER BY {column}", ()
