@@ -14,12 +14,12 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from catalog.store import utc_now
 from opendata.errors import CatalogError
 
 Role = Literal["developer", "officer", "admin"]
@@ -65,10 +65,6 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class ApiKeyStore:
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
@@ -92,7 +88,7 @@ class ApiKeyStore:
             raise ValueError("a key needs a name saying who or what it is for")
         key_id = secrets.token_hex(4)
         key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-        record = ApiKey(id=key_id, name=name, role=role, created_at=_now())
+        record = ApiKey(id=key_id, name=name, role=role, created_at=utc_now())
         with self._connect() as db:
             db.execute(
                 "INSERT INTO api_keys(id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -119,7 +115,7 @@ class ApiKeyStore:
     def revoke(self, key_id: str) -> ApiKey:
         with self._connect() as db:
             updated = db.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), key_id)
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_now(), key_id)
             ).rowcount
             row = db.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         if row is None:
