@@ -104,6 +104,35 @@ class Settings(BaseSettings):
         "validation, publishing); past it DuckDB spills to the run's private staging folder.",
     )
 
+    catalog_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL of the catalog (postgresql://user:password@host:5432/db), shared by API "
+        "replicas and workers; unset, the embedded SQLite file HOME/catalog.sqlite3.",
+    )
+    storage_url: str | None = Field(
+        default=None,
+        description="Where release files live: unset, HOME/public/releases on local disk; s3://bucket/prefix "
+        "for S3-compatible object storage, which DuckDB reads directly (httpfs).",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="URL of the S3-compatible endpoint (http://127.0.0.1:9000); unset, AWS S3 in s3_region.",
+    )
+    s3_region: str = Field(default="us-east-1", description="Region of the object storage.")
+    s3_url_style: Literal["path", "vhost"] = Field(
+        default="path", description="Path-style (most self-hosted stores) or virtual-host-style bucket URLs."
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        default=None, description="Access key of the object storage (from the environment, never a file)."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret key of the object storage (from the environment, never a file)."
+    )
+    shared_state_url: str | None = Field(
+        default=None,
+        description="Redis URL where API replicas share rate-limit counters; unset, each process counts alone.",
+    )
+
     public_url: str | None = Field(
         default=None,
         description="Public base URL of the site (https://data.example.gov); unset, links and DCAT URIs use the "
