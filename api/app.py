@@ -40,7 +40,7 @@ from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
 from catalog.api_keys import ApiKeyStore
-from catalog.store import Catalog
+from catalog.store import open_catalog
 from opendata.settings import Settings
 
 TITLE = "Open data API"
@@ -73,11 +73,11 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.catalog = Catalog(settings.paths.catalog_db)
+    app.state.catalog = open_catalog(settings)
     app.state.engine = engine
     app.state.release_tables = ReleaseTables(engine, settings.release_memory_rows)
     app.state.catalog_view = CatalogView(app.state.catalog)
-    app.state.key_resolver = KeyResolver(ApiKeyStore(settings.paths.catalog_db))
+    app.state.key_resolver = KeyResolver(ApiKeyStore(app.state.catalog.database))
     app.state.response_cache = ResponseCache(settings.response_cache_entries)
     app.state.sql_engine = SqlEngine(settings)
     install_error_handlers(app)

@@ -2,14 +2,13 @@
 
 The hot paths (rows, aggregates, SQL, CKAN) ask "which releases of X are published" on every request.
 Reading and parsing them from SQLite each time costs more than the DuckDB query behind a small page,
-so this view keeps them and asks SQLite only ``PRAGMA data_version``, which changes whenever another
-connection (a publishing job, an approval) commits. A release published while the API runs is visible
-to the very next request.
+so this view keeps them and asks the database only for its change counter (SQLite's ``PRAGMA
+data_version``; on PostgreSQL a row a trigger bumps on every change to datasets and releases). A release
+published while the API runs, by any worker, is visible to the very next request of every replica.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 
@@ -36,13 +35,12 @@ class CatalogView:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._lock = threading.Lock()
-        self._probe = sqlite3.connect(catalog.db_path, check_same_thread=False, isolation_level=None)
+        self._probe = catalog.database.change_probe()
         self._state: PublishedState | None = None
 
     def state(self) -> PublishedState:
         with self._lock:
-            row = self._probe.execute("PRAGMA data_version").fetchone()
-            version = int(row[0]) if row else 0
+            version = self._probe.version()
             if self._state is not None and self._state.version == version:
                 return self._state
         datasets = {d.name: d for d in self.catalog.datasets()}

@@ -1,4 +1,4 @@
-"""API keys, kept in the catalog's SQLite file (table ``api_keys``), hashed.
+"""API keys, kept in the catalog database (table ``api_keys``), hashed.
 
 A key reads ``od_<id>_<secret>``: ``id`` (8 hex) names the key in lists and logs, ``secret`` (32 bytes,
 url-safe) is what makes it one. Only the SHA-256 of the whole key is stored: keys are long random
@@ -11,14 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from catalog.database import CatalogDatabase, SqliteDatabase
 from catalog.store import utc_now
 from opendata.errors import CatalogError
 
@@ -66,20 +64,12 @@ def hash_key(key: str) -> str:
 
 
 class ApiKeyStore:
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = db_path
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+    def __init__(self, source: Path | CatalogDatabase) -> None:
+        self.database: CatalogDatabase = SqliteDatabase(source) if isinstance(source, Path) else source
+        self.database.ensure_schema("api_keys", SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> Any:
+        return self.database.connect()
 
     def create(self, name: str, role: Role = "developer") -> IssuedKey:
         if role not in ROLES:
@@ -125,7 +115,7 @@ class ApiKeyStore:
         return _record(row)
 
 
-def _record(row: sqlite3.Row) -> ApiKey:
+def _record(row: Any) -> ApiKey:
     return ApiKey(
         id=row["id"], name=row["name"], role=row["role"], created_at=row["created_at"],
         revoked_at=row["revoked_at"],

@@ -1,4 +1,4 @@
-"""A privacy officer's decisions on releases that wait for approval, kept in the catalog's SQLite file.
+"""A privacy officer's decisions on releases that wait for approval, kept in the catalog database.
 
 Every decision is a row of ``approvals``: which release, approved or rejected, who (the officer's name
 or API key name), with which role, through which door (cli or api), when and why. Nothing is updated
@@ -52,8 +52,7 @@ class ApprovalDecision(BaseModel):
 class Approvals:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        with catalog._connect() as db:
-            db.executescript(SCHEMA)
+        catalog.database.ensure_schema("approvals", SCHEMA)
 
     def decide(
         self, dataset: str, number: int, decision: Decision, *, by: str, role: str, reason: str,
@@ -77,11 +76,11 @@ class Approvals:
                     f"release {number} of '{dataset}' is {row['state']}, not awaiting approval; "
                     "only a release that waits for a privacy officer can be approved or rejected"
                 )
-            cursor = db.execute(
+            inserted = db.execute(
                 "INSERT INTO approvals(dataset, number, decision, decided_by, role, via, reason, decided_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (dataset, number, decision, by.strip(), role, via, reason, decided_at),
-            )
+            ).fetchone()
             if decision == "approved":
                 db.execute(
                     "UPDATE releases SET state = 'published', published_at = ? WHERE dataset = ? AND number = ?",
@@ -99,17 +98,18 @@ class Approvals:
                     "UPDATE runs SET state = 'rejected', error = ? WHERE dataset = ? AND release = ? "
                     "AND state = 'awaiting-approval'", (f"rejected by {by.strip()}: {reason}", dataset, number),
                 )
-            decision_id = int(cursor.lastrowid or 0)
+            decision_id = int(inserted[0])
         return ApprovalDecision(
             id=decision_id, dataset=dataset, number=number, decision=decision, decided_by=by.strip(), role=role,
             via=via, reason=reason, decided_at=decided_at,
         )
 
     def history(self, dataset: str, number: int | None = None) -> list[ApprovalDecision]:
-        query, params = "SELECT * FROM approvals WHERE dataset = ?", [dataset]
+        query = "SELECT * FROM approvals WHERE dataset = ?"
+        params: list[str | int] = [dataset]
         if number is not None:
             query += " AND number = ?"
-            params.append(str(number))
+            params.append(number)
         with self.catalog._connect() as db:
             rows = db.execute(query + " ORDER BY id", params).fetchall()
         return [ApprovalDecision(**dict(r)) for r in rows]

@@ -38,8 +38,8 @@ def last_cursor(catalog: Catalog, job: Job) -> str | None:
     """The highest cursor value the last publishing run saw; None on the first run or a changed cursor."""
     if job.incremental is None:
         return None
+    catalog.database.ensure_schema("job_cursors", CURSORS)
     with catalog.transaction() as db:
-        db.execute(CURSORS)
         row = db.execute("SELECT cursor_column, value FROM job_cursors WHERE dataset = ?", (job.name,)).fetchone()
     if row is None or row[0] != job.incremental.cursor:
         return None
@@ -49,8 +49,8 @@ def last_cursor(catalog: Catalog, job: Job) -> str | None:
 def remember_cursor(catalog: Catalog, job: Job, value: str | None, run_id: str) -> None:
     if job.incremental is None or value is None:
         return
+    catalog.database.ensure_schema("job_cursors", CURSORS)
     with catalog.transaction() as db:
-        db.execute(CURSORS)
         db.execute(
             "INSERT INTO job_cursors(dataset, cursor_column, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(dataset) DO UPDATE SET cursor_column = excluded.cursor_column, value = excluded.value, "

@@ -12,8 +12,6 @@ run's peak memory does not grow with the table (docs/jobs.md, "Speed and memory"
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
 import time
 import uuid
@@ -27,10 +25,11 @@ import pyarrow as pa
 
 from anonymize.chunked import anonymize_parquet
 from anonymize.report import PrivacyReport
+from catalog.database import catalog_database
 from catalog.models import Dataset, Release, Run
 from catalog.publish import publish_release, write_json
-from catalog.store import Catalog, utc_now
-from opendata.errors import OpendataError, RunInProgress
+from catalog.store import Catalog, open_catalog, utc_now
+from opendata.errors import OpendataError
 from opendata.faults import checkpoint
 from opendata.settings import Settings
 from publishers.extract import extract
@@ -61,16 +60,11 @@ def new_run_id() -> str:
 
 
 @contextmanager
-def job_lock(settings: Settings, name: str) -> Iterator[None]:
-    folder = settings.paths.private / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{name}.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunInProgress(f"job '{name}' is already running; wait for that run to end") from None
-        handle.write(str(os.getpid()))
-        handle.flush()
+def job_lock(settings: Settings, name: str, catalog: Catalog | None = None) -> Iterator[None]:
+    """Hold the job's lock for a run: a file lock on the embedded default, a PostgreSQL advisory lock when the
+    catalog is shared (so runs of one job on two workers never overlap). RunInProgress when it is held."""
+    database = catalog.database if catalog is not None else catalog_database(settings)
+    with database.job_lock(name, settings.paths.private / "locks"):
         yield
 
 
@@ -106,9 +100,9 @@ def run_job(
     run id, try number and trigger when a scheduler, a retry loop or a queue worker asks for the run."""
     job = load_job(job_path)
     settings.paths.ensure()
-    catalog = catalog or Catalog(settings.paths.catalog_db)
+    catalog = catalog or open_catalog(settings)
     request = request or RunRequest(run_id=new_run_id())
-    with job_lock(settings, job.name):
+    with job_lock(settings, job.name, catalog):
         for stale in catalog.interrupted_runs(job.name):
             if stale.run_id == request.run_id:
                 continue

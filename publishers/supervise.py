@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.models import Run
-from catalog.store import Catalog, utc_now
+from catalog.store import Catalog, open_catalog, utc_now
 from opendata.errors import CatalogError
 from opendata.settings import Settings
 from publishers import child
@@ -103,7 +103,7 @@ def run_with_retries(
     """Run a job in supervised tries until one ends for good. Raises JobFileError for a bad job file."""
     job = load_job(job_path)
     settings.paths.ensure()
-    catalog = Catalog(settings.paths.catalog_db)
+    catalog = open_catalog(settings)
     timeout = job.timeout or settings.job_timeout_seconds
     last: Run | None = None
     for attempt in range(1, job.retries.attempts + 1):

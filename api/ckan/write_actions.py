@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import api.ckan.read_actions  # noqa: F401  (package_show must be registered before it is wrapped)
 from api.ckan.actions import ACTIONS, ActionContext, register_action
 from api.ckan.shapes import organization_dict
+from catalog.database import CatalogDatabase
 from catalog.store import utc_now
 from opendata.errors import ActionConflict, CatalogError, QueryError
 
@@ -42,18 +39,12 @@ CREATE TABLE IF NOT EXISTS ckan_packages (
 class PushedPackages:
     """CKAN package documents pushed to this site, one row each."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = db_path
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+    def __init__(self, database: CatalogDatabase) -> None:
+        self.database = database
+        database.ensure_schema("ckan_packages", SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> Any:
+        return self.database.connect()
 
     def get(self, name: str) -> dict[str, Any] | None:
         with self._connect() as db:
@@ -72,7 +63,7 @@ class PushedPackages:
 
 
 def _store(ctx: ActionContext) -> PushedPackages:
-    return PushedPackages(ctx.settings.paths.catalog_db)
+    return PushedPackages(ctx.catalog.database)
 
 
 def _name(data: dict[str, Any], key: str = "name") -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from catalog.api_keys import ROLES, ApiKeyStore
+from catalog.database import catalog_database
 from opendata.commands._shared import EXIT_BAD_INPUT, EXIT_OK, emit
 from opendata.settings import Settings
 
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     settings.paths.ensure()
-    store = ApiKeyStore(settings.paths.catalog_db)
+    store = ApiKeyStore(catalog_database(settings))
     if args.keys_action == "create":
         try:
             issued = store.create(args.name, args.role)

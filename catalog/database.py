@@ -1,0 +1,397 @@
+"""The catalog's database: the embedded SQLite file, or PostgreSQL shared by API replicas and workers.
+
+Catalog modules write their SQL once, in SQLite's spelling (``?`` and ``:name`` placeholders,
+``INSERT ... ON CONFLICT ... DO UPDATE``, ``RETURNING``), and run it through a ``CatalogConnection``,
+which passes it to SQLite as it is or rewrites the placeholders for psycopg. The few real differences
+(an identity column, the insertion order of runs, how a change is noticed, the lock that keeps two runs
+of one job apart) are methods of the two database classes.
+
+Rows read the same on both: by position (``row[0]``) and by name (``row["state"]``, ``dict(row)``).
+
+PostgreSQL notes:
+- one connection pool per process (a forked RQ work horse opens its own), connections in autocommit,
+  ``transaction()`` is one BEGIN ... COMMIT;
+- a statement-level trigger bumps ``catalog_version`` on every change to organisations, datasets and
+  releases, so an API replica asks one indexed row per request whether its cached view is stale;
+- schema creation runs under an advisory lock, since ``CREATE TABLE IF NOT EXISTS`` races between
+  processes starting together;
+- a run holds a session advisory lock named after its job (``job_lock``), on whichever machine it runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import SecretStr
+
+from opendata.errors import ConfigurationError, RunInProgress
+from opendata.settings import Settings
+
+Dialect = Literal["sqlite", "postgresql"]
+Params = Sequence[Any] | dict[str, Any]
+
+# Serialises schema creation across processes (an arbitrary, fixed advisory lock key).
+SCHEMA_LOCK = 0x0DA7A_CA7
+# What a PostgreSQL catalog adds to the shared schema: the change counter and its trigger.
+POSTGRES_VERSION = """
+CREATE TABLE IF NOT EXISTS catalog_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL
+);
+INSERT INTO catalog_version(id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE OR REPLACE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE catalog_version SET version = version + 1 WHERE id = 1;
+    RETURN NULL;
+END $$;
+"""
+VERSIONED_TABLES = ("organizations", "datasets", "releases")
+
+
+class Row(tuple[Any, ...]):
+    """A PostgreSQL row read like ``sqlite3.Row``: by position, by column name, and as a mapping."""
+
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = [column.name for column in cursor.description or []]
+    index = {name: i for i, name in enumerate(names)}
+
+    def make(values: Sequence[Any]) -> Row:
+        return Row(values, index)
+
+    return make
+
+
+_LITERALS = re.compile(r"('(?:[^']|'')*')")
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=512)
+def to_psycopg(sql: str) -> str:
+    """SQLite placeholders (``?``, ``:name``) as psycopg's (``%s``, ``%(name)s``); literals untouched."""
+    parts = _LITERALS.split(sql)
+    for i in range(0, len(parts), 2):  # even parts lie outside quoted literals
+        text = parts[i].replace("%", "%%").replace("?", "%s")
+        parts[i] = _NAMED.sub(r"%(\1)s", text)
+    return "".join(parts)
+
+
+class CatalogConnection:
+    """One connection, whichever database: ``execute`` takes SQLite-spelled SQL."""
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Params = ()) -> Any:
+        if self.dialect == "sqlite":
+            return self.raw.execute(sql, params)
+        return self.raw.execute(to_psycopg(sql), params if params else None)
+
+    def executescript(self, script: str) -> None:
+        if self.dialect == "sqlite":
+            self.raw.executescript(script)
+        else:
+            self.raw.execute(script)
+
+
+class ChangeProbe(Protocol):
+    def version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class CatalogDatabase(Protocol):
+    dialect: Dialect
+    #: The column that orders rows of a table by insertion (SQLite's rowid, a sequence on PostgreSQL).
+    insert_order: str
+    #: An auto-numbered primary key column, in this database's DDL.
+    identity: str
+
+    def connect(self) -> Any: ...  # a context manager of CatalogConnection
+
+    def transaction(self) -> Any: ...  # a context manager of CatalogConnection, BEGIN ... COMMIT
+
+    def ensure_schema(self, key: str, script: str) -> None: ...
+
+    def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None: ...
+
+    def change_probe(self) -> ChangeProbe: ...
+
+    def job_lock(self, name: str, lock_folder: Path) -> Any: ...  # a context manager; RunInProgress if held
+
+    def describe(self) -> str: ...
+
+
+def _ddl(script: str, dialect: Dialect) -> str:
+    """Schema text written for SQLite, as PostgreSQL wants it (64-bit integers, identity columns)."""
+    if dialect == "sqlite":
+        return script
+    script = script.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+    return re.sub(r"\bINTEGER\b", "BIGINT", script)
+
+
+class SqliteDatabase:
+    """The embedded default: one SQLite file in WAL mode; each write is one ``BEGIN IMMEDIATE``."""
+
+    dialect: Dialect = "sqlite"
+    insert_order = "rowid"
+    identity = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._schemas: set[str] = set()
+        with self.connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+
+    @contextmanager
+    def connect(self) -> Iterator[CatalogConnection]:
+        raw = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        raw.row_factory = sqlite3.Row
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute("PRAGMA synchronous=FULL")
+        try:
+            yield CatalogConnection(raw, "sqlite")
+        finally:
+            raw.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[CatalogConnection]:
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def ensure_schema(self, key: str, script: str) -> None:
+        if key in self._schemas:
+            return
+        with self.connect() as db:
+            db.executescript(script)
+        self._schemas.add(key)
+
+    def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None:
+        with self.connect() as db:
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns:
+                if name in present:
+                    continue
+                try:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+
+    def change_probe(self) -> ChangeProbe:
+        return _SqliteProbe(self.path)
+
+    @contextmanager
+    def job_lock(self, name: str, lock_folder: Path) -> Iterator[None]:
+        lock_folder.mkdir(parents=True, exist_ok=True)
+        with open(lock_folder / f"{name}.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunInProgress(f"job '{name}' is already running; wait for that run to end") from None
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+
+class _SqliteProbe:
+    """``PRAGMA data_version`` on one kept connection: it changes when any other connection commits."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+
+    def version(self) -> int:
+        with self._lock:
+            row = self._db.execute("PRAGMA data_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class PostgresDatabase:
+    """The catalog in PostgreSQL: what several API replicas and workers on other machines share."""
+
+    dialect: Dialect = "postgresql"
+    insert_order = "seq"
+    identity = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self._psycopg = psycopg
+        try:  # one plain connection first: it fails at once, with the server's reason, when nothing answers
+            psycopg.connect(url, connect_timeout=10).close()
+            self.pool = ConnectionPool(
+                url, min_size=1, max_size=pool_size, open=True, timeout=30, name="opendata-catalog",
+                kwargs={"autocommit": True, "row_factory": _row_factory},
+            )
+        except psycopg.Error as exc:
+            raise ConfigurationError(
+                f"cannot reach the catalog database at {_redact(url)}: {str(exc).strip()}; check "
+                "OPENDATA_CATALOG_URL and that PostgreSQL accepts connections"
+            ) from exc
+        self._schemas: set[str] = set()
+        self.ensure_schema("catalog_version", POSTGRES_VERSION)
+
+    @contextmanager
+    def connect(self) -> Iterator[CatalogConnection]:
+        with self.pool.connection() as raw:
+            yield CatalogConnection(raw, "postgresql")
+
+    @contextmanager
+    def transaction(self) -> Iterator[CatalogConnection]:
+        with self.pool.connection() as raw, raw.transaction():
+            yield CatalogConnection(raw, "postgresql")
+
+    def ensure_schema(self, key: str, script: str) -> None:
+        if key in self._schemas:
+            return
+        with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            db.executescript(_ddl(script, "postgresql"))
+            for table in VERSIONED_TABLES:
+                if db.execute("SELECT to_regclass(?)", (table,)).fetchone()[0] is None:
+                    continue
+                db.execute(f"DROP TRIGGER IF EXISTS {table}_changed ON {table}")
+                db.execute(
+                    f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()"
+                )
+        self._schemas.add(key)
+
+    def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None:
+        with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            for name, definition in columns:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {_ddl(definition, 'postgresql')}")
+
+    def change_probe(self) -> ChangeProbe:
+        return _PostgresProbe(self)
+
+    @contextmanager
+    def job_lock(self, name: str, lock_folder: Path) -> Iterator[None]:
+        """A session advisory lock on a connection of its own, held for the whole run: it is released when
+        the run ends or its process dies (the server drops the session), on any machine."""
+        with self._psycopg.connect(self.url, autocommit=True) as raw:
+            key = raw.execute("SELECT hashtextextended(%s, 0)", (f"opendata-job:{name}",)).fetchone()
+            assert key is not None
+            got = raw.execute("SELECT pg_try_advisory_lock(%s)", (key[0],)).fetchone()
+            if not got or not got[0]:
+                raise RunInProgress(f"job '{name}' is already running (on this or another worker); wait for "
+                                    "that run to end")
+            try:
+                yield
+            finally:
+                raw.execute("SELECT pg_advisory_unlock(%s)", (key[0],))
+
+    def describe(self) -> str:
+        return f"postgresql:{_redact(self.url)}"
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class _PostgresProbe:
+    def __init__(self, database: PostgresDatabase) -> None:
+        self._database = database
+
+    def version(self) -> int:
+        with self._database.connect() as db:
+            row = db.execute("SELECT version FROM catalog_version WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        pass
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+_POOLS: dict[tuple[str, int], PostgresDatabase] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def open_database(url: str | None, sqlite_path: Path) -> CatalogDatabase:
+    """The catalog database a setting names: PostgreSQL for a postgresql:// URL (one pool per process),
+    else the embedded SQLite file."""
+    if not url:
+        return SqliteDatabase(sqlite_path)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigurationError(
+            f"OPENDATA_CATALOG_URL must be a postgresql:// URL (or unset for the embedded SQLite file); got "
+            f"{_redact(url)!r}"
+        )
+    key = (url, os.getpid())
+    with _POOLS_LOCK:
+        found = _POOLS.get(key)
+        if found is None:
+            found = _POOLS[key] = PostgresDatabase(url)
+        return found
+
+
+def close_databases() -> None:
+    """Close every PostgreSQL pool this process opened (tests, and processes that switch catalogs)."""
+    with _POOLS_LOCK:
+        for database in _POOLS.values():
+            database.close()
+        _POOLS.clear()
+
+
+def integrity_error(exc: BaseException) -> bool:
+    """True when ``exc`` is a constraint violation from either database."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, psycopg.errors.IntegrityError)
+
+
+
+def catalog_database(settings: Settings) -> CatalogDatabase:
+    """The catalog database the settings choose (OPENDATA_CATALOG_URL, else HOME/catalog.sqlite3)."""
+    value = settings.catalog_url
+    url = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return open_database(url, settings.paths.catalog_db)
