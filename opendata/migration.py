@@ -1,0 +1,143 @@
+"""Move an installation from the embedded default to the distributed deployment (``opendata migrate``).
+
+The source is what the current settings name (usually HOME/catalog.sqlite3 and HOME/public/releases); the
+target is a PostgreSQL catalog and, optionally, S3-compatible storage. Release files are copied first and
+checked against the sha256 the catalog recorded; the catalog rows follow in one transaction, so the target
+never names a file it does not hold. Rows already in the target are kept, so a second run copies only
+what is new (a release published on the old installation after the first run, say). The source is only
+read: switching over is changing the settings once the copy is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api.ckan.write_actions import SCHEMA as CKAN_PACKAGES
+from catalog.api_keys import ApiKeyStore
+from catalog.approvals import Approvals
+from catalog.database import CatalogConnection, CatalogDatabase
+from catalog.models import Release
+from catalog.storage import ReleaseStorage
+from catalog.store import Catalog
+from opendata.errors import CatalogError
+from publishers.incremental import CURSORS
+
+# Tables in the order their foreign keys need, with the columns that identify a row.
+TABLES: list[tuple[str, tuple[str, ...]]] = [
+    ("organizations", ("name",)),
+    ("datasets", ("name",)),
+    ("releases", ("dataset", "number")),
+    ("runs", ("run_id",)),
+    ("approvals", ("id",)),
+    ("api_keys", ("id",)),
+    ("job_cursors", ("dataset",)),
+    ("ckan_packages", ("name",)),
+]
+
+
+@dataclass
+class MigrationReport:
+    source: str
+    target: str
+    storage: str
+    copied_rows: dict[str, int] = field(default_factory=dict)
+    kept_rows: dict[str, int] = field(default_factory=dict)
+    copied_files: int = 0
+    copied_bytes: int = 0
+    releases_moved: list[str] = field(default_factory=list)
+
+
+def _table_exists(db: CatalogConnection, table: str) -> bool:
+    if db.dialect == "sqlite":
+        found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        return found is not None
+    return db.execute("SELECT to_regclass(?)", (table,)).fetchone()[0] is not None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _copy_release_files(release: Release, source: ReleaseStorage, target: ReleaseStorage,
+                        report: MigrationReport) -> str:
+    """Copy one release's files into the target storage, checked against the catalog; its new folder."""
+    with tempfile.TemporaryDirectory(prefix="opendata-migrate-") as scratch:
+        build = Path(scratch) / "release"
+        build.mkdir()
+        for name, digest in sorted(release.files.items()):
+            data = source.read_bytes(release, name)
+            if _sha256(data) != digest:
+                raise CatalogError(
+                    f"release {release.number} of '{release.dataset}': {name} does not match the sha256 the "
+                    "catalog recorded; the source is damaged, nothing of this release was copied"
+                )
+            (build / name).write_bytes(data)
+            report.copied_files += 1
+            report.copied_bytes += len(data)
+        return target.publish(build, release.dataset, release.number, release.run_id)
+
+
+def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_database: CatalogDatabase,
+            target_storage: ReleaseStorage | None) -> MigrationReport:
+    """Copy every catalog row, and every release's files when ``target_storage`` is given, into the target."""
+    target_catalog = Catalog(target_database)  # creates the target's tables
+    Approvals(target_catalog)
+    ApiKeyStore(target_database)
+    target_database.ensure_schema("job_cursors", CURSORS)
+    target_database.ensure_schema("ckan_packages", CKAN_PACKAGES)
+    report = MigrationReport(
+        source=source_catalog.database.describe(), target=target_database.describe(),
+        storage=type(target_storage or source_storage).__name__,
+    )
+
+    existing = {(r.dataset, r.number) for r in target_catalog.all_releases(published_only=False)}
+    folders: dict[tuple[str, int], str] = {}
+    if target_storage is not None:
+        for release in source_catalog.all_releases(published_only=False):
+            if (release.dataset, release.number) in existing:
+                continue
+            folders[(release.dataset, release.number)] = _copy_release_files(
+                release, source_storage, target_storage, report)
+            report.releases_moved.append(f"{release.dataset}/{release.number}")
+
+    with source_catalog.database.connect() as src, target_database.transaction() as dst:
+        for table, key in TABLES:
+            if not _table_exists(src, table):
+                continue
+            order = " ORDER BY rowid" if src.dialect == "sqlite" else ""  # runs keep their order (PostgreSQL's seq)
+            rows = [dict(r) for r in src.execute(f"SELECT * FROM {table}{order}").fetchall()]
+            copied = 0
+            for row in rows:
+                if table == "releases":
+                    moved = folders.get((row["dataset"], row["number"]))
+                    if moved is not None:
+                        row["folder"] = moved
+                    elif target_storage is not None:
+                        continue  # already in the target, with its own folder
+                columns = ", ".join(row)
+                inserted = dst.execute(
+                    f"INSERT INTO {table}({columns}) VALUES ({', '.join(':' + c for c in row)}) "
+                    f"ON CONFLICT({', '.join(key)}) DO NOTHING RETURNING 1",
+                    row,
+                ).fetchone()
+                copied += inserted is not None
+            report.copied_rows[table] = copied
+            report.kept_rows[table] = len(rows) - copied
+        if target_database.dialect == "postgresql":  # identities continue after the copied ids
+            dst.execute(
+                "SELECT setval(pg_get_serial_sequence('approvals', 'id'), "
+                "coalesce((SELECT max(id) FROM approvals), 0) + 1, false)"
+            )
+    return report
+
+
+def summary(report: MigrationReport) -> dict[str, Any]:
+    return {
+        "source": report.source, "target": report.target, "storage": report.storage,
+        "copied_rows": report.copied_rows, "kept_rows": report.kept_rows, "copied_files": report.copied_files,
+        "copied_bytes": report.copied_bytes, "releases_moved": report.releases_moved,
+    }

@@ -1,0 +1,97 @@
+"""`opendata migrate`: an embedded installation copied into PostgreSQL (and object storage) serves the same."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.app import create_app
+from catalog.api_keys import ApiKeyStore
+from catalog.approvals import Approvals
+from catalog.database import catalog_database
+from catalog.store import open_catalog
+from opendata.cli import main
+from opendata.settings import Settings
+from publishers.runner import run_job
+from tests import catalog_fixtures
+from tests.conftest import PEOPLE_PRIVACY, JobWriter
+
+postgres_url = catalog_fixtures.postgres_url
+catalog_url = catalog_fixtures.catalog_url
+
+ROWS = "/api/v1/datasets/service-requests/rows"
+
+
+def _installation(settings: Settings, write_job: JobWriter) -> str:
+    """Two releases of one dataset, an approved release of another, an API key; returns the key."""
+    job = write_job(privacy=PEOPLE_PRIVACY)
+    run_job(job, settings)
+    run_job(job, settings)
+    waiting = write_job(name="reviewed-requests", privacy={**PEOPLE_PRIVACY, "requires_approval": True})
+    run_job(waiting, settings)
+    Approvals(open_catalog(settings)).decide("reviewed-requests", 1, "approved", by="Ada", role="officer",
+                                             reason="report read", via="cli")
+    return ApiKeyStore(settings.paths.catalog_db).create("transit-app", "developer").key
+
+
+def _answers(settings: Settings, key: str) -> dict[str, Any]:
+    with TestClient(create_app(settings)) as client:
+        page = client.get(ROWS, params={"category": "pothole"}, headers={"X-API-Key": key})
+        assert page.status_code == 200, page.text
+        return {
+            "rows": page.json()["rows"], "etag": page.headers["etag"], "release": page.headers["x-release"],
+            "datasets": [d["name"] for d in client.get("/api/v1/datasets").json()["datasets"]],
+            "pinned": client.get(ROWS, params={"release": 1}).json()["rows"],
+            "runs": [(r["dataset"], r["release"]) for r in client.get("/api/v1/runs").json()["runs"]],
+        }
+
+
+def _migrate(settings: Settings, url: str, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    capsys.readouterr()
+    assert main(["--home", str(settings.home), "migrate", "--to-catalog", url, *extra, "--json"]) == 0
+    result: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return result
+
+
+def test_the_catalog_moves_to_postgresql_and_serves_the_same(
+    settings: Settings, write_job: JobWriter, catalog_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = _installation(settings, write_job)
+    before = _answers(settings, key)
+    first = _migrate(settings, catalog_url, capsys)
+    assert first["copied_rows"]["releases"] == 3 and first["copied_rows"]["datasets"] == 2
+    assert first["copied_rows"]["api_keys"] == 1 and first["copied_rows"]["approvals"] == 1
+    assert first["copied_files"] == 0, "without --to-storage the release files stay where they are"
+
+    moved = settings.model_copy(update={"catalog_url": SecretStr(catalog_url)})
+    assert _answers(moved, key) == before  # same rows, ETags, releases, run history; the key still works
+    (decision,) = Approvals(open_catalog(moved)).history("reviewed-requests", 1)
+    assert (decision.decided_by, decision.reason) == ("Ada", "report read")
+
+    again = _migrate(settings, catalog_url, capsys)
+    assert sum(again["copied_rows"].values()) == 0 and again["kept_rows"]["releases"] == 3
+
+    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)  # the old installation publishes once more
+    last = _migrate(settings, catalog_url, capsys)
+    assert last["copied_rows"]["releases"] == 1 and last["copied_rows"]["runs"] == 1
+    assert open_catalog(moved).release("service-requests").number == 3
+    # identities continue after the copied rows
+    Approvals(open_catalog(moved))
+    assert catalog_database(moved).dialect == "postgresql"
+
+
+def test_a_bad_target_is_refused_without_touching_anything(
+    settings: Settings, write_job: JobWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
+    home = ["--home", str(settings.home)]
+    assert main([*home, "migrate", "--to-catalog", "sqlite:///x.db"]) == 2
+    assert "postgresql://" in capsys.readouterr().err
+    assert main([*home, "migrate", "--to-catalog", "postgresql://u@127.0.0.1:1/none",
+                 "--to-storage", "/mnt/releases"]) == 2
+    assert "s3://bucket/prefix" in capsys.readouterr().err
+    assert open_catalog(settings).release("service-requests").number == 1
