@@ -5,18 +5,20 @@ can widen what it may read:
 
 - ``temp_directory=''``: no spilling to disk (DuckDB would otherwise allow reads under ``./.tmp``);
   a query over ``memory_limit`` fails with a clear error instead.
-- ``allowed_directories=[<HOME/public/releases/>]`` then ``enable_external_access=false``: files,
-  ATTACH, COPY, INSTALL/LOAD and Python replacement scans are refused everywhere else
-  (HOME/private, /etc, sibling folders such as ``releases_evil/``, paths with ``..``).
-- no extension auto-install/auto-load, no community extensions; ``memory_limit``, ``threads``.
+- ``allowed_directories=[<HOME/public/releases/>]`` (or the release storage's ``s3://bucket/prefix/``)
+  then ``enable_external_access=false``: files, ATTACH, COPY, INSTALL/LOAD and Python replacement scans
+  are refused everywhere else (HOME/private, /etc, sibling folders such as ``releases_evil/``, paths with
+  ``..``, other buckets; DuckDB matches ``s3://`` URLs as text, so the storage refuses dot segments itself).
+- no extension auto-install/auto-load, no community extensions; ``memory_limit``, ``threads``. In object
+  storage, httpfs (from its wheel) and the storage's S3 secret are set up before the lockdown.
 - ``lock_configuration=true`` last.
 
 ``allowed_directories`` lets DuckDB *write* there too (``COPY ... TO``, ``ATTACH`` creating a file), so
 ``execute`` runs exactly one SELECT statement and refuses every other statement type.
 
 Each request takes its own cursor (``con.cursor()``), which is how DuckDB is shared across threads.
-Parquet paths come from the catalog only (``release_file``), resolved (symlinks too) and checked to lie
-inside the releases folder before DuckDB sees them.
+Parquet paths come from the catalog only (``release_file``, through :mod:`catalog.storage`), resolved
+(symlinks too) and checked to lie inside the releases folder or prefix before DuckDB sees them.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from catalog.models import Release
-from opendata.errors import CatalogError, QueryError, QueryTimeout
+from catalog.storage import open_storage
+from opendata.errors import QueryError, QueryTimeout
 from opendata.settings import Settings
 
 
@@ -43,21 +45,25 @@ def open_locked_database(
     allowed_directories: list[str] | None = None,
     allowed_paths: list[str] | None = None,
     prepare: Sequence[str] = (),
+    storage: Sequence[str] = (),
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that may read only the given folders or files, then locked.
 
-    ``prepare`` statements (such as the SQL endpoint's views) run after the lockdown settings and
-    before the configuration is locked.
+    ``storage`` statements (the release storage's ``prepare_duckdb``: load httpfs, create its secret) run
+    first, with extension downloads already off; ``prepare`` statements (such as the SQL endpoint's views)
+    run after the lockdown settings and before the configuration is locked.
     """
     con = duckdb.connect(":memory:")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    for statement in storage:
+        con.execute(statement)
     con.execute("SET temp_directory = ''")
     if allowed_directories is not None:
         con.execute("SET allowed_directories = ?", [allowed_directories])
     if allowed_paths is not None:
         con.execute("SET allowed_paths = ?", [allowed_paths])
     con.execute("SET enable_external_access = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
     con.execute("SET allow_community_extensions = false")
     con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET threads = ?", [threads])
@@ -74,7 +80,7 @@ class QueryEngine:
     """A locked-down DuckDB connection; ``execute`` runs one statement on a fresh cursor."""
 
     def __init__(self, settings: Settings) -> None:
-        self.releases_root = settings.paths.releases.resolve()
+        self.storage = open_storage(settings)
         self.memory_limit = settings.query_memory_limit
         self.timeout = settings.query_timeout_seconds
         self.memory_rows = settings.release_memory_rows
@@ -83,7 +89,8 @@ class QueryEngine:
         self._con = open_locked_database(
             memory_limit=settings.query_memory_limit,
             threads=settings.query_threads,
-            allowed_directories=[f"{self.releases_root}/"],
+            allowed_directories=[self.storage.readable_prefix()],
+            storage=self.storage.prepare_duckdb(),
         )
 
     def settings(self) -> dict[str, str]:
@@ -132,18 +139,10 @@ class QueryEngine:
         with self.cursor() as cur:
             yield cur.execute(sql, list(params)).to_arrow_reader(batch_rows)
 
-    def release_file(self, release: Release, name: str) -> Path:
-        """The absolute path of one file of a published release, refused if it leaves the releases folder."""
-        path = (self.releases_root / release.folder / name).resolve()
-        if not path.is_relative_to(self.releases_root):
-            raise RuntimeError(
-                f"release {release.dataset}/{release.number} points outside the releases folder"
-            )
-        if not path.is_file():
-            raise CatalogError(
-                f"release {release.number} of '{release.dataset}' has no file '{name}' in its folder"
-            )
-        return path
+    def release_file(self, release: Release, name: str) -> str:
+        """What DuckDB reads for one file of a release (an absolute path or an ``s3://`` URL); CatalogError
+        when it is missing, and refused (OutsideStorage, a RuntimeError) if it leaves the releases folder."""
+        return self.storage.duckdb_path(release, name)
 
     def relation(self, release: Release) -> tuple[str, list[Any]]:
         """``(FROM clause, its parameters)`` for a release's rows, with a ``file_row_number`` column.
@@ -152,7 +151,7 @@ class QueryEngine:
         (in file order, so their zone maps prune like the Parquet row-group statistics do, without
         opening and decoding Parquet on every request); others are read from their Parquet file."""
         path = self.release_file(release, "data.parquet")
-        parquet = ("read_parquet(?, file_row_number = true)", [str(path)])
+        parquet = ("read_parquet(?, file_row_number = true)", [path])
         if release.rows > self.memory_rows:
             return parquet
         key = (release.dataset, release.number)
@@ -165,7 +164,7 @@ class QueryEngine:
             with self.cursor() as cur:
                 cur.execute(
                     f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, file_row_number = true)",
-                    [str(path)],
+                    [path],
                 )
             self._loaded[key] = (name, release.rows)
             while sum(rows for _, rows in self._loaded.values()) > self.memory_rows:

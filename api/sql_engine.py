@@ -3,9 +3,10 @@
 Each pooled database is an in-memory DuckDB with one view per published release (``"name@N"``) and one
 per dataset's latest release (``"name"``), and:
 
-- ``allowed_paths`` = exactly the ``data.parquet`` files of published releases, then external access
-  off: a release awaiting approval, staging, ``/etc/passwd`` or a sibling file are unreadable even to a
-  query that got past ``api.sql_guard``;
+- ``allowed_paths`` = exactly the ``data.parquet`` files of published releases (local paths, or ``s3://``
+  URLs with httpfs and the storage's secret set up first), then external access off: a release awaiting
+  approval, staging, ``/etc/passwd``, another bucket or a sibling file are unreadable even to a query
+  that got past ``api.sql_guard``;
 - no extension install/load, ``temp_directory=''`` (no spilling), ``memory_limit`` = the per-query
   limit, configuration locked;
 - one query at a time per database, so its memory limit is the query's memory limit; the pool holds
@@ -23,7 +24,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -33,6 +33,7 @@ from api.catalog_view import PublishedState
 from api.engine import interrupt_after, open_locked_database, timed_out
 from api.filters import quote_identifier
 from api.sql_guard import check_sql
+from catalog.storage import ReleaseStorage, open_storage
 from opendata.errors import QueryError, QueryTimeout, QueryTooLarge
 from opendata.settings import Settings
 from opendata.sql_text import quote_literal
@@ -46,41 +47,43 @@ class SqlResult:
     types: list[str]
 
 
-def release_tables(state: PublishedState, releases_root: Path) -> dict[str, Path]:
-    """Table name -> Parquet file, for every published release and each dataset's latest."""
-    tables: dict[str, Path] = {}
+def release_tables(state: PublishedState, storage: ReleaseStorage) -> dict[str, str]:
+    """Table name -> the Parquet file DuckDB reads, for every published release and each dataset's latest."""
+    tables: dict[str, str] = {}
     for name, releases in sorted(state.releases.items()):
         for release in releases:
-            path = (releases_root / release.folder / "data.parquet").resolve()
-            if not path.is_relative_to(releases_root) or not path.is_file():
+            if not storage.exists(release, "data.parquet"):  # missing, or its folder leaves the storage
                 continue
+            path = storage.duckdb_path(release, "data.parquet")
             tables[f"{name}@{release.number}"] = path
             tables[name] = path
     return tables
 
 
-def _locked_database(tables: dict[str, Path], settings: Settings) -> duckdb.DuckDBPyConnection:
+def _locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: Settings) -> duckdb.DuckDBPyConnection:
     views = [
-        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({quote_literal(str(path))})"
+        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({quote_literal(path)})"
         for table, path in tables.items()
     ]
     return open_locked_database(
         memory_limit=settings.sql_memory_limit,
         threads=settings.query_threads,
-        allowed_paths=sorted({str(p) for p in tables.values()}),
+        allowed_paths=sorted(set(tables.values())),
         prepare=views,
+        storage=storage.prepare_duckdb(),
     )
 
 
 class SqlPool:
     """``size`` locked databases over one published state."""
 
-    def __init__(self, state: PublishedState, settings: Settings) -> None:
+    def __init__(self, state: PublishedState, settings: Settings, storage: ReleaseStorage | None = None) -> None:
         self.fingerprint = state.fingerprint
-        self.tables = release_tables(state, settings.paths.releases.resolve())
+        storage = storage or open_storage(settings)
+        self.tables = release_tables(state, storage)
         self.settings = settings
         self._free: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
-        self._all = [_locked_database(self.tables, settings) for _ in range(settings.sql_concurrency)]
+        self._all = [_locked_database(self.tables, storage, settings) for _ in range(settings.sql_concurrency)]
         for con in self._all:
             self._free.put(con)
 
@@ -171,6 +174,7 @@ class SqlEngine:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.storage = open_storage(settings)
         self._pool: SqlPool | None = None
         self._lock = threading.Lock()
 
@@ -178,7 +182,7 @@ class SqlEngine:
         with self._lock:
             if self._pool is None or self._pool.fingerprint != state.fingerprint:
                 # The old pool's databases close when the last query holding them is done (refcount).
-                self._pool = SqlPool(state, self.settings)
+                self._pool = SqlPool(state, self.settings, self.storage)
             return self._pool
 
     def run(self, state: PublishedState, sql: str) -> SqlResult:

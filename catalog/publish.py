@@ -1,22 +1,24 @@
 """Publish stage: write an immutable, numbered release and record it atomically.
 
-The release is built in private staging, renamed into the public releases folder (one atomic rename on
-the same file system), and only then recorded in the catalog (one transaction). The API serves only
-releases the catalog records, so a crash at any point leaves the previous release serving; a folder left
-by a crash between the rename and the commit is not in the catalog and is replaced by the next run.
+The release is built in private staging, put in place by the release storage (:mod:`catalog.storage`:
+one atomic rename into the public releases folder, or an upload to object storage under a key unique to
+the run), and only then recorded in the catalog (one transaction). The API serves only releases the
+catalog records, so a crash at any point leaves the previous release serving; files left by a crash
+between the storage step and the commit are not in the catalog and are never read (a local folder is
+replaced by the next run).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.models import Release, Run
+from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
 from catalog.typed_table import write_typed_parquet, write_typed_parquet_file
 from opendata.faults import checkpoint
@@ -37,21 +39,6 @@ def write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def publish_release(
     settings: Settings,
     catalog: Catalog,
@@ -62,6 +49,7 @@ def publish_release(
     validation: ValidationReport,
     staging: Path,
 ) -> tuple[Release, Run]:
+    storage = open_storage(settings)
     number = catalog.next_release_number(job.name)
     build = staging / "release"
     if build.exists():
@@ -80,15 +68,8 @@ def publish_release(
     package = datapackage(job, number, rows, (build / "data.parquet").stat().st_size, data_sha, created)
     write_json(build / "datapackage.json", package)
     files = {p.name: sha256_file(p) for p in sorted(build.iterdir())}
-    _fsync_tree(build)
     checkpoint("publish:before-rename")
-
-    final = settings.paths.release_dir(job.name, number)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():  # left by a crash after a rename whose commit never happened
-        shutil.rmtree(final)
-    os.rename(build, final)
-    _fsync_dir(final.parent)
+    folder = storage.publish(build, job.name, number, run.run_id)
     checkpoint("publish:after-rename")
 
     awaiting = job.privacy.requires_approval
@@ -100,7 +81,7 @@ def publish_release(
         published_at=None if awaiting else utc_now(),
         rows=rows,
         table_schema=job.table_schema,
-        folder=final.relative_to(settings.paths.releases).as_posix(),
+        folder=folder,
         files=files,
         run_id=run.run_id,
         policy_hash=privacy.policy_hash,

@@ -8,7 +8,7 @@ never will until a person changes something, and the message says what.
     ├── TransientError              retry with backoff
     │   ├── SourceUnavailable       the agency system timed out or refused the connection
     │   ├── RunInProgress           another run of the same job holds its lock
-    │   └── RemoteUnavailable       a remote catalog (CKAN) did not answer or answered 5xx
+    │   └── RemoteUnavailable       a remote catalog (CKAN) or the object storage did not answer or answered 5xx
     └── TerminalError               quarantine or block; do not retry
         ├── ConfigurationError      settings that cannot work (missing key outside development, ...)
         ├── JobFileError            a job file with a wrong key, a wrong type or a missing file

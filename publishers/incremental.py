@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
 from catalog.typed_table import DUCKDB_TYPES, quote_identifier
 from opendata.errors import JobFileError
@@ -91,7 +92,8 @@ def merge_with_previous(
     if not previous:
         return new_rows
     release = previous[-1]
-    data = settings.paths.releases / release.folder / "data.parquet"
+    storage = open_storage(settings)
+    data = storage.duckdb_path(release, "data.parquet")  # a local path, or s3:// read through httpfs
     key = primary_key(job)
     columns = pq.read_schema(new_rows).names
     fields = {f["name"]: f for f in release.table_schema.get("fields", [])}
@@ -115,9 +117,11 @@ def merge_with_previous(
     con = duckdb.connect(config={"threads": 2, "memory_limit": settings.run_memory_limit,
                                  "temp_directory": str(spill)})
     try:
+        for statement in storage.prepare_duckdb():
+            con.execute(statement)
         con.execute("SET TimeZone='UTC'")
         con.execute(
-            f"COPY (SELECT {', '.join(selects)} FROM read_parquet({_literal(data)}) p "
+            f"COPY (SELECT {', '.join(selects)} FROM read_parquet({quote_literal(data)}) p "
             f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet({_literal(new_rows)}) n WHERE {match}) "
             f"UNION ALL SELECT {new_text} FROM read_parquet({_literal(new_rows)})) "
             f"TO {_literal(target)} (FORMAT parquet, COMPRESSION zstd)"

@@ -28,6 +28,7 @@ from anonymize.report import PrivacyReport
 from catalog.database import catalog_database
 from catalog.models import Dataset, Release, Run
 from catalog.publish import publish_release, write_json
+from catalog.storage import open_storage
 from catalog.store import Catalog, open_catalog, utc_now
 from opendata.errors import OpendataError
 from opendata.faults import checkpoint
@@ -217,5 +218,7 @@ def _previous_privacy(settings: Settings, catalog: Catalog, name: str) -> Privac
     releases = catalog.releases(name, published_only=False)
     if not releases:
         return None
-    path = settings.paths.releases / releases[-1].folder / "privacy-report.json"
-    return PrivacyReport.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else None
+    storage = open_storage(settings)
+    if not storage.exists(releases[-1], "privacy-report.json"):
+        return None
+    return PrivacyReport.model_validate_json(storage.read_bytes(releases[-1], "privacy-report.json"))

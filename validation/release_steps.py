@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from catalog.publish import write_json
+from catalog.storage import open_storage
 from catalog.store import Catalog
 from opendata.errors import CatalogError
 from opendata.settings import Settings
@@ -69,7 +69,7 @@ def published_references(settings: Settings, catalog: Catalog, job: Job) -> dict
             release = catalog.release(name)
         except CatalogError:
             continue  # the validator reports the missing reference as a schema error
-        references[name] = Reference(pq.read_table(settings.paths.releases / release.folder / "data.parquet"))
+        references[name] = Reference(open_storage(settings).read_table(release, "data.parquet"))
     return references
 
 

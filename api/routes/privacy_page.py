@@ -54,9 +54,8 @@ def privacy_report_page(
                 status_code=401 if key is None else 403,
             )
         officer = key
-    path = engine.release_file(release, "privacy-report.json")
-    report = PrivacyReport.model_validate_json(path.read_text(encoding="utf-8"))
-    found = previous_report(catalog, engine.releases_root, release)
+    report = PrivacyReport.model_validate_json(engine.storage.read_bytes(release, "privacy-report.json"))
+    found = previous_report(catalog, engine.storage, release)
     previous_number, previous = found if found else (None, None)
     context = {
         "release": release, "report": report, "officer": officer, "chart": class_size_chart(report),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from anonymize.recognizers import PERSONAL
 from anonymize.report import PrivacyReport, RiskMeasure
 from catalog.models import Release
+from catalog.storage import ReleaseStorage
 from catalog.store import Catalog
 
 #: Equivalence-class sizes grouped for the chart: (label, smallest, largest).
@@ -60,13 +60,15 @@ def class_size_chart(report: PrivacyReport) -> list[Bar]:
     ]
 
 
-def previous_report(catalog: Catalog, releases_root: Path, release: Release) -> tuple[int, PrivacyReport] | None:
+def previous_report(
+    catalog: Catalog, storage: ReleaseStorage, release: Release
+) -> tuple[int, PrivacyReport] | None:
     """The report of the release before this one (in any state), if it kept one."""
     earlier = [r for r in catalog.releases(release.dataset, published_only=False) if r.number < release.number]
     for candidate in reversed(earlier):
-        path = releases_root / candidate.folder / "privacy-report.json"
-        if path.is_file():
-            return candidate.number, PrivacyReport.model_validate_json(path.read_text(encoding="utf-8"))
+        if storage.exists(candidate, "privacy-report.json"):
+            document = storage.read_bytes(candidate, "privacy-report.json")
+            return candidate.number, PrivacyReport.model_validate_json(document)
     return None
 
 

@@ -1,16 +1,16 @@
 """The files of a published release: privacy report, validation report, datapackage.json, data.parquet.
 
 Each route serves one fixed file name from the release folder the catalog records; no part of a path
-comes from the request. Releases are immutable, so responses carry the file's sha256 as ETag.
+comes from the request. Releases are immutable, so responses carry the file's sha256 as ETag. On local
+disk data.parquet is sent as a file; from object storage it is streamed through in chunks.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from api.deps import CatalogDep, EngineDep
 
@@ -24,11 +24,10 @@ def _release_json(
     catalog: CatalogDep, engine: EngineDep, response: Response, name: str, number: int, filename: str
 ) -> dict[str, Any]:
     release = catalog.release(name, number)
-    path = engine.release_file(release, filename)
+    document: dict[str, Any] = engine.storage.read_json(release, filename)
     if sha := release.files.get(filename):
         response.headers["ETag"] = f'"{sha}"'
     response.headers["Cache-Control"] = IMMUTABLE
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
 
 
@@ -62,14 +61,16 @@ def datapackage(
     response_class=FileResponse,
     responses={200: {"content": {"application/vnd.apache.parquet": {}}}},
 )
-def data_parquet(name: str, number: Number, catalog: CatalogDep, engine: EngineDep) -> FileResponse:
+def data_parquet(name: str, number: Number, catalog: CatalogDep, engine: EngineDep) -> Response:
     """The release's data as Parquet, typed per its Table Schema."""
     release = catalog.release(name, number)
     path = engine.release_file(release, "data.parquet")
     headers = {"Cache-Control": IMMUTABLE}
     if sha := release.files.get("data.parquet"):
         headers["ETag"] = f'"{sha}"'
-    return FileResponse(
-        path, media_type="application/vnd.apache.parquet", filename=f"{name}-{number}.parquet",
-        headers=headers,
-    )
+    media, filename = "application/vnd.apache.parquet", f"{name}-{number}.parquet"
+    if engine.storage.is_local:
+        return FileResponse(path, media_type=media, filename=filename, headers=headers)
+    headers["Content-Length"] = str(engine.storage.size(release, "data.parquet"))
+    headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return StreamingResponse(engine.storage.stream(release, "data.parquet"), media_type=media, headers=headers)

@@ -7,7 +7,6 @@ Published releases only: a quarantined run's rows and errors stay in the private
 
 from __future__ import annotations
 
-import json
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -31,11 +30,10 @@ def validation_report_page(
 ) -> HTMLResponse:
     """The validation report of a published release as a page a steward or developer can read."""
     release = catalog.release(name, number)
-    report = ValidationReport.model_validate_json(
-        engine.release_file(release, "validation-report.json").read_text(encoding="utf-8"))
+    report = ValidationReport.model_validate_json(engine.storage.read_bytes(release, "validation-report.json"))
     history: list[dict[str, Any]] = []
     for other in catalog.releases(name):
-        stats = json.loads(engine.release_file(other, "validation-report.json").read_text(encoding="utf-8"))
+        stats = engine.storage.read_json(other, "validation-report.json")
         history.append({"number": other.number, "created_at": other.created_at, "rows": other.rows,
                         "valid": stats.get("valid"), **stats.get("stats", {})})
     context = {"release": release, "report": report, "errors": report.errors[:SHOWN_ERRORS], "history": history,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +65,7 @@ def read_privacy(web: WebState, release: Release) -> dict[str, Any] | None:
     """A release's published privacy report, or None when it has none (kept per release)."""
     def load(engine: Any, rel: Release) -> dict[str, Any] | None:
         try:
-            document = json.loads(engine.release_file(rel, "privacy-report.json").read_text(encoding="utf-8"))
+            document = engine.storage.read_json(rel, "privacy-report.json")
         except (CatalogError, ValueError):
             return None
         return document if isinstance(document, dict) else None
@@ -153,7 +152,7 @@ def _key(schema: dict[str, Any]) -> list[str]:
 
 def _size(web: WebState, release: Release, filename: str) -> str:
     try:
-        size = float(web.facts.engine.release_file(release, filename).stat().st_size)
+        size = float(web.facts.engine.storage.size(release, filename))
     except (CatalogError, OSError):
         return ""
     if size < 1024:

@@ -48,8 +48,8 @@ def snapshot(catalog: Catalog, web: WebState, settings: Settings) -> CatalogSnap
             if (span := web.facts.coverage(release)) is not None:
                 coverage[(release.dataset, release.number)] = span
             try:
-                path = web.facts.engine.release_file(release, "data.parquet")
-                sizes[(release.dataset, release.number, "data.parquet")] = path.stat().st_size
+                size = web.facts.engine.storage.size(release, "data.parquet")
+                sizes[(release.dataset, release.number, "data.parquet")] = size
             except (CatalogError, OSError):
                 pass
     return CatalogSnapshot(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from catalog.storage import open_storage
 from opendata.commands._shared import EXIT_OK, emit, open_catalog
 from opendata.settings import Settings
 
@@ -19,8 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     release = open_catalog(settings).release(args.name, args.release, published_only=False)
-    path = settings.paths.releases / release.folder / f"{args.kind}-report.json"
-    report = json.loads(path.read_text(encoding="utf-8"))
+    report = open_storage(settings).read_json(release, f"{args.kind}-report.json")
     emit(args, report, as_text(args.kind, release.number, report))
     return EXIT_OK
 
