@@ -17,11 +17,13 @@ from catalog.store import open_catalog
 from opendata.cli import main
 from opendata.settings import Settings
 from publishers.runner import run_job
-from tests import catalog_fixtures
+from tests import catalog_fixtures, object_store_fixtures
 from tests.conftest import PEOPLE_PRIVACY, JobWriter
+from tests.object_store_fixtures import ObjectStore
 
 postgres_url = catalog_fixtures.postgres_url
 catalog_url = catalog_fixtures.catalog_url
+s3_storage = object_store_fixtures.s3_storage
 
 ROWS = "/api/v1/datasets/service-requests/rows"
 
@@ -95,3 +97,46 @@ def test_a_bad_target_is_refused_without_touching_anything(
                  "--to-storage", "/mnt/releases"]) == 2
     assert "s3://bucket/prefix" in capsys.readouterr().err
     assert open_catalog(settings).release("service-requests").number == 1
+
+
+def test_release_files_move_to_object_storage_checked_against_the_catalog(
+    settings: Settings, write_job: JobWriter, catalog_url: str, s3_storage: ObjectStore,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = _installation(settings, write_job)
+    before = _answers(settings, key)
+    bucket = s3_storage.new_bucket()
+    for name, value in s3_storage.env(bucket).items():
+        if name != "OPENDATA_STORAGE_URL":
+            monkeypatch.setenv(name, value)
+    report = _migrate(settings, catalog_url, capsys, "--to-storage", f"s3://{bucket}/public")
+    assert sorted(report["releases_moved"]) == ["reviewed-requests/1", "service-requests/1", "service-requests/2"]
+    assert report["copied_files"] == 12
+    objects = s3_storage.objects(bucket)
+    assert len(objects) == 12 and all(k.startswith("public/") for k in objects)
+
+    moved = s3_storage.settings(bucket, home=settings.home, pseudonym_key="test-key-not-secret",
+                                catalog_url=catalog_url)
+    assert _answers(moved, key) == before
+    assert open_catalog(moved).release("service-requests").folder.startswith("service-requests/2-")
+    again = _migrate(settings, catalog_url, capsys, "--to-storage", f"s3://{bucket}/public")
+    assert again["copied_files"] == 0 and len(s3_storage.objects(bucket)) == 12
+
+
+def test_a_damaged_release_file_stops_the_copy(
+    settings: Settings, write_job: JobWriter, catalog_url: str, s3_storage: ObjectStore,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
+    report = settings.paths.releases / "service-requests" / "1" / "validation-report.json"
+    report.write_text(report.read_text() + " ")
+    bucket = s3_storage.new_bucket()
+    for name, value in s3_storage.env(bucket).items():
+        monkeypatch.setenv(name, value)
+    home = ["--home", str(settings.home)]
+    monkeypatch.delenv("OPENDATA_STORAGE_URL")
+    assert main([*home, "migrate", "--to-catalog", catalog_url, "--to-storage", f"s3://{bucket}/p"]) == 2
+    assert "does not match the sha256" in capsys.readouterr().err
+    assert s3_storage.objects(bucket) == {}
+    with catalog_database(settings.model_copy(update={"catalog_url": SecretStr(catalog_url)})).connect() as db:
+        assert db.execute("SELECT count(*) FROM releases").fetchone()[0] == 0
