@@ -144,6 +144,8 @@ class CatalogDatabase(Protocol):
 
     def job_lock(self, name: str, lock_folder: Path) -> Any: ...  # a context manager; RunInProgress if held
 
+    def exclusive(self, key: str, lock_folder: Path, busy: str) -> Any: ...  # the same, for any role
+
     def describe(self) -> str: ...
 
 
@@ -213,14 +215,18 @@ class SqliteDatabase:
     def change_probe(self) -> ChangeProbe:
         return _SqliteProbe(self.path)
 
+    def job_lock(self, name: str, lock_folder: Path) -> Any:
+        return self.exclusive(name, lock_folder, f"job '{name}' is already running; wait for that run to end")
+
     @contextmanager
-    def job_lock(self, name: str, lock_folder: Path) -> Iterator[None]:
+    def exclusive(self, key: str, lock_folder: Path, busy: str) -> Iterator[None]:
+        """A file lock in ``lock_folder``: one holder on this machine; the kernel frees it when the holder dies."""
         lock_folder.mkdir(parents=True, exist_ok=True)
-        with open(lock_folder / f"{name}.lock", "w") as handle:
+        with open(lock_folder / f"{key}.lock", "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RunInProgress(f"job '{name}' is already running; wait for that run to end") from None
+                raise RunInProgress(busy) from None
             handle.write(str(os.getpid()))
             handle.flush()
             yield
@@ -307,21 +313,24 @@ class PostgresDatabase:
     def change_probe(self) -> ChangeProbe:
         return _PostgresProbe(self)
 
+    def job_lock(self, name: str, lock_folder: Path) -> Any:
+        return self.exclusive(name, lock_folder, f"job '{name}' is already running (on this or another worker); "
+                              "wait for that run to end")
+
     @contextmanager
-    def job_lock(self, name: str, lock_folder: Path) -> Iterator[None]:
-        """A session advisory lock on a connection of its own, held for the whole run: it is released when
-        the run ends or its process dies (the server drops the session), on any machine."""
+    def exclusive(self, key: str, lock_folder: Path, busy: str) -> Iterator[None]:
+        """A session advisory lock on a connection of its own, held until the block ends: the server releases it
+        when the holder's process dies (its session ends), on any machine."""
         with self._psycopg.connect(self.url, autocommit=True) as raw:
-            key = raw.execute("SELECT hashtextextended(%s, 0)", (f"opendata-job:{name}",)).fetchone()
-            assert key is not None
-            got = raw.execute("SELECT pg_try_advisory_lock(%s)", (key[0],)).fetchone()
+            found = raw.execute("SELECT hashtextextended(%s, 0)", (f"opendata:{key}",)).fetchone()
+            assert found is not None
+            got = raw.execute("SELECT pg_try_advisory_lock(%s)", (found[0],)).fetchone()
             if not got or not got[0]:
-                raise RunInProgress(f"job '{name}' is already running (on this or another worker); wait for "
-                                    "that run to end")
+                raise RunInProgress(busy)
             try:
                 yield
             finally:
-                raw.execute("SELECT pg_advisory_unlock(%s)", (key[0],))
+                raw.execute("SELECT pg_advisory_unlock(%s)", (found[0],))
 
     def describe(self) -> str:
         return f"postgresql:{_redact(self.url)}"

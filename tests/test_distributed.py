@@ -214,3 +214,44 @@ def test_two_queue_workers_never_publish_one_release_twice(
     for release in releases:  # every recorded release is whole in the bucket, under its own run's key
         names = {k.rsplit("/", 1)[1] for k in keys if f"/{release.folder}/" in f"/{k}"}
         assert names == set(release.files), release.folder
+
+
+def _lines(process: subprocess.Popen[str], into: list[str]) -> threading.Thread:
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            into.append(line)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_for(lines: list[str], text: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not any(text in line for line in lines):
+        assert time.monotonic() < deadline, f"no {text!r} in {lines}"
+        time.sleep(0.1)
+
+
+def test_one_scheduler_is_active_and_a_standby_takes_over_when_it_dies(cluster: Cluster, tmp_path: Path) -> None:
+    jobs = tmp_path / "no-jobs"
+    jobs.mkdir()
+    started: list[subprocess.Popen[str]] = []
+    output: list[list[str]] = []
+    try:
+        for name in ("scheduler-a", "scheduler-b"):
+            process = subprocess.Popen([sys.executable, "-m", "opendata.cli", "scheduler", str(jobs)],
+                                       env=cluster.home_env(tmp_path / name), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True, cwd=REPO)
+            started.append(process)
+            output.append([])
+            _lines(process, output[-1])
+            _wait_for(output[-1], "scheduler active" if name == "scheduler-a" else "standing by")
+        started[0].kill()  # no goodbye: the server ends its session and frees the lock
+        _wait_for(output[1], "scheduler active", 20)
+        assert "postgresql:" in next(line for line in output[1] if "scheduler active" in line)
+    finally:
+        for process in started:
+            process.kill()
+            process.wait(10)

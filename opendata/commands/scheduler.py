@@ -8,14 +8,19 @@ import logging
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 
+from catalog.database import catalog_database
 from opendata.commands._shared import EXIT_OK
+from opendata.errors import RunInProgress
 from opendata.settings import Settings
 from publishers.scheduler import Dispatcher, EmbeddedDispatcher, Fired, Scheduler
 from publishers.supervise import Outcome
 
 HELP = "run publisher jobs on their cron schedules (in each job's time zone) until stopped"
+# One scheduler fires each job: others on the same catalog wait, and the first to see the lock free takes over.
+STANDBY_POLL_SECONDS = 2.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +61,28 @@ def start_in_background(settings: Settings, jobs_dir: Path, stop: threading.Even
 def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings.paths.ensure()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    database = catalog_database(settings)
+    standing_by = False
+    while not stop.is_set():
+        with ExitStack() as held:
+            try:
+                held.enter_context(database.exclusive("scheduler", settings.paths.private / "locks",
+                                                      "another scheduler is active"))
+            except RunInProgress:
+                if not standing_by:
+                    print("another scheduler is active on this catalog; standing by to take over when it stops",
+                          file=sys.stderr, flush=True)
+                    standing_by = True
+                stop.wait(STANDBY_POLL_SECONDS)
+                continue
+            print(f"scheduler active ({database.describe()})", file=sys.stderr, flush=True)
+            return _schedule(settings, stop, args)
+    return EXIT_OK
+
+
+def _schedule(settings: Settings, stop: threading.Event, args: argparse.Namespace) -> int:
     scheduler = build(settings, args.dir or settings.datasets_dir, args.queue or settings.queue_url, args.json)
     problems = scheduler.load()
     for name, entry in sorted(scheduler.entries.items()):
@@ -63,8 +90,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
     if problems:
         print(f"{len(problems)} job file(s) not scheduled (see the errors above)", file=sys.stderr)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     def fired(item: Fired) -> None:
         if args.json:
