@@ -91,6 +91,8 @@ class HealthPublic(BaseModel):
     status: str
     catalog: str
     engine: str
+    catalog_database: str = Field(default="sqlite", description="where the catalog lives: sqlite or postgresql")
+    storage: str = Field(default="local", description="where release files live: local or s3")
 
 
 class IndexPublic(BaseModel):

@@ -138,7 +138,8 @@ def test_index_health_and_openapi(client: TestClient) -> None:
     index = client.get("/").json()
     for url in index["links"].values():
         assert client.get(url).status_code == 200, url
-    assert client.get("/healthz").json() == {"status": "ok", "catalog": "ok", "engine": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "catalog": "ok", "engine": "ok",
+                                             "catalog_database": "sqlite", "storage": "local"}
     spec = client.get("/openapi.json").json()
     for path in (
         "/api/v1/datasets", "/api/v1/datasets/{name}", "/api/v1/datasets/{name}/releases/{number}",

@@ -111,6 +111,9 @@ def test_two_replicas_serve_complete_releases_while_a_new_one_publishes(
     cluster.run(worker, "run", str(job))
 
     with httpx.Client(timeout=30) as client:
+        for url in replicas:
+            health = client.get(f"{url}/healthz").json()
+            assert (health["catalog_database"], health["storage"]) == ("postgresql", "s3")
         listed = [sorted(d["name"] for d in client.get(f"{url}/api/v1/datasets").json()["datasets"])
                   for url in replicas]
         assert listed[0] == listed[1] == sorted([*DEMO, "service-requests"])

@@ -30,4 +30,5 @@ def index(request: Request, links: LinksDep) -> IndexPublic:
 def healthz(catalog: CatalogDep, engine: EngineDep) -> HealthPublic:
     catalog.organizations()
     engine.execute("SELECT 1")
-    return HealthPublic(status="ok", catalog="ok", engine="ok")
+    return HealthPublic(status="ok", catalog="ok", engine="ok", catalog_database=catalog.database.dialect,
+                        storage=engine.storage.kind)
