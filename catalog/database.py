@@ -11,8 +11,9 @@ Rows read the same on both: by position (``row[0]``) and by name (``row["state"]
 PostgreSQL notes:
 - one connection pool per process (a forked RQ work horse opens its own), connections in autocommit,
   ``transaction()`` is one BEGIN ... COMMIT;
-- a statement-level trigger bumps ``catalog_version`` on every change to organisations, datasets and
-  releases, so an API replica asks one indexed row per request whether its cached view is stale;
+- a statement-level trigger bumps ``catalog_version`` and sends a NOTIFY on every change to organisations,
+  datasets and releases; an API replica LISTENs, so it knows its cached view is stale without a query per
+  request (and reads the counter itself at least once a second, and whenever the listener is down);
 - schema creation runs under an advisory lock, since ``CREATE TABLE IF NOT EXISTS`` races between
   processes starting together;
 - a run holds a session advisory lock named after its job (``job_lock``), on whichever machine it runs.
@@ -25,6 +26,8 @@ import os
 import re
 import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -51,6 +54,7 @@ INSERT INTO catalog_version(id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHI
 CREATE OR REPLACE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE catalog_version SET version = version + 1 WHERE id = 1;
+    PERFORM pg_notify('opendata_catalog', '');
     RETURN NULL;
 END $$;
 """
@@ -276,6 +280,7 @@ class PostgresDatabase:
                 "OPENDATA_CATALOG_URL and that PostgreSQL accepts connections"
             ) from exc
         self._schemas: set[str] = set()
+        self._probes: weakref.WeakSet[_PostgresProbe] = weakref.WeakSet()
         self.ensure_schema("catalog_version", POSTGRES_VERSION)
 
     @contextmanager
@@ -285,8 +290,11 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[CatalogConnection]:
-        with self.pool.connection() as raw, raw.transaction():
-            yield CatalogConnection(raw, "postgresql")
+        with self.pool.connection() as raw:
+            with raw.transaction():
+                yield CatalogConnection(raw, "postgresql")
+        for probe in list(self._probes):  # this process's own views see its writes at once, not at the NOTIFY
+            probe.changed()
 
     def ensure_schema(self, key: str, script: str) -> None:
         if key in self._schemas:
@@ -311,7 +319,9 @@ class PostgresDatabase:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {_ddl(definition, 'postgresql')}")
 
     def change_probe(self) -> ChangeProbe:
-        return _PostgresProbe(self)
+        probe = _PostgresProbe(self)
+        self._probes.add(probe)
+        return probe
 
     def job_lock(self, name: str, lock_folder: Path) -> Any:
         return self.exclusive(name, lock_folder, f"job '{name}' is already running (on this or another worker); "
@@ -340,16 +350,68 @@ class PostgresDatabase:
 
 
 class _PostgresProbe:
+    """Notices catalog changes without a query per request: a thread LISTENs for the trigger's NOTIFY (sent
+    on commit) and bumps a local counter. While the listener is down, and once every ``POLL_SECONDS`` in any
+    case (a guard against a lost notification), ``version`` reads the database's counter instead."""
+
+    POLL_SECONDS = 1.0
+
     def __init__(self, database: PostgresDatabase) -> None:
         self._database = database
+        self._lock = threading.Lock()
+        self._local = 0
+        self._seen = -1
+        self._polled = 0.0
+        self._listening = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="catalog-listener", daemon=True)
+        self._thread.start()
+        self._listening.wait(5)
+
+    def _bump(self) -> None:
+        with self._lock:
+            self._local += 1
+
+    def changed(self) -> None:
+        """This process committed a transaction: the next ``version`` reads the counter, not waiting for the NOTIFY."""
+        with self._lock:
+            self._polled = 0.0
+
+    def _listen(self) -> None:
+        psycopg = self._database._psycopg
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._database.url, autocommit=True) as raw:
+                    raw.execute("LISTEN opendata_catalog")
+                    self._bump()  # whatever changed while no one listened is picked up now
+                    self._listening.set()
+                    while not self._stop.is_set():
+                        for _ in raw.notifies(timeout=0.5):
+                            self._bump()
+            except psycopg.Error:
+                self._listening.clear()
+                self._bump()
+                self._stop.wait(1.0)
+        self._listening.clear()
 
     def version(self) -> int:
-        with self._database.connect() as db:
-            row = db.execute("SELECT version FROM catalog_version WHERE id = 1").fetchone()
-        return int(row[0]) if row else 0
+        now = time.monotonic()
+        if not self._listening.is_set() or now - self._polled > self.POLL_SECONDS:
+            with self._database.connect() as db:
+                row = db.execute("SELECT version FROM catalog_version WHERE id = 1").fetchone()
+            seen = int(row[0]) if row else 0
+            with self._lock:
+                self._polled = now
+                if seen != self._seen:
+                    self._seen = seen
+                    self._local += 1
+        with self._lock:
+            return self._local
 
     def close(self) -> None:
-        pass
+        self._stop.set()
+        self._thread.join(5)
+        self._database._probes.discard(self)
 
 
 def _redact(url: str) -> str:

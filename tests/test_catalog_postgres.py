@@ -149,9 +149,14 @@ def test_replicas_see_a_release_committed_by_another_process(catalog_url: str, s
         "from tests.test_catalog_postgres import _release, _run\n"
         f"Catalog(open_database({catalog_url!r}, None)).record_release(_release(1), _run('r2'))\n"
     )
+    probe.POLL_SECONDS = 3600  # type: ignore[attr-defined]  # only the NOTIFY can tell it now
     subprocess.run([sys.executable, "-c", writer], check=True, cwd=Path(__file__).parent.parent, timeout=60)
-    assert probe.version() > before
+    deadline = time.monotonic() + 2
+    while probe.version() == before:
+        assert time.monotonic() < deadline, "the probe never heard of the other process's commit"
+        time.sleep(0.01)
     assert catalog.release("trips").number == 1
+    probe.close()
 
 
 def _hold_lock(url: str, started: multiprocessing.synchronize.Event) -> None:
