@@ -53,12 +53,31 @@ def _checked(value: str, variable: str) -> bytes:
 def pseudonym_key(settings: Settings) -> bytes:
     if settings.pseudonym_key is not None:
         return _checked(settings.pseudonym_key.get_secret_value(), "OPENDATA_PSEUDONYM_KEY")
+    if settings.pseudonym_key_file is not None:
+        return _key_file(settings.pseudonym_key_file)
     if settings.environment != "development":
         raise ConfigurationError(
             "a column is to be pseudonymised but no key is set: set OPENDATA_PSEUDONYM_KEY to a long random "
             "secret (it must stay the same from one release to the next so pseudonyms stay stable)"
         )
     return _development_key(settings.paths.secrets / KEY_FILE)
+
+
+def _key_file(path: Path) -> bytes:
+    """The exact bytes of a mounted secret file (e.g. an embedded installation's pseudonym.key, moved to a
+    secret store when the installation moves to several machines)."""
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the pseudonym key file {path} (OPENDATA_PSEUDONYM_KEY_FILE): {exc.strerror}"
+        ) from None
+    if len(key) < 16:
+        raise ConfigurationError(
+            f"the pseudonym key file {path} (OPENDATA_PSEUDONYM_KEY_FILE) holds {len(key)} bytes; a key needs "
+            "at least 16"
+        )
+    return key
 
 
 def _development_key(path: Path) -> bytes:

@@ -9,6 +9,9 @@ window with a key, ``rate_limit_anonymous`` without. Every answer carries
 and the request over the limit gets 429 with ``Retry-After`` in the one error shape. A key that is sent
 but not valid is a 401 here, before any route runs. The middleware is plain ASGI (no per-request
 task or body copy), since it wraps every request.
+
+Counters live in this process unless ``OPENDATA_SHARED_STATE_URL`` names a Redis, where API replicas
+share them (``api/shared_limits.py``); the headers and the 429 are the same either way.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import KeyResolver, key_from_headers
 from api.errors import error_response
 from opendata.settings import Settings
+
+if TYPE_CHECKING:
+    from api.shared_limits import SharedWindowLimiter
 
 EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
 
@@ -70,6 +77,11 @@ class RateLimitMiddleware:
         self.settings = settings
         self.resolver = resolver
         self.limiter = FixedWindowLimiter(settings.rate_limit_window_seconds)
+        self.shared: SharedWindowLimiter | None = None
+        if settings.shared_state_url:
+            from api.shared_limits import SharedWindowLimiter  # imports redis only when replicas share counts
+
+            self.shared = SharedWindowLimiter(settings.shared_state_url, settings.rate_limit_window_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS or scope["method"] == "OPTIONS":
@@ -93,7 +105,10 @@ class RateLimitMiddleware:
         else:
             host = scope["client"][0] if scope.get("client") else "unknown"
             client, limit = f"ip:{host}", self.settings.rate_limit_anonymous
-        allowance = self.limiter.take(client, limit)
+        if self.shared is not None:
+            allowance = await self.shared.take(client, limit)
+        else:
+            allowance = self.limiter.take(client, limit)
         window = self.settings.rate_limit_window_seconds
         if allowance.remaining < 0:
             who = f"API key '{key.name}'" if key else "anonymous clients (per address)"

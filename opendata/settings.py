@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         description="Secret key for keyed HMAC-SHA256 pseudonyms. In development a random key is kept "
         "in HOME/secrets/pseudonym.key when unset.",
     )
+    pseudonym_key_file: Path | None = Field(
+        default=None,
+        description="File whose exact bytes are the pseudonym key (a mounted secret), used when "
+        "OPENDATA_PSEUDONYM_KEY is unset; an embedded installation's HOME/private/secrets/pseudonym.key "
+        "moved to a secret store keeps its pseudonyms.",
+    )
     pseudonym_key_previous: SecretStr | None = Field(
         default=None,
         description="The pseudonym key being rotated out: set it with the new OPENDATA_PSEUDONYM_KEY for the "

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from anonymize.keys import pseudonym_key
 from api.app import create_app
 from catalog.api_keys import ApiKeyStore
 from catalog.approvals import Approvals
 from catalog.database import catalog_database
 from catalog.store import open_catalog
 from opendata.cli import main
+from opendata.errors import ConfigurationError
 from opendata.settings import Settings
 from publishers.runner import run_job
 from tests import catalog_fixtures, object_store_fixtures
@@ -140,3 +144,30 @@ def test_a_damaged_release_file_stops_the_copy(
     assert s3_storage.objects(bucket) == {}
     with catalog_database(settings.model_copy(update={"catalog_url": SecretStr(catalog_url)})).connect() as db:
         assert db.execute("SELECT count(*) FROM releases").fetchone()[0] == 0
+
+
+def test_the_development_key_moves_with_the_installation_and_pseudonyms_stay(
+    tmp_path: Path, write_job: JobWriter, catalog_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    embedded = Settings(home=tmp_path / "embedded")  # development: a random key kept in HOME/private/secrets
+    embedded.paths.ensure()
+    job = write_job(privacy=PEOPLE_PRIVACY)
+    assert run_job(job, embedded).run.state == "succeeded"
+    _migrate(embedded, catalog_url, capsys)
+    secret = tmp_path / "secret-store" / "pseudonym.key"
+    secret.parent.mkdir()
+    shutil.copyfile(embedded.paths.secrets / "pseudonym.key", secret)
+
+    (embedded.paths.secrets / "pseudonym.key").unlink()  # the key now lives in the secret store only
+    moved = Settings(home=embedded.home, environment="production", pseudonym_key_file=secret,
+                     catalog_url=catalog_url)
+    second = run_job(job, moved)
+    assert second.run.state == "succeeded", second.run.error  # the same key id: no unannounced key change
+    with TestClient(create_app(moved)) as client:
+        emails = [
+            [r["contact_email"] for r in client.get(ROWS, params={"release": n}).json()["rows"]] for n in (1, 2)
+        ]
+    assert emails[0] == emails[1] and any(emails[0])
+
+    with pytest.raises(ConfigurationError, match="OPENDATA_PSEUDONYM_KEY_FILE"):
+        pseudonym_key(Settings(home=tmp_path / "x", environment="production", pseudonym_key_file=tmp_path / "none"))
