@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `opendata serve` listens on.")
     port: int = Field(default=8000, description="Port `opendata serve` listens on.")
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Comma-separated addresses of load balancers whose X-Forwarded-For/-Proto `opendata serve` "
+        "trusts (the client address rate limits count by); `*` trusts any; unset, uvicorn's "
+        "FORWARDED_ALLOW_IPS or 127.0.0.1.",
+    )
     page_limit_default: int = Field(default=100, ge=1, description="Rows per page when `limit` is not given.")
     page_limit_max: int = Field(default=10000, ge=1, description="Largest `limit` a rows request may ask for.")
     query_memory_limit: str = Field(

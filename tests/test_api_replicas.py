@@ -262,3 +262,27 @@ def test_a_shared_state_url_that_is_not_redis_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="OPENDATA_SHARED_STATE_URL must be a Redis URL") as refused:
         SharedWindowLimiter("postgresql://user:secret@db/opendata", 60)
     assert "secret" not in str(refused.value) and "postgresql://user:***@db/opendata" in str(refused.value)
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_behind_a_trusted_load_balancer_clients_are_limited_by_their_own_address(
+    tmp_path: Path, trusted: bool
+) -> None:
+    home = build_home(tmp_path)
+    port = free_port()
+    env = {**os.environ, "OPENDATA_HOME": str(home.settings.home), "OPENDATA_RATE_LIMIT_ANONYMOUS": "2",
+           "OPENDATA_FORWARDED_ALLOW_IPS": "127.0.0.1" if trusted else "10.9.8.7"}
+    process = subprocess.Popen([sys.executable, "-m", "opendata.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, seconds=60)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            def status(address: str) -> int:
+                return client.get(ROWS, headers={"X-Forwarded-For": address}).status_code
+
+            assert [status("203.0.113.1") for _ in range(3)] == [200, 200, 429]
+            # trusted: the balancer's X-Forwarded-For names the client; untrusted: every client is the balancer
+            assert status("203.0.113.2") == (200 if trusted else 429)
+    finally:
+        process.terminate()
+        process.wait(10)

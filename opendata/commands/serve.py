@@ -25,5 +25,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"serving the API at http://{host}:{port}/ (docs at /docs); Ctrl-C stops it", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips)  # None: uvicorn's own default
     return EXIT_OK
