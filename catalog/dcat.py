@@ -15,9 +15,11 @@ dereferences to something a person or a harvester can read.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
@@ -247,7 +249,7 @@ def _add_release(
     graph.add((node, DCTERMS.issued, _when(release.published_at or release.created_at)))
     graph.add((node, DCTERMS.created, _when(release.created_at)))
     if coverage is not None:
-        period = BNode()
+        period = _stable_node("period", str(node))
         graph.add((node, DCTERMS.temporal, period))
         graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
         kind = XSD.date if coverage.kind == "date" else XSD.dateTime
@@ -285,12 +287,31 @@ def _add_distribution(
     if conforms:
         graph.add((node, DCTERMS.conformsTo, URIRef(conforms)))
     if sha256:
-        checksum = BNode()
+        checksum = _stable_node("checksum", url)
         graph.add((node, SPDX.checksum, checksum))
         graph.add((checksum, RDF.type, SPDX.Checksum))
         graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
         graph.add((checksum, SPDX.checksumValue, RdfLiteral(sha256, datatype=XSD.hexBinary)))
     return node
+
+
+def _canonical(value: Any, key: str = "") -> Any:
+    """The JSON-LD document in one order: rdflib lists nodes and values in the order of the process's hash
+    seed, so replicas would write the same graph differently. Arrays in JSON-LD are unordered sets (we use
+    no ``@list``), so sorting them changes nothing the document says."""
+    if isinstance(value, dict):
+        return {k: _canonical(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_canonical(v, key) for v in value]
+        if key in ("@list", "@context"):
+            return items
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def _stable_node(kind: str, owner: str) -> BNode:
+    """A blank node named after what owns it, so every replica writes the same document."""
+    return BNode(f"{kind}-{hashlib.blake2b(owner.encode(), digest_size=8).hexdigest()}")
 
 
 def _when(timestamp: str) -> RdfLiteral:
@@ -299,7 +320,8 @@ def _when(timestamp: str) -> RdfLiteral:
 
 def serialize(graph: Graph, fmt: Literal["json-ld", "turtle"]) -> str:
     if fmt == "json-ld":
-        return graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True)
+        document = json.loads(graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True))
+        return json.dumps(_canonical(document), indent=2, sort_keys=True, ensure_ascii=False)
     return graph.serialize(format="turtle")
 
 

@@ -194,8 +194,9 @@ def test_answers_do_not_depend_on_the_replica(cluster: Cluster) -> None:
         revalidated = b.client.get(path, params=params, headers={**HOST, "If-None-Match": first.headers["etag"]})
         assert revalidated.status_code == 304 and revalidated.content == b""
 
-    for path in (f"/api/v1/datasets/{DATASET}", "/api/v1/datasets", "/api/3/action/package_show?id=" + DATASET):
-        assert a.client.get(path, headers=HOST).content == b.client.get(path, headers=HOST).content
+    for path in (f"/api/v1/datasets/{DATASET}", "/api/v1/datasets", "/api/3/action/package_show?id=" + DATASET,
+                 "/catalog.jsonld", "/catalog.ttl"):
+        assert a.client.get(path, headers=HOST).content == b.client.get(path, headers=HOST).content, path
 
     query = {"limit": "40", "category": "noise"}
     page = a.client.get(ROWS, params=query, headers=HOST).json()
