@@ -21,6 +21,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ from opendata.sql_text import quote_literal
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 SEGMENT = re.compile(r"^[A-Za-z0-9._=+-]+$")
@@ -281,6 +283,36 @@ class S3Storage(ReleaseStorage):
 
     def readable_prefix(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}/" if self.prefix else f"s3://{self.bucket}/"
+
+    def _objects(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"]
+        except (BotoCoreError, ClientError) as exc:
+            raise self._failed(exc, f"list {prefix or 'the bucket'}") from exc
+
+    def folders(self) -> dict[str, datetime]:
+        root = f"{self.prefix}/" if self.prefix else ""
+        found: dict[str, datetime] = {}
+        for key, modified in self._objects(root):
+            parts = key[len(root):].split("/")
+            if len(parts) < 3:
+                continue  # not inside a <dataset>/<folder>/ (nothing of ours)
+            folder = f"{parts[0]}/{parts[1]}"
+            found[folder] = max(found.get(folder, modified), modified)
+        return found
+
+    def remove(self, folder: str) -> int:
+        prefix = self._key(folder) + "/"
+        keys = [key for key, _ in self._objects(prefix)]
+        for start in range(0, len(keys), 1000):
+            batch: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in keys[start:start + 1000]]
+            try:
+                self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except (BotoCoreError, ClientError) as exc:
+                raise self._failed(exc, f"delete {prefix}") from exc
+        return len(keys)
 
     def prepare_duckdb(self) -> list[str]:
         options = [

@@ -23,6 +23,7 @@ import os
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,14 @@ class ReleaseStorage(ABC):
     @abstractmethod
     def prepare_duckdb(self) -> list[str]:
         """Statements a DuckDB connection runs, before its configuration is locked, to read ``duckdb_path``s."""
+
+    @abstractmethod
+    def folders(self) -> dict[str, datetime]:
+        """Every release folder in the storage (``<dataset>/<folder>``) and when it was last written, UTC."""
+
+    @abstractmethod
+    def remove(self, folder: str) -> int:
+        """Delete one release folder and everything in it; the number of files removed."""
 
     def read_json(self, release: Release, name: str) -> Any:
         return json.loads(self.read_bytes(release, name))
@@ -170,6 +179,22 @@ class LocalStorage(ReleaseStorage):
 
     def readable_prefix(self) -> str:
         return f"{self.root}/"
+
+    def folders(self) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        for folder in self.root.glob("*/*"):
+            if folder.is_dir() and not folder.name.startswith("."):
+                newest = max((p.stat().st_mtime for p in folder.iterdir()), default=folder.stat().st_mtime)
+                found[folder.relative_to(self.root).as_posix()] = datetime.fromtimestamp(newest, UTC)
+        return found
+
+    def remove(self, folder: str) -> int:
+        path = (self.root / folder).resolve()
+        if path.parent.parent != self.root:
+            raise OutsideStorage(f"{folder!r} is not a release folder of {self.root}")
+        count = sum(1 for p in path.iterdir() if p.is_file())
+        shutil.rmtree(path)
+        return count
 
     def prepare_duckdb(self) -> list[str]:
         return []

@@ -7,4 +7,4 @@ VERBS = ["run", "serve", "up", "datasets", "releases", "report", "runs", "keys",
 VERBS += ["scheduler", "worker"]
 VERBS += ["ckan"]
 VERBS += ["validate", "schema"]
-VERBS += ["migrate"]
+VERBS += ["migrate", "sweep"]
