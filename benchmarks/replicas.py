@@ -39,7 +39,6 @@ import glob
 import multiprocessing
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,7 @@ import httpx
 
 from benchmarks.api import DATASET, ROUTES, ROWS, SCHEMA, build_home, free_port, wait_ready
 from tests.object_store_fixtures import KEY_ID, RCLONE, SECRET, ObjectStore
+from tests.publishers_fixtures import wait_for_port
 
 WORK = Path(os.environ.get("BENCH_REPLICAS_DIR", "/tmp/bench-replicas"))
 BASE = f"/api/v1/datasets/{DATASET}"
@@ -418,16 +418,6 @@ def build_s3_home(local_home: Path, s3_home: Path, store: ObjectStore, bucket: s
                       files={p.name: sha256_file(p) for p in local.iterdir()}, run_id="bench", policy_hash="bench")
     catalog.record_release(release, Run(run_id="bench", dataset=DATASET, job_path="bench", state="succeeded",
                                         started_at="2024-01-01T00:00:00Z", release=1))
-
-
-def wait_for_port(port: int, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds:g} s")
 
 
 @contextmanager
