@@ -11,6 +11,7 @@ read: switching over is changing the settings once the copy is done.
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from catalog.storage import ReleaseStorage
 from catalog.store import Catalog
 from opendata.errors import CatalogError
 from publishers.incremental import CURSORS
+from validation.release_steps import SOURCE_COLUMNS
 
 # Tables in the order their foreign keys need, with the columns that identify a row.
 TABLES: list[tuple[str, tuple[str, ...]]] = [
@@ -36,6 +38,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("api_keys", ("id",)),
     ("job_cursors", ("dataset",)),
     ("ckan_packages", ("name",)),
+    ("source_columns", ("dataset", "run_id")),
 ]
 
 
@@ -82,13 +85,15 @@ def _copy_release_files(release: Release, source: ReleaseStorage, target: Releas
 
 
 def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_database: CatalogDatabase,
-            target_storage: ReleaseStorage | None) -> MigrationReport:
-    """Copy every catalog row, and every release's files when ``target_storage`` is given, into the target."""
+            target_storage: ReleaseStorage | None, legacy_source_columns: Path | None = None) -> MigrationReport:
+    """Copy every catalog row, and every release's files when ``target_storage`` is given, into the target.
+    ``legacy_source_columns`` is the folder where older installations kept each run's source columns."""
     target_catalog = Catalog(target_database)  # creates the target's tables
     Approvals(target_catalog)
     ApiKeyStore(target_database)
     target_database.ensure_schema("job_cursors", CURSORS)
     target_database.ensure_schema("ckan_packages", CKAN_PACKAGES)
+    target_database.ensure_schema("source_columns", SOURCE_COLUMNS)
     report = MigrationReport(
         source=source_catalog.database.describe(), target=target_database.describe(),
         storage=type(target_storage or source_storage).__name__,
@@ -127,12 +132,28 @@ def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_data
                 copied += inserted is not None
             report.copied_rows[table] = copied
             report.kept_rows[table] = len(rows) - copied
+        if legacy_source_columns is not None:
+            report.copied_rows["source_columns"] = report.copied_rows.get("source_columns", 0) + _legacy_columns(
+                legacy_source_columns, dst)
         if target_database.dialect == "postgresql":  # identities continue after the copied ids
             dst.execute(
                 "SELECT setval(pg_get_serial_sequence('approvals', 'id'), "
                 "coalesce((SELECT max(id) FROM approvals), 0) + 1, false)"
             )
     return report
+
+
+def _legacy_columns(folder: Path, dst: CatalogConnection) -> int:
+    copied = 0
+    for path in sorted(folder.glob("*/*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        inserted = dst.execute(
+            "INSERT INTO source_columns(dataset, run_id, columns, changes) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(dataset, run_id) DO NOTHING RETURNING 1",
+            (path.parent.name, path.stem, json.dumps(document["columns"]), json.dumps(document.get("changes", []))),
+        ).fetchone()
+        copied += inserted is not None
+    return copied
 
 
 def summary(report: MigrationReport) -> dict[str, Any]:

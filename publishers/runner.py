@@ -195,7 +195,7 @@ def _stages(
 
     started = time.perf_counter()
     run = run.model_copy(update={"stages": stages})
-    remember_source_columns(settings, job, run.run_id, drift)
+    remember_source_columns(catalog, job, run.run_id, drift)
     release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging)
     stages["publish"] = time.perf_counter() - started
     progress.advance("publish", release.rows)

@@ -6,6 +6,7 @@ a shared catalog adds: the change counter replicas watch, the job lock across pr
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
 import signal
@@ -27,7 +28,7 @@ from opendata.errors import ApprovalError, CatalogError, ConfigurationError, Run
 from opendata.settings import Settings
 from publishers.runner import job_lock, run_job
 from tests import catalog_fixtures
-from tests.conftest import PEOPLE_PRIVACY, JobWriter
+from tests.conftest import PEOPLE_HEADER, PEOPLE_PRIVACY, PEOPLE_ROWS, PEOPLE_SCHEMA, JobWriter
 
 postgres_url = catalog_fixtures.postgres_url
 catalog_url = catalog_fixtures.catalog_url
@@ -200,3 +201,17 @@ def test_bad_catalog_urls_fail_clearly(settings: Settings, postgres_url: str) ->
     with pytest.raises(ConfigurationError, match="OPENDATA_CATALOG_URL") as caught:
         PostgresDatabase(unreachable)
     assert "hunter2" not in str(caught.value)
+
+
+def test_schema_drift_is_caught_when_the_next_run_is_on_another_worker(
+    catalog_url: str, tmp_path: Path, write_job: JobWriter
+) -> None:
+    worker_a, worker_b = (Settings(home=tmp_path / name, pseudonym_key="test-key-not-secret", catalog_url=catalog_url)
+                          for name in ("worker-a", "worker-b"))
+    assert run_job(write_job(privacy=PEOPLE_PRIVACY), worker_a).run.state == "succeeded"
+    schema = copy.deepcopy(PEOPLE_SCHEMA)
+    schema["fields"].append({"name": "priority", "type": "string"})
+    rows = [r + ["low"] for r in PEOPLE_ROWS]
+    moved = run_job(write_job(header=[*PEOPLE_HEADER, "priority"], rows=rows, schema=schema, privacy=PEOPLE_PRIVACY),
+                    worker_b)
+    assert moved.run.state == "blocked" and "'priority'" in (moved.run.error or ""), moved.run.error

@@ -68,8 +68,12 @@ def test_the_catalog_moves_to_postgresql_and_serves_the_same(
 ) -> None:
     key = _installation(settings, write_job)
     before = _answers(settings, key)
+    legacy = settings.paths.private / "source-columns" / "older-dataset" / "20240101T000000Z-legacy.json"
+    legacy.parent.mkdir(parents=True)  # where installations before the shared catalog kept them
+    legacy.write_text(json.dumps({"columns": {"id": "integer"}, "changes": []}))
     first = _migrate(settings, catalog_url, capsys)
     assert first["copied_rows"]["releases"] == 3 and first["copied_rows"]["datasets"] == 2
+    assert first["copied_rows"]["source_columns"] == 3 + 1, "each publishing run's source columns, and the old file"
     assert first["copied_rows"]["api_keys"] == 1 and first["copied_rows"]["approvals"] == 1
     assert first["copied_files"] == 0, "without --to-storage the release files stay where they are"
 

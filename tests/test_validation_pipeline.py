@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from catalog.store import open_catalog
 from opendata.settings import Settings
 from publishers.runner import run_job
 from tests.conftest import PEOPLE_HEADER, PEOPLE_PRIVACY, PEOPLE_ROWS, PEOPLE_SCHEMA, JobWriter
@@ -72,7 +73,9 @@ def _with_priority(rows: list[list[str]]) -> list[list[str]]:
 def test_an_added_source_column_blocks_until_allowed_and_covered(settings: Settings, write_job: JobWriter) -> None:
     first = run_job(write_job(), settings)
     assert first.release is not None
-    assert (settings.paths.private / "source-columns" / "service-requests" / f"{first.run.run_id}.json").exists()
+    with open_catalog(settings).database.connect() as db:
+        recorded = db.execute("SELECT columns FROM source_columns WHERE run_id = ?", (first.run.run_id,)).fetchone()
+    assert recorded is not None and "contact_email" in recorded[0]
 
     header = PEOPLE_HEADER + ["priority"]
     schema = copy.deepcopy(PEOPLE_SCHEMA)

@@ -1,7 +1,8 @@
 """Schema drift: a release's source columns and their types, compared with the previous release's.
 
-Each run that publishes records its source columns privately
-(``HOME/private/source-columns/<dataset>/<run_id>.json``; a release names its run). A run whose
+Each run that publishes records its source columns in the catalog's ``source_columns`` table (never served;
+a release names its run, so the next run finds them on any worker; installations from before kept them in
+``HOME/private/source-columns/<dataset>/<run_id>.json``, still read). A run whose
 source added, removed or retyped a column is blocked unless the job lists that kind of change in
 ``validation.allow_schema_changes``; an added column must also be named in the privacy policy, so a new
 column never reaches the public unreviewed.

@@ -8,6 +8,7 @@ invalid rows off into the private quarantine folder and validates what stays.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +35,36 @@ class ReleaseValidation:
     quarantine_folder: Path | None = None
 
 
+SOURCE_COLUMNS = """
+CREATE TABLE IF NOT EXISTS source_columns (
+    dataset TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    PRIMARY KEY (dataset, run_id)
+);
+"""
+
+
 def _record(settings: Settings, dataset: str, run_id: str) -> Path:
+    """Where installations before the shared catalog kept a run's source columns (still read, never written)."""
     return settings.paths.private / "source-columns" / dataset / f"{run_id}.json"
+
+
+def _source_columns(settings: Settings, catalog: Catalog, dataset: str, run_id: str) -> dict[str, str] | None:
+    catalog.database.ensure_schema("source_columns", SOURCE_COLUMNS)
+    with catalog.database.connect() as db:
+        row = db.execute("SELECT columns FROM source_columns WHERE dataset = ? AND run_id = ?",
+                         (dataset, run_id)).fetchone()
+    if row is not None:
+        found: dict[str, str] = json.loads(row[0])
+        return found
+    return read_source_columns(_record(settings, dataset, run_id))
 
 
 def check_drift(settings: Settings, catalog: Catalog, job: Job, source: pa.Table) -> SchemaDrift:
     releases = catalog.releases(job.name, published_only=False)
-    previous = read_source_columns(_record(settings, job.name, releases[-1].run_id)) if releases else None
+    previous = _source_columns(settings, catalog, job.name, releases[-1].run_id) if releases else None
     return compare(previous, source_columns(source, job.table_schema), list(job.validation.allow_schema_changes),
                    set(job.privacy.columns), releases[-1].number if releases else None)
 
@@ -51,11 +75,16 @@ def keep_drift_report(folder: Path, drift: SchemaDrift) -> Path:
     return folder
 
 
-def remember_source_columns(settings: Settings, job: Job, run_id: str, drift: SchemaDrift) -> None:
-    """Kept privately under the run id; a release names its run, so the next run finds it."""
-    path = _record(settings, job.name, run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, {"columns": drift.columns, "changes": [c.model_dump() for c in drift.changes]})
+def remember_source_columns(catalog: Catalog, job: Job, run_id: str, drift: SchemaDrift) -> None:
+    """Kept in the catalog (never served) under the run id; a release names its run, so the next run finds it,
+    on whichever worker it runs."""
+    catalog.database.ensure_schema("source_columns", SOURCE_COLUMNS)
+    with catalog.transaction() as db:
+        db.execute(
+            "INSERT INTO source_columns(dataset, run_id, columns, changes) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(dataset, run_id) DO UPDATE SET columns = excluded.columns, changes = excluded.changes",
+            (job.name, run_id, json.dumps(drift.columns), json.dumps([c.model_dump() for c in drift.changes])),
+        )
 
 
 def published_references(settings: Settings, catalog: Catalog, job: Job) -> dict[str, Reference]:

@@ -32,7 +32,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("the target catalog is the catalog the current settings already use")
     target_storage = open_storage(settings.model_copy(update={"storage_url": args.to_storage})) \
         if args.to_storage else None
-    report = migrate(source, open_storage(settings), target, target_storage)
+    report = migrate(source, open_storage(settings), target, target_storage,
+                     legacy_source_columns=settings.paths.private / "source-columns")
     copied = ", ".join(f"{table} {n}" for table, n in report.copied_rows.items() if n) or "nothing new"
     lines = [
         f"copied from {report.source} to {report.target}: {copied}",
