@@ -1,7 +1,8 @@
-"""Move an installation from the embedded default to the distributed deployment (``opendata migrate``).
+"""Move an installation between the embedded default and the distributed deployment (``opendata migrate``).
 
-The source is what the current settings name (usually HOME/catalog.sqlite3 and HOME/public/releases); the
-target is a PostgreSQL catalog and, optionally, S3-compatible storage. Release files are copied first and
+The source is what the current settings name (HOME/catalog.sqlite3 and HOME/public/releases, or PostgreSQL
+and S3); the target is another catalog database and, optionally, another release storage: PostgreSQL and
+S3 on the way out, a SQLite file and a local folder on the way back. Release files are copied first and
 checked against the sha256 the catalog recorded; the catalog rows follow in one transaction, so the target
 never names a file it does not hold. Rows already in the target are kept, so a second run copies only
 what is new (a release published on the old installation after the first run, say). The source is only
@@ -22,7 +23,7 @@ from catalog.api_keys import ApiKeyStore
 from catalog.approvals import Approvals
 from catalog.database import CatalogConnection, CatalogDatabase
 from catalog.models import Release
-from catalog.storage import ReleaseStorage
+from catalog.storage import LocalStorage, ReleaseStorage
 from catalog.store import Catalog
 from opendata.errors import CatalogError
 from publishers.incremental import CURSORS
@@ -68,7 +69,11 @@ def _sha256(data: bytes) -> str:
 def _copy_release_files(release: Release, source: ReleaseStorage, target: ReleaseStorage,
                         report: MigrationReport) -> str:
     """Copy one release's files into the target storage, checked against the catalog; its new folder."""
-    with tempfile.TemporaryDirectory(prefix="opendata-migrate-") as scratch:
+    # Built next to a local target, so its publish is a rename on one file system.
+    near = target.root if isinstance(target, LocalStorage) else None
+    if near is not None:
+        near.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".opendata-migrate-", dir=near) as scratch:
         build = Path(scratch) / "release"
         build.mkdir()
         for name, digest in sorted(release.files.items()):
@@ -113,8 +118,11 @@ def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_data
         for table, key in TABLES:
             if not _table_exists(src, table):
                 continue
-            order = " ORDER BY rowid" if src.dialect == "sqlite" else ""  # runs keep their order (PostgreSQL's seq)
+            # runs keep their order: the target numbers them again (rowid, or PostgreSQL's seq) as they come
+            order = f" ORDER BY {source_catalog.database.insert_order}" if table == "runs" else ""
             rows = [dict(r) for r in src.execute(f"SELECT * FROM {table}{order}").fetchall()]
+            for row in rows:
+                row.pop("seq", None)
             copied = 0
             for row in rows:
                 if table == "releases":

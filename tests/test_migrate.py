@@ -41,7 +41,7 @@ def _installation(settings: Settings, write_job: JobWriter) -> str:
     run_job(waiting, settings)
     Approvals(open_catalog(settings)).decide("reviewed-requests", 1, "approved", by="Ada", role="officer",
                                              reason="report read", via="cli")
-    return ApiKeyStore(settings.paths.catalog_db).create("transit-app", "developer").key
+    return ApiKeyStore(catalog_database(settings)).create("transit-app", "developer").key
 
 
 def _answers(settings: Settings, key: str) -> dict[str, Any]:
@@ -99,8 +99,10 @@ def test_a_bad_target_is_refused_without_touching_anything(
 ) -> None:
     run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
     home = ["--home", str(settings.home)]
-    assert main([*home, "migrate", "--to-catalog", "sqlite:///x.db"]) == 2
+    assert main([*home, "migrate", "--to-catalog", "mysql://x@y/z"]) == 2
     assert "postgresql://" in capsys.readouterr().err
+    assert main([*home, "migrate", "--to-catalog", f"sqlite:///{settings.paths.catalog_db}"]) == 2
+    assert "already use" in capsys.readouterr().err
     assert main([*home, "migrate", "--to-catalog", "postgresql://u@127.0.0.1:1/none",
                  "--to-storage", "/mnt/releases"]) == 2
     assert "s3://bucket/prefix" in capsys.readouterr().err
@@ -175,3 +177,32 @@ def test_the_development_key_moves_with_the_installation_and_pseudonyms_stay(
 
     with pytest.raises(ConfigurationError, match="OPENDATA_PSEUDONYM_KEY_FILE"):
         pseudonym_key(Settings(home=tmp_path / "x", environment="production", pseudonym_key_file=tmp_path / "none"))
+
+
+def test_and_back_from_postgresql_and_object_storage_to_an_embedded_installation(
+    tmp_path: Path, write_job: JobWriter, catalog_url: str, s3_storage: ObjectStore,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bucket = s3_storage.new_bucket()
+    for name, value in s3_storage.env(bucket).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OPENDATA_CATALOG_URL", catalog_url)
+    monkeypatch.setenv("OPENDATA_PSEUDONYM_KEY", "test-key-not-secret")
+    distributed = Settings(home=tmp_path / "worker")
+    distributed.paths.ensure()
+    key = _installation(distributed, write_job)
+    before = _answers(distributed, key)
+
+    home = tmp_path / "embedded-again"
+    capsys.readouterr()
+    assert main(["--home", str(distributed.home), "migrate", "--to-catalog", f"sqlite:///{home}/catalog.sqlite3",
+                 "--to-storage", f"file:///{home}/public/releases", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["copied_rows"]["releases"] == 3 and report["copied_files"] == 12
+    for name in ("OPENDATA_CATALOG_URL", "OPENDATA_STORAGE_URL"):
+        monkeypatch.delenv(name)
+    embedded = Settings(home=home)
+    assert embedded.catalog_url is None and embedded.storage_url is None
+    assert _answers(embedded, key) == before
+    assert (home / "public" / "releases" / "service-requests" / "2" / "data.parquet").is_file()
+    assert not list(home.glob("public/releases/.opendata-migrate-*")), "no scratch folder left behind"
