@@ -187,8 +187,13 @@ class S3Storage(ReleaseStorage):
 
     def publish(self, build: Path, dataset: str, number: int, run_id: str) -> str:
         folder = f"{dataset}/{number}-{run_id}"
+        self.put_folder(build, folder)
+        return folder
+
+    def put_folder(self, local: Path, folder: str) -> str:
+        """Upload the files of ``local`` under ``folder`` (data first, the descriptor last); its s3:// URL."""
         self._key(folder)
-        files = sorted((p for p in build.iterdir() if p.is_file()),
+        files = sorted((p for p in local.iterdir() if p.is_file()),
                        key=lambda p: (p.name == "datapackage.json", p.name != "data.parquet", p.name))
         for path in files:
             key = self._key(folder, path.name)
@@ -199,7 +204,19 @@ class S3Storage(ReleaseStorage):
                 )
             except (BotoCoreError, ClientError) as exc:
                 raise self._failed(exc, f"upload {key}") from exc
-        return folder
+        return f"s3://{self.bucket}/{self._key(folder)}/"
+
+    def get_file(self, folder: str, name: str) -> bytes | None:
+        """One file of a folder outside the catalog's releases (private run reports); None when absent."""
+        key = self._key(folder, name)
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if _status(exc)[0] == 404:
+                return None
+            raise self._failed(exc, f"read {key}") from exc
+        except BotoCoreError as exc:
+            raise self._failed(exc, f"read {key}") from exc
 
     def _size(self, key: str) -> int | None:
         with self._cache_lock:

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = Field(
         default=None, description="Secret key of the object storage (from the environment, never a file)."
     )
+    private_storage_url: str | None = Field(
+        default=None,
+        description="s3://bucket/prefix (never given to the API) for the reports and quarantined rows of runs that "
+        "did not publish, so officers reach them whichever worker ran; unset, HOME/private on the worker.",
+    )
     shared_state_url: str | None = Field(
         default=None,
         description="Redis URL where API replicas share rate-limit counters; unset, each process counts alone.",

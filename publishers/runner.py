@@ -36,6 +36,7 @@ from opendata.settings import Settings
 from publishers.extract import extract
 from publishers.incremental import last_cursor, merge_with_previous, remember_cursor
 from publishers.job import Job, load_job
+from publishers.private_reports import keep_private
 from publishers.progress import Progress, interactive_progress
 from publishers.run_request import RunRequest, this_worker
 from publishers.validate_staged import validate_staged
@@ -152,7 +153,8 @@ def _stages(
     if drift.blocked:  # the source's columns changed in a way the job does not allow
         folder = keep_drift_report(settings.paths.blocked / job.name / run.run_id, drift)
         done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
-                                      "error": f"schema drift: {drift.message}", "report_folder": str(folder)})
+                                      "error": f"schema drift: {drift.message}",
+                                      "report_folder": keep_private(settings, folder, job.name, run.run_id)})
         catalog.save_run(done)
         return RunResult(run=done, stages=stages)
 
@@ -170,8 +172,8 @@ def _stages(
     if privacy.blocked:
         folder = _keep_reports(settings.paths.blocked / job.name / run.run_id, privacy, None)
         blocking = "; ".join(f.message for f in privacy.findings if f.blocking)
-        done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
-                                      "error": blocking, "report_folder": str(folder)})
+        done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages, "error": blocking,
+                                      "report_folder": keep_private(settings, folder, job.name, run.run_id)})
         catalog.save_run(done)
         return RunResult(run=done, privacy=privacy, stages=stages)
 
@@ -189,12 +191,16 @@ def _stages(
         first = validation.errors[0]
         error = f"{len(validation.errors)} validation error(s); first: {first.type}: {first.message}"
         done = run.model_copy(update={"state": "quarantined", "ended_at": utc_now(), "stages": stages,
-                                      "rows_out": 0, "error": error, "report_folder": str(folder)})
+                                      "rows_out": 0, "error": error,
+                                      "report_folder": keep_private(settings, folder, job.name, run.run_id)})
         catalog.save_run(done)
         return RunResult(run=done, privacy=privacy, validation=validation, stages=stages)
 
     started = time.perf_counter()
     run = run.model_copy(update={"stages": stages})
+    if checked.quarantine_folder is not None:  # the invalid rows set aside while the valid ones publish
+        run = run.model_copy(update={
+            "report_folder": keep_private(settings, checked.quarantine_folder, job.name, run.run_id)})
     remember_source_columns(catalog, job, run.run_id, drift)
     release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging)
     stages["publish"] = time.perf_counter() - started
