@@ -42,7 +42,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -55,7 +54,7 @@ import httpx
 
 from benchmarks.api import DATASET, ROUTES, ROWS, SCHEMA, build_home, free_port, wait_ready
 from tests.object_store_fixtures import KEY_ID, RCLONE, SECRET, ObjectStore
-from tests.publishers_fixtures import wait_for_port
+from tests.publishers_fixtures import throwaway_redis, wait_for_port
 
 WORK = Path(os.environ.get("BENCH_REPLICAS_DIR", "/tmp/bench-replicas"))
 BASE = f"/api/v1/datasets/{DATASET}"
@@ -275,7 +274,7 @@ def part_replicas(pool: ProcessPoolExecutor, home: Path, options: Options) -> No
 
 def part_limiter(pool: ProcessPoolExecutor, home: Path, options: Options) -> None:
     print(f"== the shared rate limiter: one cached rows page, 1 and {options.clients} clients")
-    with redis_server() as redis_url:
+    with throwaway_redis() as redis_url:
         alone = start_replica(home, WORK / "logs", OPENDATA_RESPONSE_CACHE_ENTRIES="4096")
         shared = start_replica(home, WORK / "logs", OPENDATA_RESPONSE_CACHE_ENTRIES="4096",
                                OPENDATA_SHARED_STATE_URL=redis_url)
@@ -418,24 +417,6 @@ def build_s3_home(local_home: Path, s3_home: Path, store: ObjectStore, bucket: s
                       files={p.name: sha256_file(p) for p in local.iterdir()}, run_id="bench", policy_hash="bench")
     catalog.record_release(release, Run(run_id="bench", dataset=DATASET, job_path="bench", state="succeeded",
                                         started_at="2024-01-01T00:00:00Z", release=1))
-
-
-@contextmanager
-def redis_server() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    folder = tempfile.mkdtemp(prefix="bench-redis-")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no", "--dir", folder], stdout=subprocess.DEVNULL)
-    try:
-        wait_for_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 PARTS: dict[str, Callable[[ProcessPoolExecutor, Path, Options], Any]] = {

@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
@@ -51,6 +51,8 @@ SMALL_FILE_BYTES = 1 << 20
 CACHED_SMALL_FILES = 256
 CACHED_SIZES = 8192
 TRANSFER = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=64 << 20)
+
+T = TypeVar("T")
 
 _clients: dict[tuple[str | None, str, str, str, str], S3Client] = {}
 _verified: set[tuple[str | None, str, str, str, str, str]] = set()
@@ -209,12 +211,11 @@ class S3Storage(ReleaseStorage):
     def get_file(self, folder: str, name: str) -> bytes | None:
         """One file of a folder outside the catalog's releases (private run reports); None when absent."""
         key = self._key(folder, name)
+        body = self._body(key)
+        if body is None:
+            return None
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if _status(exc)[0] == 404:
-                return None
-            raise self._failed(exc, f"read {key}") from exc
+            return body.read()
         except BotoCoreError as exc:
             raise self._failed(exc, f"read {key}") from exc
 
@@ -223,18 +224,12 @@ class S3Storage(ReleaseStorage):
             if key in self._sizes:
                 self._sizes.move_to_end(key)
                 return self._sizes[key]
-        try:
-            size = int(self._client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
-        except ClientError as exc:
-            if _status(exc)[0] == 404:
-                return None
-            raise self._failed(exc, f"read {key}") from exc
-        except BotoCoreError as exc:
-            raise self._failed(exc, f"read {key}") from exc
+        head = self._unless_absent(key, lambda: self._client.head_object(Bucket=self.bucket, Key=key))
+        if head is None:
+            return None
+        size = int(head["ContentLength"])
         with self._cache_lock:
-            self._sizes[key] = size
-            while len(self._sizes) > CACHED_SIZES:
-                self._sizes.popitem(last=False)
+            _keep(self._sizes, key, size, CACHED_SIZES)
         return size
 
     def exists(self, release: Release, name: str) -> bool:
@@ -249,15 +244,26 @@ class S3Storage(ReleaseStorage):
             raise missing(release, name)
         return f"s3://{self.bucket}/{key}"
 
-    def _get(self, release: Release, key: str, name: str) -> StreamingBody:
+    def _unless_absent(self, key: str, call: Callable[[], T]) -> T | None:
+        """``call()``'s answer about ``key``; None when the object does not exist, a clear error otherwise."""
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            return call()
         except ClientError as exc:
             if _status(exc)[0] == 404:
-                raise missing(release, name) from None
+                return None
             raise self._failed(exc, f"read {key}") from exc
         except BotoCoreError as exc:
             raise self._failed(exc, f"read {key}") from exc
+
+    def _body(self, key: str) -> StreamingBody | None:
+        found = self._unless_absent(key, lambda: self._client.get_object(Bucket=self.bucket, Key=key))
+        return None if found is None else found["Body"]
+
+    def _get(self, release: Release, key: str, name: str) -> StreamingBody:
+        body = self._body(key)
+        if body is None:
+            raise missing(release, name)
+        return body
 
     def read_bytes(self, release: Release, name: str) -> bytes:
         key = self._release_key(release, name)
@@ -272,9 +278,7 @@ class S3Storage(ReleaseStorage):
             raise self._failed(exc, f"read {key}") from exc
         if len(data) <= SMALL_FILE_BYTES:
             with self._cache_lock:
-                self._small[key] = data
-                while len(self._small) > CACHED_SMALL_FILES:
-                    self._small.popitem(last=False)
+                _keep(self._small, key, data, CACHED_SMALL_FILES)
         return data
 
     def size(self, release: Release, name: str) -> int:
@@ -346,6 +350,13 @@ class S3Storage(ReleaseStorage):
             # Objects under a recorded release never change: HEADs may be cached across queries.
             "SET enable_http_metadata_cache = true",
         ]
+
+
+def _keep(cache: OrderedDict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Remember ``value`` in a bounded LRU cache (the caller holds its lock)."""
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
 
 
 def _status(exc: ClientError) -> tuple[int, str]:

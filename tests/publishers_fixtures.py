@@ -90,9 +90,18 @@ def throwaway_postgres() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does it)")
+    with throwaway_redis() as url:
+        yield url
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[str]:
+    """Debian's redis-server on a free loopback port, no persistence, in a temporary folder."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does it)")
+        raise RuntimeError("redis-server is not installed: apt-get install redis-server")
     folder = tempfile.mkdtemp(prefix="opendata-redis-")
     port = free_port()
     process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
