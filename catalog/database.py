@@ -302,14 +302,15 @@ class PostgresDatabase:
         with self.transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
             db.executescript(_ddl(script, "postgresql"))
-            for table in VERSIONED_TABLES:
+            for table in VERSIONED_TABLES:  # a trigger once its table exists; never re-created (it locks the table)
                 if db.execute("SELECT to_regclass(?)", (table,)).fetchone()[0] is None:
                     continue
-                db.execute(f"DROP TRIGGER IF EXISTS {table}_changed ON {table}")
-                db.execute(
-                    f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()"
-                )
+                if db.execute("SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(?) AND tgname = ?",
+                              (table, f"{table}_changed")).fetchone() is None:
+                    db.execute(
+                        f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                        "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()"
+                    )
         self._schemas.add(key)
 
     def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None:
