@@ -25,6 +25,7 @@ from opendata.settings import Settings
 
 KEY_FILE = "pseudonym.key"
 KEY_BYTES = 32
+MIN_KEY_BYTES = 16  # a key from the environment or a key file: at least this long
 
 
 def key_id(key: bytes) -> str:
@@ -42,9 +43,9 @@ def previous_key_id(settings: Settings) -> str | None:
 
 def _checked(value: str, variable: str) -> bytes:
     key = value.encode("utf-8")
-    if len(key) < 16:
+    if len(key) < MIN_KEY_BYTES:
         raise ConfigurationError(
-            f"{variable} is shorter than 16 characters; use a long random secret, e.g. "
+            f"{variable} is shorter than {MIN_KEY_BYTES} characters; use a long random secret, e.g. "
             "the output of `python -c 'import secrets; print(secrets.token_hex(32))'`"
         )
     return key
@@ -72,10 +73,10 @@ def _key_file(path: Path) -> bytes:
         raise ConfigurationError(
             f"cannot read the pseudonym key file {path} (OPENDATA_PSEUDONYM_KEY_FILE): {exc.strerror}"
         ) from None
-    if len(key) < 16:
+    if len(key) < MIN_KEY_BYTES:
         raise ConfigurationError(
             f"the pseudonym key file {path} (OPENDATA_PSEUDONYM_KEY_FILE) holds {len(key)} bytes; a key needs "
-            "at least 16"
+            f"at least {MIN_KEY_BYTES}"
         )
     return key
 

@@ -52,7 +52,7 @@ def read_private(settings: Settings, location: str, name: str) -> Any:
     """One JSON file of a run's report folder, wherever ``keep_private`` put it."""
     if location.startswith("s3://"):
         storage = _private_storage(settings)
-        prefix = f"s3://{storage.bucket}/{storage.prefix + '/' if storage.prefix else ''}"
+        prefix = storage.readable_prefix()
         if not location.startswith(prefix):
             raise ConfigurationError(f"{location} is not under OPENDATA_PRIVATE_STORAGE_URL ({prefix})")
         data = storage.get_file(location.removeprefix(prefix).strip("/"), name)
