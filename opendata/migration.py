@@ -62,10 +62,6 @@ def _table_exists(db: CatalogConnection, table: str) -> bool:
     return db.execute("SELECT to_regclass(?)", (table,)).fetchone()[0] is not None
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _copy_release_files(release: Release, source: ReleaseStorage, target: ReleaseStorage,
                         report: MigrationReport) -> str:
     """Copy one release's files into the target storage, checked against the catalog; its new folder."""
@@ -77,15 +73,18 @@ def _copy_release_files(release: Release, source: ReleaseStorage, target: Releas
         build = Path(scratch) / "release"
         build.mkdir()
         for name, digest in sorted(release.files.items()):
-            data = source.read_bytes(release, name)
-            if _sha256(data) != digest:
+            copied = hashlib.sha256()
+            with open(build / name, "wb") as handle:  # streamed: a release file may not fit in memory
+                for block in source.stream(release, name):
+                    copied.update(block)
+                    handle.write(block)
+                    report.copied_bytes += len(block)
+            if copied.hexdigest() != digest:
                 raise CatalogError(
                     f"release {release.number} of '{release.dataset}': {name} does not match the sha256 the "
                     "catalog recorded; the source is damaged, nothing of this release was copied"
                 )
-            (build / name).write_bytes(data)
             report.copied_files += 1
-            report.copied_bytes += len(data)
         return target.publish(build, release.dataset, release.number, release.run_id)
 
 
@@ -121,10 +120,9 @@ def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_data
             # runs keep their order: the target numbers them again (rowid, or PostgreSQL's seq) as they come
             order = f" ORDER BY {source_catalog.database.insert_order}" if table == "runs" else ""
             rows = [dict(r) for r in src.execute(f"SELECT * FROM {table}{order}").fetchall()]
-            for row in rows:
-                row.pop("seq", None)
             copied = 0
             for row in rows:
+                row.pop("seq", None)  # PostgreSQL's run order column: the target numbers runs itself
                 if table == "releases":
                     moved = folders.get((row["dataset"], row["number"]))
                     if moved is not None:
