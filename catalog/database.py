@@ -16,7 +16,7 @@ PostgreSQL notes:
   request (and reads the counter itself at least once a second, and whenever the listener is down);
 - schema creation runs under an advisory lock, since ``CREATE TABLE IF NOT EXISTS`` races between
   processes starting together;
-- a run holds a session advisory lock named after its job (``job_lock``), on whichever machine it runs.
+- a run holds a session advisory lock named after its job (``exclusive``), on whichever machine it runs.
 """
 
 from __future__ import annotations
@@ -146,9 +146,7 @@ class CatalogDatabase(Protocol):
 
     def change_probe(self) -> ChangeProbe: ...
 
-    def job_lock(self, name: str, lock_folder: Path) -> Any: ...  # a context manager; RunInProgress if held
-
-    def exclusive(self, key: str, lock_folder: Path, busy: str) -> Any: ...  # the same, for any role
+    def exclusive(self, key: str, lock_folder: Path, busy: str) -> Any: ...  # a context manager; RunInProgress(busy)
 
     def describe(self) -> str: ...
 
@@ -218,9 +216,6 @@ class SqliteDatabase:
 
     def change_probe(self) -> ChangeProbe:
         return _SqliteProbe(self.path)
-
-    def job_lock(self, name: str, lock_folder: Path) -> Any:
-        return self.exclusive(name, lock_folder, f"job '{name}' is already running; wait for that run to end")
 
     @contextmanager
     def exclusive(self, key: str, lock_folder: Path, busy: str) -> Iterator[None]:
@@ -323,10 +318,6 @@ class PostgresDatabase:
         probe = _PostgresProbe(self)
         self._probes.add(probe)
         return probe
-
-    def job_lock(self, name: str, lock_folder: Path) -> Any:
-        return self.exclusive(name, lock_folder, f"job '{name}' is already running (on this or another worker); "
-                              "wait for that run to end")
 
     @contextmanager
     def exclusive(self, key: str, lock_folder: Path, busy: str) -> Iterator[None]:

@@ -66,7 +66,8 @@ def job_lock(settings: Settings, name: str, catalog: Catalog | None = None) -> I
     """Hold the job's lock for a run: a file lock on the embedded default, a PostgreSQL advisory lock when the
     catalog is shared (so runs of one job on two workers never overlap). RunInProgress when it is held."""
     database = catalog.database if catalog is not None else catalog_database(settings)
-    with database.job_lock(name, settings.paths.private / "locks"):
+    busy = f"job '{name}' is already running (here or on another worker); wait for that run to end"
+    with database.exclusive(f"job-{name}", settings.paths.private / "locks", busy):
         yield
 
 

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from catalog.api_keys import ApiKeyStore
 from catalog.approvals import Approvals
-from catalog.database import PostgresDatabase, catalog_database, open_database, to_psycopg
+from catalog.database import PostgresDatabase, catalog_database, to_psycopg
 from catalog.models import Dataset, Release, Run
 from catalog.store import Catalog, open_catalog
 from opendata.errors import ApprovalError, CatalogError, ConfigurationError, RunInProgress
@@ -160,9 +160,8 @@ def test_replicas_see_a_release_committed_by_another_process(catalog_url: str, s
     probe.close()
 
 
-def _hold_lock(url: str, started: multiprocessing.synchronize.Event) -> None:
-    database = open_database(url, Path("unused"))
-    with database.job_lock("trips", Path("/nonexistent")):
+def _hold_lock(url: str, home: Path, started: multiprocessing.synchronize.Event) -> None:
+    with job_lock(Settings(home=home, catalog_url=url), "trips"):
         started.set()
         time.sleep(60)
 
@@ -171,7 +170,7 @@ def test_the_job_lock_spans_processes_and_dies_with_its_holder(catalog_url: str,
     shared = settings.model_copy(update={"catalog_url": catalog_url})
     context = multiprocessing.get_context("spawn")
     started = context.Event()
-    holder = context.Process(target=_hold_lock, args=(catalog_url, started))
+    holder = context.Process(target=_hold_lock, args=(catalog_url, settings.home / "other-worker", started))
     holder.start()
     try:
         assert started.wait(30)
@@ -179,6 +178,8 @@ def test_the_job_lock_spans_processes_and_dies_with_its_holder(catalog_url: str,
             pass
         with job_lock(shared, "buses"):
             pass  # other jobs are not held up
+        with job_lock(shared, "scheduler"), catalog_database(shared).exclusive("scheduler", Path("/none"), "busy"):
+            pass  # a job named like the scheduler's lock does not take it
     finally:
         assert holder.pid is not None
         os.kill(holder.pid, signal.SIGKILL)
