@@ -26,9 +26,11 @@ import pyarrow.compute as pc
 #: (A set, not a frozenset: registering an outside recognizer may add to it.)
 PERSONAL = {
     "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
-    "STREET_ADDRESS", "PERSON", "DATE_OF_BIRTH", "VEHICLE_PLATE",
+    "STREET_ADDRESS", "PERSON", "DATE_OF_BIRTH", "VEHICLE_PLATE", "USERNAME", "POSTCODE", "COORDINATE",
 }
-#: Entities that identify only in combination: reported, never blocking on their own.
+#: Personal entities that single a person out in combination with others: a column holding one blocks
+#: like any personal data (a postcode or a coordinate pair places a person unless the policy says the
+#: place is public, with keep or generalize), and the report suggests listing it as a quasi-identifier.
 QUASI = frozenset({"POSTCODE", "COORDINATE"})
 
 
@@ -298,18 +300,23 @@ class LabelledValueRecognizer:
     value: str
     min_share: float = 1.0
     score: float = 0.85
+    #: further (label, value) pairs: "my name is" takes a name in any case, "VEHICLE: ... (" a plate
+    more: tuple[tuple[str, str], ...] = ()
     _re: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_re", re.compile(f"(?:{self.label})(?P<value>{self.value})"))
+        pairs = ((self.label, self.value), *self.more)
+        pattern = "|".join(f"(?:{label})(?P<value{i}>{value})" for i, (label, value) in enumerate(pairs))
+        object.__setattr__(self, "_re", re.compile(pattern))
 
     def match(self, values: pa.Array) -> pa.Array:
         return pa.array([False] * len(values))
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         for m in self._re.finditer(text):
-            start, end = m.span("value")
-            value = m.group("value").rstrip(" ,;")
+            group = next(name for name, value in m.groupdict().items() if value is not None)
+            start, _ = m.span(group)
+            value = m.group(group).rstrip(" ,;")
             yield start, start + len(value)
 
 
@@ -317,15 +324,44 @@ _ROLE_LABELS = (
     r"victim|suspect|caller|complainant|contact|driver|owner|witness|resident|tenant|applicant|patient|"
     r"reported by|filed by|submitted by|requested by|name|missing person|child|abductor|parent"
 )
-_NAME_WORD = r"[A-Z][A-Za-z'’-]*\.?"
+_ROLE_LABELS_OTHER = (  # Spanish, French, Portuguese
+    r"contacto|persona de contacto|nombre|v[ií]ctima|sospechoso|denunciante|solicitante|propietario|"
+    r"inquilino|atenci[oó]n|responsable|representante legal|contact|nom|pr[ée]nom|demandeur|"
+    r"contato|nome|respons[aá]vel|requerente"
+)
+_NAME_WORD = r"[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]*\.?"
+_ANY_CASE_WORD = r"(?!(?:and|y|et|e|i|from|the|of|to|my|is|am|soy|je|suis|here|calling|not)\b)[A-Za-zÀ-ÿ][a-zà-ÿ'’-]+"
+_INTRODUCTIONS = (
+    r"my name is|this is|call me|i am|i'm|me llamo|mi nombre es|soy|ll[aá]mame|je m'appelle|je suis|"
+    r"mon nom est|meu nome [ée]|me chamo|sou o|sou a"
+)
+_TITLE_WORDS = r"Mr|Mrs|Ms|Mx|Dr|Sr|Sra|Srta|Dra|Don|Doña|Mme|Mlle|Sig|Sig\.ra"
+_DATE_VALUE = (
+    r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+de\s+\w+\s+de\s+\d{4}|\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},?\s+\d{4}"
+)
+_PLATE = r"(?=[A-Z0-9 -]*\d)(?=[A-Z0-9 -]*[A-Z])[A-Z0-9]{1,4}[- ]?[A-Z0-9]{2,5}\b"
 LABELLED: tuple[LabelledValueRecognizer, ...] = (
     LabelledValueRecognizer(
-        "PERSON", label=r"\b(?i:" + _ROLE_LABELS + r")(?:\((?i:s)\))?\s*[:\-]\s*",
+        "PERSON", label=r"\b(?i:" + _ROLE_LABELS + "|" + _ROLE_LABELS_OTHER + r")(?:\((?i:s)\))?\s*[:\-]\s*",
         value=_NAME_WORD + r"(?:[ \t]+(?:" + _NAME_WORD + r"|(?i:de|van|von|der|da|di|del|la|le|y))){0,4}",
+        more=(
+            (r"\b(?i:" + _INTRODUCTIONS + r")\s+", _ANY_CASE_WORD + r"(?:[ \t]+" + _ANY_CASE_WORD + r"){0,2}"),
+            (r"\b(?:" + _TITLE_WORDS + r")\.?\s+", _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,3}"),
+        ),
     ),
     LabelledValueRecognizer(
-        "DATE_OF_BIRTH", label=r"\b(?:DOB|D\.O\.B\.|(?i:date of birth|birth ?date|born(?: on)?))\s*[:\-]?\s*",
-        value=r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+\w+\s+\d{4}|\w+\s+\d{1,2},?\s+\d{4}",
+        "DATE_OF_BIRTH",
+        label=r"\b(?:DOB|D\.O\.B\.|F\.?\s?N\.|(?i:date of birth|birth ?date|born(?: on)?|fecha de nacimiento|"
+        r"nacid[oa] el|f(?:ec)?\. ?nac\.?|date de naissance|n[ée]e? le|data de nascimento|nascid[oa] (?:em|a)))"
+        r"\s*[:\-]?\s*",
+        value=_DATE_VALUE,
+    ),
+    LabelledValueRecognizer(
+        "VEHICLE_PLATE",
+        label=r"\b(?i:licen[cs]e plate|plate|tag|placas?|matr[ií]cula|plaque|kennzeichen|immatriculation)"
+        r"(?:\s*(?i:#|no\.?|number|n[º°]))?\s*[:\-]?\s*",
+        value=_PLATE,
+        more=((r"\b(?i:vehicle|veh[ií]culo|v[ée]hicule)\s*:[^()\n]{0,80}\(", _PLATE),),
     ),
 )
 
@@ -340,9 +376,14 @@ def register_recognizer(recognizer: Recognizer, personal: bool = True) -> None:
     """
     if not isinstance(recognizer, Recognizer):
         raise TypeError(f"{recognizer!r} does not implement anonymize.recognizers.Recognizer")
-    _REGISTRY[recognizer.entity] = recognizer
-    if personal and recognizer.entity not in QUASI:
+    _REGISTRY[registry_key(recognizer)] = recognizer
+    if personal:
         PERSONAL.add(recognizer.entity)
+
+
+def registry_key(recognizer: Recognizer) -> str:
+    """A recognizer's place in the registry: its ``name`` where it has one, else its entity."""
+    return str(getattr(recognizer, "name", None) or recognizer.entity)
 
 
 def unregister_recognizer(entity: str) -> None:
@@ -353,7 +394,11 @@ def recognizers() -> list[Recognizer]:
     return list(_REGISTRY.values())
 
 
-for _built_in in BUILT_INS:
-    register_recognizer(_built_in, personal=_built_in.entity not in QUASI)
-for _labelled in LABELLED:
-    register_recognizer(_labelled)
+def _register_built_ins() -> None:
+    from anonymize.value_recognizers import NATIONAL_IDS, NameLexiconRecognizer, UsernameRecognizer
+
+    for built_in in (*BUILT_INS, *LABELLED, NameLexiconRecognizer(), UsernameRecognizer(), *NATIONAL_IDS):
+        register_recognizer(built_in)
+
+
+_register_built_ins()

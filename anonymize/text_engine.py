@@ -27,17 +27,21 @@ from presidio_analyzer import (  # noqa: E402
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine  # noqa: E402
 
+from anonymize.span_evidence import plausible_person, public_contact  # noqa: E402
 from anonymize.recognizers import PERSONAL, Recognizer, recognizers  # noqa: E402
 from opendata.errors import ConfigurationError  # noqa: E402
 
 # Presidio logs every recognizer for other languages and every unmapped spaCy label at WARNING.
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 
-#: What redaction looks for, and the tag each finding becomes (``<PERSON>``, ...).
+#: What free text is analysed for, and the tag each finding becomes (``<PERSON>``, ...).
 TEXT_ENTITIES = (
     "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
     "LOCATION", "STREET_ADDRESS",
 )
+#: What ``redact`` removes unless the policy lists its own ``entities``: personal data, not places.
+#: (Registered personal entities, such as DATE_OF_BIRTH and VEHICLE_PLATE, are added by the engine.)
+DEFAULT_REDACT = tuple(e for e in TEXT_ENTITIES if e != "LOCATION")
 #: Below this score a finding is redacted but does not count as a detection.
 DETECTION_SCORE = 0.5
 REDACTION_SCORE = 0.3
@@ -202,19 +206,26 @@ class TextEngine:
         self._sync()
         self.batch: BatchAnalyzerEngine = BatchAnalyzerEngine(self.analyzer)
 
-    def _sync(self) -> list[str]:
-        """Adapt recognizers registered since the engine was built; the entities to ask for."""
+    def _sync(self, wanted: Sequence[str] | None = None) -> list[str]:
+        """Adapt recognizers registered since the engine was built; the entities to ask for (``wanted``:
+        these only; by default every personal entity but no places)."""
         current = recognizers()
         for recognizer in current:
             if recognizer not in self._adapted:
                 self.analyzer.registry.add_recognizer(RecognizerAdapter(recognizer))
                 self._adapted.append(recognizer)
-        extra = [r.entity for r in current if r.entity in PERSONAL and r.entity not in TEXT_ENTITIES]
-        return [*TEXT_ENTITIES, *extra]
+        if wanted is not None:
+            return list(dict.fromkeys(wanted))
+        extra = [r.entity for r in current if r.entity in PERSONAL and r.entity not in DEFAULT_REDACT]
+        return [*DEFAULT_REDACT, *extra]
 
-    def analyze(self, texts: Sequence[str], min_score: float = REDACTION_SCORE) -> list[list[Span]]:
-        """Entity spans of each text, overlapping spans merged (the highest-scoring entity names them)."""
-        entities = self._sync()
+    def analyze(
+        self, texts: Sequence[str], min_score: float = REDACTION_SCORE, entities: Sequence[str] | None = None
+    ) -> list[list[Span]]:
+        """Entity spans of each text, overlapping spans merged (the highest-scoring entity names them).
+        A PERSON span needs the evidence :func:`~anonymize.span_evidence.plausible_person` asks for, unless
+        a label announced it."""
+        entities = self._sync(entities)
         ours = [r for r in recognizers() if r.entity in entities]
         out: list[list[Span]] = [[] for _ in texts]
         has_letters = [any(ch.isalpha() for ch in t) for t in texts]
@@ -226,7 +237,8 @@ class TextEngine:
                 entities=entities, score_threshold=min_score,
             )
             for i, found in zip(wordy, results, strict=True):
-                out[i] = _merge(Span(r.entity_type, r.start, r.end, r.score) for r in found)
+                text = texts[i]
+                out[i] = _merge(Span(r.entity_type, r.start, r.end, r.score) for r in found if _evident(text, r))
         for i in bare:
             found_bare = [
                 Span(r.entity, start, end, r.score)
@@ -235,14 +247,30 @@ class TextEngine:
             out[i] = _merge(found_bare)
         return out
 
-    def redact(self, texts: Sequence[str]) -> list[str]:
+    def redact(self, texts: Sequence[str], entities: Sequence[str] | None = None) -> list[str]:
         """Each finding replaced by its entity tag, such as ``<PERSON>`` or ``<EMAIL_ADDRESS>``."""
         redacted: list[str] = []
-        for text, spans in zip(texts, self.analyze(texts), strict=True):
+        for text, spans in zip(texts, self.analyze(texts, entities=entities), strict=True):
             for span in sorted(spans, key=lambda s: s.start, reverse=True):
                 text = f"{text[:span.start]}<{span.entity}>{text[span.end:]}"
             redacted.append(text)
         return redacted
+
+
+def _evident(text: str, result: Any) -> bool:
+    """A finding that carries its evidence (:mod:`anonymize.span_evidence`)."""
+    if result.entity_type == "PERSON":
+        return _labelled(result) or plausible_person(text, result.start, result.end)
+    if result.entity_type in ("PHONE_NUMBER", "EMAIL_ADDRESS"):
+        return not public_contact(text, result.start)
+    return True
+
+
+def _labelled(result: Any) -> bool:
+    """Whether a finding came from a label recognizer (``VICTIM(S): ...``): its own evidence."""
+    metadata = getattr(result, "recognition_metadata", None) or {}
+    return str(metadata.get("recognizer_name", "")).startswith("opendata-") and \
+        metadata.get("recognizer_name") != "opendata-proper-noun-names"
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:

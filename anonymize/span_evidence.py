@@ -1,0 +1,128 @@
+"""The evidence a finding in public text must carry: is this span a person's name, is this number theirs?
+
+spaCy's small model and the proper-noun recognizer read any capitalised run as a possible name: in
+weather alerts that made "Flood Warning", "Doppler", "Elko Nevada" and "Harris County" people. A PERSON span
+(other than one announced by a label such as ``VICTIM(S):``) is kept only when
+
+* no word of it belongs to the vocabulary of hazards, weather, institutions or roles ("Warning", "Radar",
+  "Department", "Owner"), and it is not a known place nor next to a place word ("... County", "Lake ...");
+* and at least one of its words is a given name or surname of the lexicons (:mod:`anonymize.lexicons`),
+  or a title precedes it ("Mr.", "Sra.", "Dr."). ALL-CAPS runs, common in bulletins, also need two words
+  one of which is a given name.
+
+A phone number or e-mail address that a sentence gives as an institution's ("call the Office of
+Environmental Investigations at 212-442-3372") is public contact data and is kept
+(:func:`public_contact`): an institution word is nearer before it, in the same sentence, than any word of
+a person's role ("caller", "owner", "his", ...).
+"""
+
+from __future__ import annotations
+
+import re
+
+from anonymize.lexicons import fold, given_names, is_place, surnames
+
+#: Hazard and weather vocabulary of NWS, CAP and Meteoalarm texts, and common terms of public notices.
+HAZARD_WORDS = frozenset("""
+    warning warnings watch watches advisory advisories statement statements alert alerts emergency outlook
+    flood floods flooding flash storm storms thunderstorm thunderstorms tornado tornadoes hurricane tropical
+    typhoon cyclone surf rip current currents beach hazards hazard wind winds gale gust gusts blizzard snow
+    winter ice freeze frost heat excessive extreme fire weather red flag smoke dense fog air quality ozone
+    particulate dust haze radar doppler satellite gauge stage rainfall rain showers hail lightning marine
+    small craft coastal lakeshore tsunami avalanche earthquake volcano ash wildfire drought hydrologic river
+    stream streams creek urban arroyo debris flow burn scar low water crossing evacuation shelter
+    service national severe moderate minor expected likely possible observed immediate future
+    code orange purple level levels forecast forecasts issued effect update updated cancelled expired
+    highway interstate route road roads bridge airport harbor port county counties parish zone zones area areas
+    region metro valley mountains mountain cascades range plains coast island islands inland
+    abduction amber missing endangered silver
+""".split())
+#: Institutions, places' kinds and roles: a run with one of these names a body or a role, not a person.
+INSTITUTION_WORDS = frozenset("""
+    department agency office bureau police division unit board authority commission council committee services
+    administration corporation company inc llc ltd university college school hospital center centre court
+    library museum transit transportation sanitation housing preservation development environmental
+    protection buildings finance health parks recreation education state city federal ministry government
+    management agriculture markets consumer affairs taxi limousine commissioner mayor
+    owner owners landlord tenant tenants resident residents caller complainant customer inspector inspectors
+    officer officers violation violations notice summons inspection consultation sidewalk complaint request
+    street avenue boulevard road place plaza square
+""".split())
+PLACE_BEFORE = frozenset("lake mount mt fort ft port saint st san santa los las el new upper lower".split())
+PLACE_AFTER = frozenset("""
+    county counties parish borough city town township townships village river rivers creek creeks lake lakes
+    bay valley mountain mountains island islands park forest coast beach sound canyon peak basin reservoir dam
+    spring springs falls heights metro area areas region zone district airport state states national world
+    pueblo fires complex
+""".split())
+DIRECTIONS = frozenset("""
+    north south east west northern southern eastern western northeast northwest southeast southwest
+    northeastern northwestern southeastern southwestern central upper lower greater
+""".split())
+#: "... 7 miles west of Kenna", "over Palomar", "across Western Washington": what comes next is a place.
+_PLACE_CONTEXT = re.compile(
+    r"(?i:\b(?:miles?|mi|km|kilomet(?:er|re)s?)\s+(?:(?:north|south|east|west)\w*\s+)?of|"
+    r"\b(?:over|near|across|toward|towards|around|outside)(?:\s+the)?)\s*$"
+)
+TITLES = frozenset("""
+    mr mrs ms miss mx dr sr sra srta don dona dra mme mlle m herr frau sig sr. sra. prof
+""".split())
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def plausible_person(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, found as PERSON by a statistical or shape-based recognizer, is a name."""
+    words = [m.group(0) for m in _WORD.finditer(text, start, end)]
+    while words and fold(words[0]) in ("the", "a", "an"):
+        words.pop(0)
+    if not words:
+        return False
+    folded = [fold(w) for w in words]
+    vetoes = HAZARD_WORDS | INSTITUTION_WORDS | PLACE_AFTER
+    if any(w in vetoes for w in folded) or folded[0] in DIRECTIONS or folded[0] in PLACE_BEFORE:
+        return False
+    before = _neighbour(text[:start], last=True)
+    after = _neighbour(text[end:], last=False)
+    if before in PLACE_BEFORE or after in PLACE_AFTER or _PLACE_CONTEXT.search(text[max(0, start - 40):start]):
+        return False
+    if is_place(" ".join(words)):
+        return False
+    if before in TITLES:
+        return True
+    given, family = given_names(), surnames()
+    # Evidence comes from a name that is not also a place's: "Livermore. Movement" has none.
+    evidence = [w for w in folded if (w in given or w in family) and not is_place(w)]
+    if all(w.isupper() and len(w) > 1 for w in words) or all(w.islower() for w in words):
+        # bulletins in capitals and lower-case text: a given name and a surname, nothing else
+        return len(words) >= 2 and all(w in given or w in family for w in folded) and folded[0] in given \
+            and folded[-1] in family
+    return bool(evidence)
+
+
+def _neighbour(side: str, last: bool) -> str:
+    found = _WORD.findall(side[-40:] if last else side[:40])
+    if not found:
+        return ""
+    return fold(found[-1] if last else found[0])
+
+
+_ROLE_WORDS = frozenset("""
+    caller callers complainant resident tenant owner landlord customer client patient victim suspect witness
+    driver applicant his her him my me mine their personal cell home
+""".split())
+_CONTACT_INSTITUTIONS = frozenset("""
+    office department agency bureau commission division unit hotline helpline center centre council services
+    311 ministry authority board court clinic hospital school police precinct
+""".split())
+
+
+def public_contact(text: str, start: int) -> bool:
+    """Whether the phone or e-mail starting at ``start`` is given as an institution's, not a person's."""
+    sentence = re.split(r"[.!?;]\s", text[max(0, start - 160):start])[-1]
+    words = [fold(w) for w in re.findall(r"[\w']+", sentence)]
+    for word in reversed(words):
+        if word in _ROLE_WORDS:
+            return False
+        if word in _CONTACT_INSTITUTIONS:
+            return True
+    return False
