@@ -33,7 +33,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from anonymize.operators import Applied, OperatorContext, count_changed, operator, replace_rare, suppress_params
+import pyarrow.compute as pc
+
+from anonymize.operators import (
+    Applied,
+    OperatorContext,
+    Redacted,
+    redact_texts,
+    redacted_column,
+    replace_rare,
+    suppress_params,
+)
 from anonymize.pipeline import (
     ColumnTally,
     apply_rule,
@@ -68,9 +78,9 @@ class ChunkContext(OperatorContext):
     column: str = ""
     _redactors: dict[str, Redactor] = field(default_factory=dict, repr=False)
 
-    def redactor(self) -> Redactor:
+    def redactor(self, entities: tuple[str, ...] | None = None) -> Redactor:
         if self.column not in self._redactors:
-            self._redactors[self.column] = super().redactor()
+            self._redactors[self.column] = super().redactor(entities)
         return self._redactors[self.column]
 
 
@@ -84,7 +94,7 @@ class _Column:
     tally: ColumnTally = field(default_factory=ColumnTally)
     rare: pa.Array | None = None  # suppress: the values rarer than min_count in the whole column
     other: str = "other"
-    cache: dict[str, str] = field(default_factory=dict)  # redact: text -> redacted text
+    cache: dict[str, Redacted] = field(default_factory=dict)  # redact: text -> its redaction
 
     def apply(self, values: pa.Array, policy: PrivacyPolicy, context: ChunkContext, job_file: str) -> pa.Array | None:
         context.column = self.name
@@ -94,28 +104,23 @@ class _Column:
             applied = self._redact(values, context, job_file)
         else:
             applied = apply_rule(policy, self.name, values, context, job_file)
-        self.tally.changed += applied.changed
-        self.tally.unparseable += applied.unparseable
+        self.tally.add(applied)
         return applied.values
 
     def _redact(self, values: pa.Array, context: ChunkContext, job_file: str) -> Applied:
-        encoded = values.dictionary_encode()
-        texts = encoded.dictionary.to_pylist()
+        texts = [str(v) for v in pc.unique(values.drop_null()).to_pylist()]
         known = {t: self.cache[t] for t in texts if t in self.cache}
         new = [t for t in texts if t not in known]
         if new:
             try:
-                done = operator("redact")(pa.array(new, pa.string()), self.params, context)
+                fresh = dict(zip(new, redact_texts(new, self.params, context), strict=True))
             except ValueError as exc:
                 raise JobFileError(job_file, [f"privacy.columns.{self.name}: {exc}"]) from None
-            assert done.values is not None
-            fresh = dict(zip(new, done.values.to_pylist(), strict=True))
             known.update(fresh)
             if len(self.cache) + len(fresh) > REDACT_CACHE_TEXTS:
                 self.cache.clear()
             self.cache.update(fresh)
-        out = pa.array([known[t] for t in texts], pa.string()).take(encoded.indices)
-        return Applied(out, count_changed(values, out))
+        return redacted_column(values, known)
 
 
 def anonymize_parquet(

@@ -2,7 +2,9 @@
 
 Values are matched vectorised (pyarrow.compute over the whole sample); only two small samples go
 through the free-text engine: long multi-word values (FREE_TEXT), and short capitalised values that
-might be people's names.
+might be people's names. Detection runs on every column whatever its name or the table's size: one
+row's free text with a name in it is personal data. JSON values are detected path by path, and
+distributions (birth dates) by :mod:`anonymize.column_profiles`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from anonymize.column_profiles import birth_dates, json_detections
 from anonymize.name_rules import name_rules, normalize_name
 from anonymize.recognizers import PERSONAL, recognizers
 from anonymize.report import Detection
@@ -27,8 +30,7 @@ FREE_TEXT_SHARE = 0.3
 MIN_DISTINCT = 0.1
 #: How many distinct values of a column the free-text engine looks at.
 TEXT_SAMPLE = 120
-#: A free-text column "contains" an entity when this share of its sampled texts do (and at least two).
-TEXT_ENTITY_SHARE = 0.1
+
 _NAME_SHAPE = r"^\p{Lu}[\p{L}'.-]+(\s+(\p{Lu}[\p{L}'.-]*|de|du|del|la|le|van|von|der|da|di|y)){1,4}$"
 _IDENTIFIER_NAME = re.compile(
     r"(^|_)(id|key|number|no|num|nr|code|count|amount|total|qty|quantity|year)(_|$)"
@@ -73,6 +75,11 @@ def detect_column(name: str, column: pa.ChunkedArray | pa.Array, engine: EngineF
             )
     if sampled == 0:
         return list(found.values())
+    nested = json_detections(name, values, lambda leaf, leaf_values: detect_column(leaf, leaf_values, engine))
+    if nested is not None:
+        for detection in nested:
+            found.setdefault(detection.entity, detection)
+        return list(found.values())
 
     identifier_like = _IDENTIFIER_NAME.search(normalized) is not None
     for recognizer in recognizers():
@@ -92,6 +99,10 @@ def detect_column(name: str, column: pa.ChunkedArray | pa.Array, engine: EngineF
                 update={"confidence": max(previous.confidence, detection.confidence), "count": count}
             )
 
+    born = birth_dates(values)
+    if born is not None:
+        previous_dob = found.get("DATE_OF_BIRTH")
+        found["DATE_OF_BIRTH"] = born if previous_dob is None else previous_dob
     structured = any(d.source == "values" and d.count >= 0.5 * sampled for d in found.values())
     for detection in [] if structured else _text_detections(values, engine, skip="PERSON" in found):
         found.setdefault(detection.entity, detection)
@@ -106,27 +117,28 @@ def _text_detections(values: pa.Array, engine: EngineFactory, skip: bool) -> lis
     )
     long_count = pc.sum(long_values).as_py() or 0
     distinct_long = pc.count_distinct(values.filter(long_values)).as_py() if long_count else 0
-    # A handful of long values repeated (agency names, category labels) is not free text.
-    varied = distinct_long >= min(5, long_count) and distinct_long >= MIN_DISTINCT * long_count
-    if long_count >= FREE_TEXT_SHARE * sampled and varied:
+    if long_count:
+        # Every long value may hold a name or a phone, one row as much as a million: any text with
+        # personal data in it makes the column personal (fail closed).
         texts = _distinct(values.filter(long_values))
         per_entity = _entities_per_text(engine().analyze(texts, min_score=DETECTION_SCORE))
         personal = {e: n for e, n in per_entity.items() if e in PERSONAL}
-        texts_with_personal = sum(1 for n in per_entity.get("*", []) if n)
-        contains = texts_with_personal >= max(2, TEXT_ENTITY_SHARE * len(texts))
         summary = ", ".join(f"{e} in {len(n)}" for e, n in sorted(personal.items()))
-        detections = [Detection(
-            entity="FREE_TEXT", source="values", count=long_count, sampled=sampled,
-            confidence=0.9 if contains else 0.5,
-            examples=[f"personal data found: {summary} of {len(texts)} texts"] if summary else [],
-        )]
-        if contains:
-            detections += [
-                Detection(entity=e, source="text", count=len(n), sampled=len(texts),
-                          confidence=0.8, examples=[])
-                for e, n in sorted(personal.items()) if len(n) >= max(2, TEXT_ENTITY_SHARE * len(texts))
-            ]
-        return detections
+        detections = [
+            Detection(entity=e, source="text", count=len(n), sampled=len(texts), confidence=0.8, examples=[])
+            for e, n in sorted(personal.items())
+        ]
+        # A handful of long values repeated (agency names, category labels) is not free text.
+        varied = distinct_long >= min(5, long_count) and distinct_long >= MIN_DISTINCT * long_count
+        if long_count >= FREE_TEXT_SHARE * sampled and varied:
+            detections.insert(0, Detection(
+                entity="FREE_TEXT", source="values", count=long_count, sampled=sampled,
+                confidence=0.9 if personal else 0.5,
+                examples=[f"personal data found: {summary} of {len(texts)} texts"] if summary else [],
+            ))
+            return detections
+        if detections:
+            return detections
     if skip:
         return []
     shaped = pc.fill_null(pc.match_substring_regex(values, _NAME_SHAPE), False)

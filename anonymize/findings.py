@@ -5,6 +5,7 @@ Each function returns findings for one concern; messages name the column, what w
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from anonymize.recognizers import PERSONAL, QUASI
@@ -56,13 +57,31 @@ def column_findings(column: ColumnReport, job_file: str, quasi_identifiers: Sequ
 def missing_policy_columns(
     policy_columns: Sequence[str], present: Sequence[str], job_file: str
 ) -> list[Finding]:
+    """A policy entry for a column the table lacks blocks: it is a typo that would publish the real column
+    as it is ("internal_cod: drop" for internal_code), or a column that went away unnoticed."""
+    findings: list[Finding] = []
+    for name in policy_columns:
+        if name in present:
+            continue
+        close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        findings.append(Finding(
+            type="policy-column-missing", column=name, blocking=True,
+            message=f"privacy.columns in {job_file} names {name!r}, which the source table does not have; "
+            f"{hint}Fix its spelling or remove it (columns: {', '.join(present)}).",
+        ))
+    return findings
+
+
+def unnamed_columns(policy_columns: Sequence[str], present: Sequence[str], job_file: str) -> list[Finding]:
+    """``privacy.columns_required: all``: each source column needs a decision, keep included."""
     return [
         Finding(
-            type="policy-column-missing", column=name, blocking=False,
-            message=f"privacy.columns in {job_file} names {name!r}, which the source table does not have "
-            f"(columns: {', '.join(present)}); remove it or fix its spelling.",
+            type="column-not-in-policy", column=name, blocking=True,
+            message=f"column {name!r} is not named in privacy.columns, and privacy.columns_required is all in "
+            f"{job_file}; add it {ACTIONS_HINT}.",
         )
-        for name in policy_columns if name not in present
+        for name in present if name not in policy_columns
     ]
 
 

@@ -13,13 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from anonymize.detect_columns import mask_example
 from anonymize.generalize import generalize
 from anonymize.keys import pseudonym_key
-from anonymize.text_cascade import CASCADE_MIN_TEXTS, Redactor
-from anonymize.text_engine import TextEngine, text_engine
+from anonymize.recognizers import PERSONAL
+from anonymize.report import Replacement
+from anonymize.text_cascade import CASCADE_MIN_TEXTS, Redactor, apply_spans
+from anonymize.text_engine import TEXT_ENTITIES, Span, TextEngine, text_engine
 from opendata.settings import Settings
 
 
@@ -28,6 +32,17 @@ class Applied:
     values: pa.Array | None
     changed: int
     unparseable: int = 0
+    replaced: Mapping[str, int] = field(default_factory=dict)  # redact: entity -> findings replaced
+    examples: list[Replacement] = field(default_factory=list)  # a few values before and after, masked
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """One distinct text after redaction, and the entities replaced in it."""
+
+    text: str
+    entities: tuple[str, ...]
+    example: Replacement | None
 
 
 @dataclass
@@ -50,9 +65,9 @@ class OperatorContext:
     def engine(self) -> TextEngine:
         return text_engine(self.settings.spacy_model)
 
-    def redactor(self) -> Redactor:
+    def redactor(self, entities: tuple[str, ...] | None = None) -> Redactor:
         """Large redactions: the learned-name cascade, spaCy shared across ``text_workers`` processes."""
-        return Redactor(self.settings.spacy_model, self.settings.text_workers)
+        return Redactor(self.settings.spacy_model, self.settings.text_workers, entities=entities)
 
 
 class Operator(Protocol):
@@ -100,18 +115,67 @@ def drop(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) 
     return Applied(None, len(values) - values.null_count)
 
 
+def redact_entities(params: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``redact: {entities: [PERSON, PHONE_NUMBER]}``: what to remove; None: every personal entity."""
+    entities = params.get("entities")
+    if entities is None:
+        return None
+    known = set(TEXT_ENTITIES) | PERSONAL
+    unknown = sorted(str(e) for e in entities if e not in known)
+    if unknown:
+        raise ValueError(f"redact entities {', '.join(unknown)} are not known; known: {', '.join(sorted(known))}")
+    return tuple(str(e) for e in entities)
+
+
+def redact_texts(texts: list[str], params: Mapping[str, Any], context: OperatorContext) -> list[Redacted]:
+    """Each distinct text redacted, with the entities replaced in it and a masked before/after example."""
+    entities = redact_entities(params)
+    if not texts:
+        return []
+    if len(texts) < CASCADE_MIN_TEXTS:
+        found = context.engine().analyze(texts, entities=entities)
+    else:
+        found = context.redactor(entities).spans(texts)
+    return [_redacted(text, spans) for text, spans in zip(texts, found, strict=True)]
+
+
+def _redacted(text: str, spans: list[Span]) -> Redacted:
+    if not spans:
+        return Redacted(text, (), None)
+    after = apply_spans(text, spans)
+    before = text
+    for span in sorted(spans, key=lambda s: s.start, reverse=True):
+        before = before[:span.start] + mask_example(text[span.start:span.end]) + before[span.end:]
+    start = max(0, spans[0].start - 60)
+    example = Replacement(before=_clip(before, start), after=_clip(after, start))
+    return Redacted(after, tuple(s.entity for s in spans), example)
+
+
+def _clip(text: str, start: int, width: int = 200) -> str:
+    clipped = text[start:start + width]
+    return ("…" if start else "") + clipped + ("…" if start + width < len(text) else "")
+
+
+def redacted_column(values: pa.Array, done: Mapping[str, Redacted]) -> Applied:
+    """The column with each text's redaction, and what was replaced, counted over every row."""
+    encoded = pc.dictionary_encode(values)
+    texts = [str(v) for v in encoded.dictionary.to_pylist()]
+    results = [done[t] for t in texts]
+    out = pa.array([r.text for r in results], pa.string()).take(encoded.indices)
+    rows = np.bincount(encoded.indices.drop_null().to_numpy(zero_copy_only=False), minlength=len(texts))
+    replaced: dict[str, int] = {}
+    for result, n in zip(results, rows.tolist(), strict=True):
+        for entity in result.entities:
+            replaced[entity] = replaced.get(entity, 0) + int(n)
+    examples = [r.example for r in results if r.example is not None][:3]
+    return Applied(out, count_changed(values, out), replaced=replaced, examples=examples)
+
+
 @register_operator("redact")
 def redact(values: pa.Array, params: Mapping[str, Any], context: OperatorContext) -> Applied:
-    encoded = pc.dictionary_encode(values)
-    texts = encoded.dictionary
-    if len(texts) == 0:
-        redacted = texts
-    elif len(texts) < CASCADE_MIN_TEXTS:
-        redacted = pa.array(context.engine().redact([str(v) for v in texts.to_pylist()]), pa.string())
-    else:
-        redacted = context.redactor().redact(texts)
-    out = redacted.take(encoded.indices)
-    return Applied(out, count_changed(values, out))
+    texts = [str(v) for v in pc.unique(values.drop_null()).to_pylist()]
+    done = dict(zip(texts, redact_texts(texts, params, context), strict=True))
+    return redacted_column(values, done)
 
 
 @register_operator("mask")

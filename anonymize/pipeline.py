@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from anonymize import findings as find
+from anonymize.column_profiles import coordinate_pairs
 from anonymize.detect_columns import detect_column, sample_rows
 from anonymize.keys import key_id, previous_key_id
 from anonymize.operators import Applied, OperatorContext, operator
-from anonymize.report import AnonymizedTable, ColumnReport, Finding, PrivacyReport, RiskMeasure, RiskReport
+from anonymize.report import (
+    AnonymizedTable,
+    ColumnReport,
+    Finding,
+    PrivacyReport,
+    Replacement,
+    RiskMeasure,
+    RiskReport,
+)
 from anonymize.risk import measure, suppress_small_classes
 from anonymize.text_engine import TextEngine, text_engine
 from opendata.errors import JobFileError
@@ -46,7 +55,8 @@ def anonymize_table(
     kept: dict[str, pa.Array] = {}
     for name in table.column_names:
         applied = apply_rule(policy, name, _text_column(table.column(name)), context, job_file)
-        tallies[name] = ColumnTally(applied.changed, applied.unparseable)
+        tallies[name] = ColumnTally()
+        tallies[name].add(applied)
         if applied.values is not None:
             kept[name] = applied.values
     sample = sample_rows(table, settings.detection_sample_rows)
@@ -59,12 +69,27 @@ def anonymize_table(
     return AnonymizedTable(dataset=job.name, run_id=run_id, table=out), report
 
 
+#: Before/after examples kept per column in the report.
+EXAMPLES = 3
+
+
 @dataclass
 class ColumnTally:
     """What a column's action did, summed over the chunks it ran on."""
 
     changed: int = 0
     unparseable: int = 0
+    replaced: dict[str, int] = field(default_factory=dict)
+    examples: list[Replacement] = field(default_factory=list)
+
+    def add(self, applied: Applied) -> None:
+        self.changed += applied.changed
+        self.unparseable += applied.unparseable
+        for entity, count in applied.replaced.items():
+            self.replaced[entity] = self.replaced.get(entity, 0) + count
+        room = EXAMPLES - len(self.examples)
+        if room > 0:
+            self.examples += applied.examples[:room]
 
 
 def apply_rule(
@@ -91,17 +116,23 @@ def describe_columns(
 
     columns: list[ColumnReport] = []
     findings: list[Finding] = []
+    pairs = coordinate_pairs(sample)
     for name in names:
         rule = policy.columns.get(name)
+        detections = detect_column(name, sample.column(name), engine)
+        if name in pairs and all(d.entity != "COORDINATE" for d in detections):
+            detections.append(pairs[name])
         column = ColumnReport(
             name=name, action=rule.action if rule is not None else "keep",
             params=dict(rule.params) if rule is not None else {}, covered=rule is not None,
-            detections=detect_column(name, sample.column(name), engine), changed=tallies[name].changed,
-            unparseable=tallies[name].unparseable,
+            detections=detections, changed=tallies[name].changed, unparseable=tallies[name].unparseable,
+            replaced=tallies[name].replaced, examples=tallies[name].examples,
         )
         columns.append(column)
         findings += find.column_findings(column, job_file, policy.quasi_identifiers)
     findings += find.missing_policy_columns(list(policy.columns), names, job_file)
+    if policy.columns_required == "all":
+        findings += find.unnamed_columns(list(policy.columns), names, job_file)
     return columns, findings
 
 

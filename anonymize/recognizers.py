@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 PERSONAL = {
     "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
     "STREET_ADDRESS", "PERSON", "DATE_OF_BIRTH", "VEHICLE_PLATE", "USERNAME", "POSTCODE", "COORDINATE",
+    "NATIONAL_ID",
 }
 #: Personal entities that single a person out in combination with others: a column holding one blocks
 #: like any personal data (a postcode or a coordinate pair places a person unless the policy says the
@@ -332,8 +333,7 @@ _ROLE_LABELS_OTHER = (  # Spanish, French, Portuguese
 _NAME_WORD = r"[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]*\.?"
 _ANY_CASE_WORD = r"(?!(?:and|y|et|e|i|from|the|of|to|my|is|am|soy|je|suis|here|calling|not)\b)[A-Za-zÀ-ÿ][a-zà-ÿ'’-]+"
 _INTRODUCTIONS = (
-    r"my name is|this is|call me|i am|i'm|me llamo|mi nombre es|soy|ll[aá]mame|je m'appelle|je suis|"
-    r"mon nom est|meu nome [ée]|me chamo|sou o|sou a"
+    r"my name is|call me|me llamo|mi nombre es|ll[aá]mame|je m'appelle|mon nom est|meu nome [ée]|me chamo"
 )
 _TITLE_WORDS = r"Mr|Mrs|Ms|Mx|Dr|Sr|Sra|Srta|Dra|Don|Doña|Mme|Mlle|Sig|Sig\.ra"
 _DATE_VALUE = (

@@ -25,6 +25,8 @@ FindingType = Literal[
     "pseudonym-key-rotated",
     "pseudonym-key-changed",
     "personal-data-gone",
+    # added by the privacy gate on real tables (issue 12)
+    "column-not-in-policy",
 ]
 
 
@@ -39,6 +41,13 @@ class Detection(BaseModel):
     examples: list[str] = Field(default_factory=list, description="a few masked examples")
 
 
+class Replacement(BaseModel):
+    """One value before and after its action, masked: what a privacy officer checks redaction by."""
+
+    before: str = Field(description="the source value with each replaced part masked (j***@e******.test)")
+    after: str = Field(description="the published value")
+
+
 class ColumnReport(BaseModel):
     name: str
     action: str = Field(description="the policy action applied; 'keep' when the policy does not name it")
@@ -49,6 +58,10 @@ class ColumnReport(BaseModel):
     unparseable: int = Field(
         default=0, description="values generalize could not read, published as null (counted in changed too)"
     )
+    replaced: dict[str, int] = Field(
+        default_factory=dict, description="redact: entity -> findings replaced by its tag, over all rows"
+    )
+    examples: list[Replacement] = Field(default_factory=list, description="a few values before and after, masked")
 
 
 class Finding(BaseModel):

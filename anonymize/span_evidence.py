@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from anonymize.lexicons import fold, given_names, is_place, surnames
+from anonymize.lexicons import common_words, fold, given_names, is_place, surnames
 
 #: Hazard and weather vocabulary of NWS, CAP and Meteoalarm texts, and common terms of public notices.
 HAZARD_WORDS = frozenset("""
@@ -35,7 +35,8 @@ HAZARD_WORDS = frozenset("""
     code orange purple level levels forecast forecasts issued effect update updated cancelled expired
     highway interstate route road roads bridge airport harbor port county counties parish zone zones area areas
     region metro valley mountains mountain cascades range plains coast island islands inland
-    abduction amber missing endangered silver
+    abduction amber missing endangered silver tribe tribes confederated nation nations reservation panhandle
+    mesonet
 """.split())
 #: Institutions, places' kinds and roles: a run with one of these names a body or a role, not a person.
 INSTITUTION_WORDS = frozenset("""
@@ -68,6 +69,7 @@ TITLES = frozenset("""
     mr mrs ms miss mx dr sr sra srta don dona dra mme mlle m herr frau sig sr. sra. prof
 """.split())
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")
 
 
 def plausible_person(text: str, start: int, end: int) -> bool:
@@ -85,18 +87,26 @@ def plausible_person(text: str, start: int, end: int) -> bool:
     after = _neighbour(text[end:], last=False)
     if before in PLACE_BEFORE or after in PLACE_AFTER or _PLACE_CONTEXT.search(text[max(0, start - 40):start]):
         return False
-    if is_place(" ".join(words)):
+    if is_place(" ".join(words)) or all(is_place(w) for w in words):
         return False
     if before in TITLES:
         return True
+    if _SENTENCE_BREAK.search(text, start, end):
+        return False  # "Livermore. Movement was ...": two sentences, not one name
     given, family = given_names(), surnames()
-    # Evidence comes from a name that is not also a place's: "Livermore. Movement" has none.
-    evidence = [w for w in folded if (w in given or w in family) and not is_place(w)]
     if all(w.isupper() and len(w) > 1 for w in words) or all(w.islower() for w in words):
         # bulletins in capitals and lower-case text: a given name and a surname, nothing else
         return len(words) >= 2 and all(w in given or w in family for w in folded) and folded[0] in given \
             and folded[-1] in family
-    return bool(evidence)
+    if len(words) >= 2:
+        # "Alice Green" (a given name); "Ehrentraud Conradi" (names the lexicons lack, but no word of them a
+        # place or a common word, as "Idaho Panhandle" and "Sensitive Groups" have)
+        if any(w in given or w in family for w in folded):
+            return True
+        common = common_words()
+        return not any(is_place(w) or w in common for w in folded)
+    # One word: a given name or surname that is not also a place's ("Palomar", "Kenna" are places here).
+    return (folded[0] in given or folded[0] in family) and not is_place(folded[0])
 
 
 def _neighbour(side: str, last: bool) -> str:

