@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from anonymize.lexicons import common_words, fold, given_names, is_place, surnames
+from anonymize.lexicons import common_words, fold, given_names, is_place, regions, surnames
 
 #: Hazard and weather vocabulary of NWS, CAP and Meteoalarm texts, and common terms of public notices.
 HAZARD_WORDS = frozenset("""
@@ -68,8 +68,35 @@ _PLACE_CONTEXT = re.compile(
 TITLES = frozenset("""
     mr mrs ms miss mx dr sr sra srta don dona dra mme mlle m herr frau sig sr. sra. prof
 """.split())
+_LEADING = frozenset("""
+    the a an caller callers resident complainant tenant owner landlord customer client patient victim suspect
+    witness driver applicant reporter requester inspector officer contact
+""".split())
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]")
+_SENTENCE_BREAK = re.compile(r"[a-z]{2}[.!?]\s+[A-Z]|\.\.\.")
+_ABBREVIATIONS = frozenset("prof univ dipl ing mag phd eng jr sr mrs".split())
+#: Titles just before a name are redacted with it ("Univ.Prof. Dr. <PERSON>" would still point at one).
+_TITLE_BEFORE = re.compile(
+    r"(?:(?:Univ\.\s?)?Prof\.|Dr\.|Dipl\.-Ing\.|Ing\.|Mag\.|Mr\.?|Mrs\.?|Ms\.?|Frau|Herr|Sr\.?|Sra\.?|Srta\.?"
+    r"|Mme\.?|Mlle\.?|Dra\.?|Don|Doña)\s+$"
+)
+
+
+def person_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The part of ``text[start:end]`` (found as PERSON by a statistical or shape-based recognizer) that is
+    a person's name, leading roles and titles left out ("Resident Frau Ehrentraud Conradi" -> "Ehrentraud
+    Conradi"); None when it is not a name."""
+    matches = list(_WORD.finditer(text, start, end))
+    lead = 0
+    while lead < len(matches) - 1 and fold(matches[lead].group(0)) in _LEADING:
+        lead += 1
+    if lead:
+        start = matches[lead].start()
+    if not plausible_person(text, start, end):
+        return None
+    while (title := _TITLE_BEFORE.search(text, max(0, start - 20), start)) is not None:
+        start = title.start()
+    return start, end
 
 
 def plausible_person(text: str, start: int, end: int) -> bool:
@@ -80,33 +107,54 @@ def plausible_person(text: str, start: int, end: int) -> bool:
     if not words:
         return False
     folded = [fold(w) for w in words]
-    vetoes = HAZARD_WORDS | INSTITUTION_WORDS | PLACE_AFTER
-    if any(w in vetoes for w in folded) or folded[0] in DIRECTIONS or folded[0] in PLACE_BEFORE:
-        return False
     before = _neighbour(text[:start], last=True)
     after = _neighbour(text[end:], last=False)
     if before in PLACE_BEFORE or after in PLACE_AFTER or _PLACE_CONTEXT.search(text[max(0, start - 40):start]):
         return False
-    if is_place(" ".join(words)) or all(is_place(w) for w in words):
+    if is_place(" ".join(words)) or _two_sentences(text, start, end):
+        return False  # "Livermore. Movement was ...": two sentences, not one name
+    if folded[0] in DIRECTIONS or folded[0] in PLACE_BEFORE:
+        return False  # "Western Kane", "San Felipe"
+    given, family = given_names(), surnames()
+    common = common_words()
+    if len(words) >= 2 and _known(folded[0], given) and _known(folded[-1], family) \
+            and not all(w in common for w in folded):
+        return True  # "Carol Snow", "Amber Wilkinson", "Theresa Jordan": a given name, then a surname
+    if len(words) >= 2 and folded[-1] in regions():
+        return False  # "Caribou Maine", "Elko Nevada": a place and its state
+    vetoes = HAZARD_WORDS | INSTITUTION_WORDS | PLACE_AFTER
+    if any(w in vetoes for w in folded):
+        return False
+    if all(is_place(w) and w not in given for w in folded):
         return False
     if before in TITLES:
         return True
-    if _SENTENCE_BREAK.search(text, start, end):
-        return False  # "Livermore. Movement was ...": two sentences, not one name
-    given, family = given_names(), surnames()
     if all(w.isupper() and len(w) > 1 for w in words) or all(w.islower() for w in words):
-        # bulletins in capitals and lower-case text: a given name and a surname, nothing else
-        return len(words) >= 2 and all(w in given or w in family for w in folded) and folded[0] in given \
-            and folded[-1] in family
+        return False  # bulletins in capitals and lower-case text need a given name and a surname (above)
     if len(words) >= 2:
-        # "Alice Green" (a given name); "Ehrentraud Conradi" (names the lexicons lack, but no word of them a
-        # place or a common word, as "Idaho Panhandle" and "Sensitive Groups" have)
-        if any(w in given or w in family for w in folded):
+        # "Alice Green" (a given name); "Ehrentraud Conradi" (names the lexicons lack, but not a place's
+        # as in "Idaho Panhandle", nor only common words as "Sensitive Groups")
+        if any(_known(w, given) or _known(w, family) for w in folded):
             return True
-        common = common_words()
-        return not any(is_place(w) or w in common for w in folded)
+        return not any(is_place(w) for w in folded) and not all(w in common or len(w) == 1 for w in folded)
     # One word: a given name or surname that is not also a place's ("Palomar", "Kenna" are places here).
-    return (folded[0] in given or folded[0] in family) and not is_place(folded[0])
+    return (_known(folded[0], given) or _known(folded[0], family)) and not is_place(folded[0])
+
+
+def _two_sentences(text: str, start: int, end: int) -> bool:
+    """A full stop inside the span that ends a sentence, not a title's ("Prof. Wladimir") or an initial's."""
+    for m in _SENTENCE_BREAK.finditer(text, start, end):
+        if m.group(0) == "...":
+            return True
+        word = _WORD.findall(text[start:m.start() + 2])
+        if word and len(word[-1]) >= 3 and fold(word[-1]) not in TITLES and fold(word[-1]) not in _ABBREVIATIONS:
+            return True
+    return False
+
+
+def _known(word: str, lexicon: frozenset[str]) -> bool:
+    """A word, or a part of a hyphenated one ("klaus-werner", "biggen-briemer"), in the lexicon."""
+    return word in lexicon or any(part in lexicon for part in word.split("-") if len(part) > 1)
 
 
 def _neighbour(side: str, last: bool) -> str:

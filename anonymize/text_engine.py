@@ -27,8 +27,8 @@ from presidio_analyzer import (  # noqa: E402
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine  # noqa: E402
 
-from anonymize.span_evidence import plausible_person, public_contact  # noqa: E402
-from anonymize.recognizers import PERSONAL, Recognizer, recognizers  # noqa: E402
+from anonymize.span_evidence import person_span, public_contact  # noqa: E402
+from anonymize.recognizers import PERSONAL, Recognizer, recognizers, registry_key  # noqa: E402
 from opendata.errors import ConfigurationError  # noqa: E402
 
 # Presidio logs every recognizer for other languages and every unmapped spaCy label at WARNING.
@@ -42,6 +42,8 @@ TEXT_ENTITIES = (
 #: What ``redact`` removes unless the policy lists its own ``entities``: personal data, not places.
 #: (Registered personal entities, such as DATE_OF_BIRTH and VEHICLE_PLATE, are added by the engine.)
 DEFAULT_REDACT = tuple(e for e in TEXT_ENTITIES if e != "LOCATION")
+#: The adapter name of the recognizer of labelled names (``VICTIM(S): ...``).
+LABELLED_PERSON = "opendata-PERSON"
 #: Below this score a finding is redacted but does not count as a detection.
 DETECTION_SCORE = 0.5
 REDACTION_SCORE = 0.3
@@ -116,7 +118,7 @@ class RecognizerAdapter(EntityRecognizer):
 
     def __init__(self, recognizer: Recognizer) -> None:
         self.recognizer = recognizer
-        super().__init__(supported_entities=[recognizer.entity], name=f"opendata-{recognizer.entity}")
+        super().__init__(supported_entities=[recognizer.entity], name=f"opendata-{registry_key(recognizer)}")
 
     def load(self) -> None:
         return None
@@ -238,7 +240,7 @@ class TextEngine:
             )
             for i, found in zip(wordy, results, strict=True):
                 text = texts[i]
-                out[i] = _merge(Span(r.entity_type, r.start, r.end, r.score) for r in found if _evident(text, r))
+                out[i] = _merge(span for span in (_evident(text, r) for r in found) if span is not None)
         for i in bare:
             found_bare = [
                 Span(r.entity, start, end, r.score)
@@ -257,20 +259,22 @@ class TextEngine:
         return redacted
 
 
-def _evident(text: str, result: Any) -> bool:
-    """A finding that carries its evidence (:mod:`anonymize.span_evidence`)."""
-    if result.entity_type == "PERSON":
-        return _labelled(result) or plausible_person(text, result.start, result.end)
-    if result.entity_type in ("PHONE_NUMBER", "EMAIL_ADDRESS"):
-        return not public_contact(text, result.start)
-    return True
+def _evident(text: str, result: Any) -> Span | None:
+    """The finding as a span if it carries its evidence (:mod:`anonymize.span_evidence`), else None."""
+    span = Span(result.entity_type, result.start, result.end, result.score)
+    if result.entity_type == "PERSON" and not _labelled(result):
+        bounds = person_span(text, result.start, result.end)
+        return None if bounds is None else Span("PERSON", bounds[0], bounds[1], result.score)
+    if result.entity_type in ("PHONE_NUMBER", "EMAIL_ADDRESS") and public_contact(text, result.start):
+        return None
+    return span
 
 
 def _labelled(result: Any) -> bool:
-    """Whether a finding came from a label recognizer (``VICTIM(S): ...``): its own evidence."""
+    """Whether a finding came from the label recognizer (``VICTIM(S): ...``, ``my name is ...``): its own
+    evidence."""
     metadata = getattr(result, "recognition_metadata", None) or {}
-    return str(metadata.get("recognizer_name", "")).startswith("opendata-") and \
-        metadata.get("recognizer_name") != "opendata-proper-noun-names"
+    return metadata.get("recognizer_name") == LABELLED_PERSON
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:

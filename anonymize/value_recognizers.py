@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from anonymize.lexicons import fold, given_names, is_place, surnames
+from anonymize.lexicons import common_words, fold, given_names, is_place, surnames
 
 _PARTICLES = frozenset("de del della des du la le van von der den da di dos das y e zu al bin ibn".split())
 _SUFFIXES = frozenset("jr sr ii iii iv".split())
@@ -68,14 +68,15 @@ class NameLexiconRecognizer:
         return pa.array([looks_like_name(str(v)) for v in values.to_pylist()], pa.bool_())
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        given, family = given_names(), surnames()
+        given, family, common = given_names(), surnames(), common_words()
         words = list(_LETTERS.finditer(text))
         i = 0
         while i < len(words) - 1:
             first, second = words[i], words[i + 1]
             a, b = fold(first.group(0)), fold(second.group(0))
             if (text[first.end():second.start()] == " " and _case(first) == _case(second) != "mixed"
-                    and len(a) > 2 and len(b) > 2 and a in given and b in family and not is_place(f"{a} {b}")):
+                    and len(a) > 2 and len(b) > 2 and a in given and b in family and not is_place(f"{a} {b}")
+                    and not (a in common and b in common)):
                 end = second.end()
                 if i + 2 < len(words) and text[end:words[i + 2].start()] == " " \
                         and _case(words[i + 2]) == _case(first) and fold(words[i + 2].group(0)) in family:

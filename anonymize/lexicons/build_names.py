@@ -5,7 +5,7 @@
 
 names-dataset ranks first and last names by how common they are in each of 105 countries. We keep a name
 when it is among the ``--rank`` most common of at least one country, folded to lower case without accents
-(the form :func:`anonymize.lexicons.fold` gives), one per line, sorted. Words among the 2,000 most common of
+(the form :func:`anonymize.lexicons.fold` gives), one per line, sorted. Words among the 500 most common of
 English, Spanish, French, Portuguese, German or Italian (``wordfreq``) are left out ("the", "main", "street",
 "will"), unless the name is among the 100 most common of two countries or more ("maria", "john", "mark"). Loading the whole dataset takes
 about 10 s and 1.2 GB per file, so the platform reads these small files instead.
@@ -43,7 +43,7 @@ def names(pickle_path: Path, rank: int) -> list[str]:
     return sorted(kept)
 
 
-def common_words(per_language: int = 2000) -> set[str]:
+def common_words(per_language: int = 500) -> set[str]:
     import wordfreq  # type: ignore[import-not-found]
 
     return {fold(w) for lang in ("en", "es", "fr", "pt", "de", "it") for w in wordfreq.top_n_list(lang, per_language)}
