@@ -31,10 +31,16 @@ def column_findings(column: ColumnReport, job_file: str, quasi_identifiers: Sequ
     personal = [d for d in column.detections if d.entity in PERSONAL]
     if personal:
         found = "; ".join(describe(d) for d in personal)
+        located = [d.entity for d in personal if d.entity in QUASI]
+        where = (
+            f" A {' or '.join(sorted(set(located))).lower().replace('_', ' ')} places a person unless the place is "
+            f"public: generalize it (prefix for postcodes, round or grid for coordinates) and list it in "
+            f"privacy.quasi_identifiers, or keep it if it locates no one."
+        ) if located and len(located) == len(personal) else ""
         return [Finding(
             type="uncovered-personal-data", column=column.name, blocking=True,
             message=f"column {column.name!r} holds personal data the policy does not cover: {found}. "
-            f"Add it to privacy.columns in {job_file} {ACTIONS_HINT}.",
+            f"Add it to privacy.columns in {job_file} {ACTIONS_HINT}.{where}",
         )]
     findings: list[Finding] = []
     quasi = [d for d in column.detections if d.entity in QUASI]

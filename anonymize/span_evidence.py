@@ -12,8 +12,7 @@ weather alerts that made "Flood Warning", "Doppler", "Elko Nevada" and "Harris C
 
 A phone number or e-mail address that a sentence gives as an institution's ("call the Office of
 Environmental Investigations at 212-442-3372") is public contact data and is kept
-(:func:`public_contact`): an institution word is nearer before it, in the same sentence, than any word of
-a person's role ("caller", "owner", "his", ...).
+(:func:`public_contact`): the institution's capitalised name stands right before it.
 """
 
 from __future__ import annotations
@@ -164,23 +163,19 @@ def _neighbour(side: str, last: bool) -> str:
     return fold(found[-1] if last else found[0])
 
 
-_ROLE_WORDS = frozenset("""
-    caller callers complainant resident tenant owner landlord customer client patient victim suspect witness
-    driver applicant his her him my me mine their personal cell home
-""".split())
-_CONTACT_INSTITUTIONS = frozenset("""
-    office department agency bureau commission division unit hotline helpline center centre council services
-    311 ministry authority board court clinic hospital school police precinct
-""".split())
+_INSTITUTION_NAME = (
+    r"Office|Department|Dept\.?|Agency|Bureau|Commission|Division|Unit|Hotline|Helpline|Center|Centre|Council"
+    r"|Services?|Ministry|Authority|Board|Court|Clinic|Hospital|Police|Precinct|Administration|Line"
+)
+_PHRASE_WORD = r"(?:[A-Z0-9][\w&'’.-]*|of|for|and|the|&)"
+#: "... call the Office of Environmental Investigations at", "contact 311 at", "NYC Housing Authority:"
+_INSTITUTION_BEFORE = re.compile(
+    r"(?:\b(?:" + _INSTITUTION_NAME + r")(?:\s+" + _PHRASE_WORD + r"){0,6}|\b311)\s*(?:at|on|:|,|-)?\s*$"
+)
 
 
 def public_contact(text: str, start: int) -> bool:
-    """Whether the phone or e-mail starting at ``start`` is given as an institution's, not a person's."""
-    sentence = re.split(r"[.!?;]\s", text[max(0, start - 160):start])[-1]
-    words = [fold(w) for w in re.findall(r"[\w']+", sentence)]
-    for word in reversed(words):
-        if word in _ROLE_WORDS:
-            return False
-        if word in _CONTACT_INSTITUTIONS:
-            return True
-    return False
+    """Whether the phone or e-mail starting at ``start`` is given as an institution's: the institution's
+    capitalised name stands right before it ("call the Office of Environmental Investigations at ...")."""
+    before = re.split(r"[.!?;]\s", text[max(0, start - 160):start])[-1]
+    return _INSTITUTION_BEFORE.search(before) is not None

@@ -22,6 +22,7 @@ from anonymize.recognizers import (
     unregister_recognizer,
 )
 from anonymize.text_engine import text_engine
+from anonymize.value_recognizers import NameLexiconRecognizer, NationalIdRecognizer, UsernameRecognizer
 from opendata.settings import Settings
 from tests.anonymize_fixtures import make_job, open_data, seeded_people, text_table
 
@@ -29,6 +30,8 @@ PERSONAL_COLUMNS = {
     "caller_name": "PERSON", "submitted_by": "PERSON", "contact": "EMAIL_ADDRESS", "callback": "PHONE_NUMBER",
     "ref_number": "US_SSN", "payment": "CREDIT_CARD", "account": "IBAN_CODE", "source_host": "IP_ADDRESS",
     "location": "STREET_ADDRESS", "dob": "DATE_OF_BIRTH", "plate": "VEHICLE_PLATE", "notes": "PERSON",
+    # a postcode or a coordinate places a person unless the policy says the place is public (issue 12)
+    "zip": "POSTCODE", "latitude": "COORDINATE", "longitude": "COORDINATE",
 }
 
 
@@ -57,11 +60,12 @@ def test_every_uncovered_personal_column_blocks_with_a_finding_naming_it(blocked
         assert "drop, redact, mask, pseudonymize or generalize, or keep" in finding.message
 
 
-def test_quasi_identifiers_are_reported_but_do_not_block(blocked_run) -> None:  # type: ignore[no-untyped-def]
+def test_locations_block_and_are_named_as_quasi_identifiers(blocked_run) -> None:  # type: ignore[no-untyped-def]
     _, report, _ = blocked_run
-    quasi = {f.column: f for f in report.findings if f.type == "uncovered-quasi-identifier"}
-    assert set(quasi) == {"zip", "latitude", "longitude"}
-    assert not any(f.blocking for f in quasi.values())
+    location = {f.column: f for f in report.findings if f.column in ("zip", "latitude", "longitude")}
+    assert set(location) == {"zip", "latitude", "longitude"}
+    assert all(f.blocking and f.type == "uncovered-personal-data" for f in location.values())
+    assert all("privacy.quasi_identifiers" in f.message for f in location.values())
     columns = {c.name: c for c in report.columns}
     assert [d.entity for d in columns["zip"].detections] == ["POSTCODE"]
     assert [d.entity for d in columns["latitude"].detections] == ["COORDINATE"]
@@ -79,7 +83,8 @@ def test_detections_say_how_and_show_only_masked_examples(blocked_run) -> None: 
     notes = {d.entity: d for d in columns["notes"].detections}
     assert {"FREE_TEXT", "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"} <= set(notes)
     assert notes["PERSON"].source == "text"
-    assert {d.source for d in columns["submitted_by"].detections} == {"text"}
+    # full names in a column: the names lexicons recognise the values themselves
+    assert {d.source for d in columns["submitted_by"].detections} == {"values"}
     raw = {v for values in seeds.values() for v in values}
     examples = [e for c in report.columns for d in c.detections for e in d.examples]
     assert examples and not any(e in raw for e in examples)
@@ -87,7 +92,11 @@ def test_detections_say_how_and_show_only_masked_examples(blocked_run) -> None: 
 
 def test_typical_open_data_raises_no_false_alarm(tmp_path: Path) -> None:
     anonymized, report = anonymize_table(open_data(), make_job(), Settings(home=tmp_path), "run-1")
-    assert not report.blocked, report.findings
+    # only the location columns block, until the policy says their places are public
+    assert {f.column for f in report.findings if f.blocking} == {"Incident Zip", "Latitude", "Longitude"}
+    public = {"columns": {"Incident Zip": "keep", "Latitude": "keep", "Longitude": "keep"}}
+    _, reviewed = anonymize_table(open_data(), make_job(public), Settings(home=tmp_path), "run-2")
+    assert not reviewed.blocked, reviewed.findings
     found = {c.name: sorted(d.entity for d in c.detections) for c in report.columns}
     assert found == {
         "Unique Key": [], "Created Date": [], "Closed Date": [], "Agency Name": [], "Complaint Type": [],
@@ -194,7 +203,9 @@ def test_an_outside_recognizer_plugs_in_through_the_protocol(tmp_path: Path) -> 
             "Badge <EMPLOYEE_NUMBER> was used at the north gate after hours."]
     finally:
         unregister_recognizer("EMPLOYEE_NUMBER")
-    assert all(isinstance(r, PatternRecognizer | LabelledValueRecognizer) for r in recognizers())
+    built_in = (PatternRecognizer, LabelledValueRecognizer, NameLexiconRecognizer, UsernameRecognizer,
+                NationalIdRecognizer)
+    assert all(isinstance(r, built_in) for r in recognizers())
 
 
 def test_a_few_notes_naming_people_block_even_in_a_tiny_table(tmp_path: Path) -> None:

@@ -138,12 +138,13 @@ def test_k_anonymity_suppresses_small_classes_and_counts_them(tmp_path: Path) ->
     assert not report.blocked
 
 
-def test_a_missing_quasi_identifier_blocks_and_a_missing_policy_column_does_not(tmp_path: Path) -> None:
+def test_a_missing_quasi_identifier_and_a_missing_policy_column_both_block(tmp_path: Path) -> None:
     policy = {"columns": {"age": "keep", "gone": "drop"}, "quasi_identifiers": ["age", "postcode"], "k": 2}
     _, report = anonymize_table(k_table(), make_job(policy), Settings(home=tmp_path), "run-1")
     rows = report.flatten(["type", "column", "blocking"])
     assert ["quasi-identifier-missing", "postcode", True] in rows
-    assert ["policy-column-missing", "gone", False] in rows
+    # a policy entry for a column the table lacks is a typo or a column gone unnoticed (issue 12)
+    assert ["policy-column-missing", "gone", True] in rows
     assert report.blocked
 
 
