@@ -72,8 +72,9 @@ _NAME_RULES: list[NameRule] = [
     NameRule("DATE_OF_BIRTH", r"(^|_)(dob|birth|birthday|birthdate|date_of_birth|birth_?date|birth_?year|"
              r"year_of_birth|born|fecha_de_nacimiento|fecha_nacimiento|nacimiento|date_de_naissance|naissance|"
              r"data_de_nascimento|data_nascimento|nascimento|ano_de_nacimiento)(_|$)", 0.9),
-    NameRule("COORDINATE", r"(^|_)(lat|latitude|lon|lng|long|longitude|x_coordinate|y_coordinate|"
-             r"geo_?location|coordinates?|latitud|longitud|coordenadas?|coordonnees)(_|$)"),
+    # "long" alone or last ("pickup_long"), not inside a name ("route_long_name")
+    NameRule("COORDINATE", r"(^|_)(lat|latitude|lon|lng|longitude|x_coordinate|y_coordinate|"
+             r"geo_?location|coordinates?|latitud|longitud|coordenadas?|coordonnees)(_|$)|(^|_)long$"),
     NameRule("PERSON", r"(^|_)(first|last|full|given|middle|family|sur|fore|maiden|nick)_?name(_|$)"
              r"|(^|_)(surname|forename|firstname|lastname|fullname)(_|$)"
              r"|(^|_)(" + _PERSON_ROLES + r")_?(name|full_name)(_|$)|" + _PERSON_OTHER, 0.9),

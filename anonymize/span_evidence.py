@@ -116,6 +116,8 @@ def plausible_person(text: str, start: int, end: int) -> bool:
         return False  # "Western Kane", "San Felipe"
     given, family = given_names(), surnames()
     common = common_words()
+    if before in TITLES and not any(w in HAZARD_WORDS | INSTITUTION_WORDS for w in folded):
+        return True  # "Dr. Carol Snow"
     if len(words) >= 2 and _known(folded[0], given) and _known(folded[-1], family) \
             and not all(w in common for w in folded):
         return True  # "Carol Snow", "Amber Wilkinson", "Theresa Jordan": a given name, then a surname
@@ -131,11 +133,11 @@ def plausible_person(text: str, start: int, end: int) -> bool:
     if all(w.isupper() and len(w) > 1 for w in words) or all(w.islower() for w in words):
         return False  # bulletins in capitals and lower-case text need a given name and a surname (above)
     if len(words) >= 2:
-        # "Alice Green" (a given name); "Ehrentraud Conradi" (names the lexicons lack, but not a place's
-        # as in "Idaho Panhandle", nor only common words as "Sensitive Groups")
-        if any(_known(w, given) or _known(w, family) for w in folded):
+        # "Alice Green" (a given name); "Ehrentraud Conradi" (names the lexicons lack, but not a place's as in
+        # "Idaho Panhandle", nor holding a common word as "Sensitive Groups" and "Vendor License")
+        if any(_known(w, given) for w in folded):
             return True
-        return not any(is_place(w) for w in folded) and not all(w in common or len(w) == 1 for w in folded)
+        return not any(w in common or is_place(w) for w in folded if len(w) > 1)
     # One word: a given name or surname that is not also a place's ("Palomar", "Kenna" are places here).
     return (_known(folded[0], given) or _known(folded[0], family)) and not is_place(folded[0])
 

@@ -65,7 +65,10 @@ class NameLexiconRecognizer:
     score: float = 0.7
 
     def match(self, values: pa.Array) -> pa.Array:
-        return pa.array([looks_like_name(str(v)) for v in values.to_pylist()], pa.bool_())
+        texts = [str(v) for v in values.to_pylist()]
+        if _categorical(texts):
+            return pa.array([False] * len(texts), pa.bool_())
+        return pa.array([looks_like_name(t) for t in texts], pa.bool_())
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         given, family, common = given_names(), surnames(), common_words()
@@ -86,6 +89,12 @@ class NameLexiconRecognizer:
                 i += 2
                 continue
             i += 1
+
+
+def _categorical(texts: list[str]) -> bool:
+    """A few values repeated over many rows ("PHONE", "ONLINE"; "Severe", "Moderate") are categories, not
+    people: names vary from row to row."""
+    return len(texts) >= 20 and len(set(texts)) < 0.2 * len(texts)
 
 
 def _case(word: re.Match[str]) -> str:
@@ -132,7 +141,7 @@ class UsernameRecognizer:
 
     def match(self, values: pa.Array) -> pa.Array:
         texts = [str(v) for v in values.to_pylist()]
-        if not texts or len(set(texts)) < 0.5 * len(texts):
+        if not texts or _categorical(texts) or len(set(texts)) < 0.5 * len(texts):
             return pa.array([False] * len(texts), pa.bool_())
         return pa.array([looks_like_username(t) for t in texts], pa.bool_())
 

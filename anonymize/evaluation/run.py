@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from anonymize.evaluation import corpus, presidio_set
 from anonymize.evaluation.columns import ColumnEvaluation, evaluate_columns
+from anonymize.evaluation.public_text import PublicTextEvaluation, evaluate_public_text
+from anonymize.evaluation.public_text import markdown as public_text_markdown
 from anonymize.evaluation.pycanon_check import CrossCheck, cross_check
 from anonymize.evaluation.scoring import DIRECT, EntityScore, score
 from anonymize.evaluation.systems import systems, timed
@@ -30,6 +32,7 @@ class CorpusResult(BaseModel):
 class Evaluation(BaseModel):
     corpora: list[CorpusResult]
     columns: ColumnEvaluation | None = None
+    public_text: PublicTextEvaluation | None = None
     pycanon: list[CrossCheck] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -63,6 +66,7 @@ def evaluate(model: str, cache: Path, size: int = 1500, seed: int = 20240601, pr
     return Evaluation(
         corpora=results,
         columns=evaluate_columns(model) if columns else None,
+        public_text=evaluate_public_text(model),
         pycanon=cross_check(cache) if pycanon else [],
         notes=notes,
     )
@@ -97,6 +101,8 @@ def markdown(evaluation: Evaluation) -> str:
         lines += [f"| {s.entity} | {s.detected}/{s.columns} |" for s in cols.scores]
         lines += ["", f"False personal-data detections on {cols.negative_columns} open-data columns: "
                   f"{', '.join(cols.false_detections) or 'none'}.", ""]
+    if evaluation.public_text:
+        lines += public_text_markdown(evaluation.public_text)
     if evaluation.pycanon:
         lines += ["**k-anonymity and l-diversity, ours vs pycanon**", "", "| table | rows | k ours / pycanon | "
                   "l ours / pycanon |", "|---|---|---|---|"]

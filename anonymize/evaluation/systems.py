@@ -2,7 +2,9 @@
 
 * ``presidio-default``: Presidio's AnalyzerEngine with its default recognizers and threshold on the same
   spaCy model, called once per text (how Presidio is used on a table's cells).
-* ``ours-engine``: our :class:`~anonymize.text_engine.TextEngine`, batched (used on small columns).
+* ``ours-engine``: our :class:`~anonymize.text_engine.TextEngine`, batched (used on small columns), with
+  ``redact``'s default entities: personal data, places kept.
+* ``ours-engine+places``: the same, also removing places (``redact: {entities: [..., LOCATION]}``).
 * ``ours-cascade``: the learned-lexicon cascade of :mod:`anonymize.text_cascade` (used on large columns).
 """
 
@@ -13,7 +15,8 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from anonymize.text_cascade import Redactor
-from anonymize.text_engine import text_engine
+from anonymize.recognizers import PERSONAL
+from anonymize.text_engine import DEFAULT_REDACT, text_engine
 
 Spans = list[tuple[str, int, int]]
 System = Callable[[Sequence[str]], list[Spans]]
@@ -38,9 +41,10 @@ def presidio_per_cell(model: str) -> System:
     return run
 
 
-def ours_engine(model: str) -> System:
+def ours_engine(model: str, entities: Sequence[str] | None = None) -> System:
     def run(texts: Sequence[str]) -> list[Spans]:
-        return [[(s.entity, s.start, s.end) for s in found] for found in text_engine(model).analyze(list(texts))]
+        engine = text_engine(model)
+        return [[(s.entity, s.start, s.end) for s in found] for found in engine.analyze(list(texts), entities=entities)]
     return run
 
 
@@ -53,6 +57,8 @@ def ours_cascade(model: str, workers: int = 1) -> System:
 
 def systems(model: str) -> dict[str, System]:
     return {"presidio-default": presidio_per_cell(model), "ours-engine": ours_engine(model),
+            "ours-engine+places": ours_engine(model, [*DEFAULT_REDACT, *sorted(PERSONAL - set(DEFAULT_REDACT)),
+                                                      "LOCATION"]),
             "ours-cascade": ours_cascade(model)}
 
 

