@@ -59,10 +59,20 @@ class Run(BaseModel):
     rows_in: int | None = None
     rows_out: int | None = None
     release: int | None = None
-    error: str | None = None
+    error: str | None = Field(default=None, description="what failed, in full (private: it may quote source values)")
+    public_error: str | None = Field(
+        default=None, description="what failed without any source value: file, line, column, error kind"
+    )
     report_folder: str | None = Field(default=None, description="private folder with the run's reports")
     stages: dict[str, float] = Field(default_factory=dict, description="stage -> seconds")
     attempt: int = Field(default=1, description="1 for the first try; retries of a transient failure count up")
     trigger: str = Field(default="manual", description="manual, schedule or queue")
     worker: str | None = Field(default=None, description="host:pid (or queue worker name) that ran it")
     rows_by_stage: dict[str, int] = Field(default_factory=dict, description="stage -> rows it handled")
+
+    @property
+    def public_message(self) -> str | None:
+        """The error as the public side shows it: never the private message, which may quote the source."""
+        if self.public_error is not None or self.error is None:
+            return self.public_error
+        return f"the run {self.state}; its private report holds the details (opendata report --run {self.run_id})"

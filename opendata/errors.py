@@ -33,10 +33,36 @@ from __future__ import annotations
 
 
 class OpendataError(Exception):
-    """Base of every error this platform raises on purpose."""
+    """Base of every error this platform raises on purpose.
+
+    ``public`` is what may be said on the public side (run history, the runs page): what failed and where
+    (file, line, column, error kind), never a value from a source. The message itself may quote source
+    values and stays private (the CLI, the run's private report).
+    """
 
     #: A stable kebab-case code, used in the API's error body and in `--json` output.
     code = "opendata-error"
+    public: str | None = None
+
+    def with_public(self, public: str) -> OpendataError:
+        self.public = public
+        return self
+
+
+def public_summary(exc: BaseException) -> str:
+    """What a failure may say publicly: the error's own public text, or its kind alone."""
+    if isinstance(exc, OpendataError):
+        return exc.public or f"{exc.code}: {_PUBLIC_KINDS.get(exc.code, 'the run could not go on')}"
+    return f"internal error ({type(exc).__name__}); the operator's run log has the details"
+
+
+_PUBLIC_KINDS = {
+    "source-error": "the source answered with something that cannot be read as a table",
+    "source-unavailable": "the source did not answer",
+    "job-file-error": "the job file is invalid",
+    "configuration-error": "a setting cannot work",
+    "run-in-progress": "another run of the job is in progress",
+}
 
 
 class TransientError(OpendataError):

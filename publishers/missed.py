@@ -54,6 +54,6 @@ def missed_releases(catalog: Catalog, now: datetime, grace_seconds: float) -> li
             last_release=releases[-1].number if releases else None,
             last_release_at=releases[-1].created_at if releases else None,
             last_run_state=latest_run.state if latest_run else None,
-            last_error=latest_run.error if latest_run else None,
+            last_error=latest_run.public_message if latest_run else None,
         ))
     return found

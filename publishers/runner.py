@@ -30,7 +30,7 @@ from catalog.models import Dataset, Release, Run
 from catalog.publish import publish_release, write_json
 from catalog.storage import open_storage
 from catalog.store import Catalog, open_catalog, utc_now
-from opendata.errors import OpendataError
+from opendata.errors import OpendataError, public_summary
 from opendata.faults import checkpoint
 from opendata.settings import Settings
 from publishers.extract import extract
@@ -112,6 +112,7 @@ def run_job(
             catalog.save_run(stale.model_copy(update={
                 "state": "failed", "ended_at": utc_now(),
                 "error": "interrupted: the process ended before the run finished; this run replaced it",
+                "public_error": "interrupted: the process ended before the run finished; this run replaced it",
             }))
             shutil.rmtree(settings.paths.staging / job.name / stale.run_id, ignore_errors=True)
         register_dataset(catalog, job)
@@ -127,7 +128,8 @@ def run_job(
             message = str(exc) if isinstance(exc, OpendataError) else f"internal error: {exc!r}"
             current = catalog.run(run.run_id)
             catalog.save_run(current.model_copy(update={"state": "failed", "ended_at": utc_now(),
-                                                        "error": job.redact(message)}))
+                                                        "error": job.redact(message),
+                                                        "public_error": job.redact(public_summary(exc))}))
             raise
         finally:
             progress.close()
@@ -155,6 +157,7 @@ def _stages(
         folder = keep_drift_report(settings.paths.blocked / job.name / run.run_id, drift)
         done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
                                       "error": f"schema drift: {drift.message}",
+                                      "public_error": f"schema drift: {drift.message}",
                                       "report_folder": keep_private(settings, folder, job.name, run.run_id)})
         catalog.save_run(done)
         return RunResult(run=done, stages=stages)
@@ -174,6 +177,7 @@ def _stages(
         folder = _keep_reports(settings.paths.blocked / job.name / run.run_id, privacy, None)
         blocking = "; ".join(f.message for f in privacy.findings if f.blocking)
         done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages, "error": blocking,
+                                      "public_error": public_privacy_summary(privacy),
                                       "report_folder": keep_private(settings, folder, job.name, run.run_id)})
         catalog.save_run(done)
         return RunResult(run=done, privacy=privacy, stages=stages)
@@ -191,8 +195,12 @@ def _stages(
         shutil.copyfile(checked.path, folder / "anonymized.parquet")
         first = validation.errors[0]
         error = f"{len(validation.errors)} validation error(s); first: {first.type}: {first.message}"
+        where = ", ".join(part for part in (
+            f"row {first.rowNumber}" if first.rowNumber is not None else "",
+            f"field {first.fieldName!r}" if first.fieldName else "") if part)
+        public = f"{len(validation.errors)} validation error(s); first: {first.type}{' at ' + where if where else ''}"
         done = run.model_copy(update={"state": "quarantined", "ended_at": utc_now(), "stages": stages,
-                                      "rows_out": 0, "error": error,
+                                      "rows_out": 0, "error": error, "public_error": public,
                                       "report_folder": keep_private(settings, folder, job.name, run.run_id)})
         catalog.save_run(done)
         return RunResult(run=done, privacy=privacy, validation=validation, stages=stages)
@@ -211,6 +219,19 @@ def _stages(
     catalog.save_run(done)
     remember_cursor(catalog, job, extracted.cursor_value, run.run_id)
     return RunResult(run=done, release=release, privacy=privacy, validation=validation, stages=stages)
+
+
+def public_privacy_summary(privacy: PrivacyReport) -> str:
+    """Why the privacy gate blocked, by finding type, column and entity: no example, no value."""
+    entities = {c.name: sorted({d.entity for d in c.detections if d.entity != "FREE_TEXT"}) for c in privacy.columns}
+    parts = []
+    for finding in privacy.findings:
+        if not finding.blocking:
+            continue
+        found = entities.get(finding.column or "", []) if finding.type == "uncovered-personal-data" else []
+        column = f" in column {finding.column!r}" if finding.column else ""
+        parts.append(f"{finding.type}{column}{' (' + ', '.join(found) + ')' if found else ''}")
+    return "blocked by the privacy gate: " + "; ".join(parts)
 
 
 def _keep_reports(folder: Path, privacy: PrivacyReport, validation: ValidationReport | None) -> Path:

@@ -88,7 +88,8 @@ def _close_killed(catalog: Catalog, settings: Settings, job: Job, run_id: str, w
     except CatalogError:
         return
     if run.state in ("queued", "running"):
-        catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": why}))
+        catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": why,
+                                                "public_error": why}))
     shutil.rmtree(settings.paths.staging / job.name / run_id, ignore_errors=True)
 
 

@@ -11,8 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import CatalogDep, SettingsDep
+from api.deps import CatalogDep, OptionalKey, SettingsDep
+from api.visibility import visible_datasets
 from catalog.models import Run, RunState
+from opendata.errors import CatalogError
 from publishers.clock import Clock, SystemClock
 from publishers.missed import MissedRelease, missed_releases, parse_utc
 
@@ -44,10 +46,12 @@ class RunsPublic(BaseModel):
 
 
 def run_public(run: Run) -> RunPublic:
+    """A run as the API shows it: what failed without any source value, and no private path."""
     seconds = None
     if run.ended_at:
         seconds = (parse_utc(run.ended_at) - parse_utc(run.started_at)).total_seconds()
-    return RunPublic(**run.model_dump(exclude={"job_path", "report_folder"}), seconds=seconds)
+    shown = run.model_dump(exclude={"job_path", "report_folder", "error", "public_error"})
+    return RunPublic(**shown, error=run.public_message, seconds=seconds)
 
 
 def _now(request: Request) -> datetime:
@@ -63,20 +67,29 @@ def list_runs(
     dataset: Annotated[str | None, Query(max_length=80, description="only this dataset's runs")] = None,
     state: Annotated[RunState | None, Query(description="only runs in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    key: OptionalKey = None,
 ) -> RunsPublic:
-    runs = catalog.runs(dataset, limit=limit if state is None else 1000)
-    if state is not None:
-        runs = [r for r in runs if r.state == state][:limit]
+    visible = visible_datasets(catalog, key)
+    runs = catalog.runs(dataset, limit=limit if state is None and visible is None else 1000)
+    runs = [r for r in runs if (state is None or r.state == state) and (visible is None or r.dataset in visible)]
+    runs = runs[:limit]
     missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
-              if dataset is None or m.dataset == dataset]
+              if (dataset is None or m.dataset == dataset) and (visible is None or m.dataset in visible)]
     return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), missed=missed)
 
 
 @router.get("/missed", name="list_missed_releases", response_model=list[MissedRelease])
-def list_missed(request: Request, catalog: CatalogDep, settings: SettingsDep) -> list[MissedRelease]:
-    return missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
+def list_missed(request: Request, catalog: CatalogDep, settings: SettingsDep, key: OptionalKey = None
+                ) -> list[MissedRelease]:
+    visible = visible_datasets(catalog, key)
+    return [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
+            if visible is None or m.dataset in visible]
 
 
 @router.get("/{run_id}", name="get_run", response_model=RunPublic)
-def get_run(run_id: str, catalog: CatalogDep) -> RunPublic:
-    return run_public(catalog.run(run_id))
+def get_run(run_id: str, catalog: CatalogDep, key: OptionalKey = None) -> RunPublic:
+    run = catalog.run(run_id)
+    visible = visible_datasets(catalog, key)
+    if visible is not None and run.dataset not in visible:
+        raise CatalogError(f"run '{run_id}' does not exist")
+    return run_public(run)

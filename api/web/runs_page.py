@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CatalogDep, SettingsDep
+from api.deps import CatalogDep, OptionalKey, SettingsDep
+from api.visibility import visible_datasets
 from api.web.templating import render, seconds_between
 from catalog.models import Run
 from publishers.clock import Clock, SystemClock
@@ -43,8 +44,11 @@ def run_seconds(run: Run) -> float | None:
 def runs(
     request: Request, catalog: CatalogDep, settings: SettingsDep,
     dataset: Annotated[str | None, Query(max_length=80, description="only this job's runs")] = None,
+    key: OptionalKey = None,
 ) -> HTMLResponse:
-    recent = catalog.runs(dataset or None, limit=RUNS_PER_JOB if dataset else 500)
+    visible = visible_datasets(catalog, key)
+    recent = [r for r in catalog.runs(dataset or None, limit=RUNS_PER_JOB if dataset else 500)
+              if visible is None or r.dataset in visible]
     jobs: dict[str, list[Run]] = {}
     for run in recent:
         jobs.setdefault(run.dataset, [])
@@ -53,7 +57,7 @@ def runs(
     grouped = [JobRuns(name, found) for name, found in sorted(jobs.items())]
     clock: Clock = getattr(request.app.state, "clock", None) or SystemClock()
     missed = [m for m in missed_releases(catalog, clock.now().astimezone(UTC), settings.missed_release_grace_seconds)
-              if not dataset or m.dataset == dataset]
+              if (not dataset or m.dataset == dataset) and (visible is None or m.dataset in visible)]
     return render(
         request, "runs.html", title="Runs", jobs=grouped, dataset=dataset, failed_states=FAILED,
         run_seconds=run_seconds, missed=missed,

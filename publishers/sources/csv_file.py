@@ -115,4 +115,23 @@ class CsvConnector:
             )
             yield from reader
         except pa.ArrowInvalid as exc:
-            raise SourceError(f"{path}: not a readable CSV file: {exc}") from None
+            line = _first_bad_line(path, encoding, delimiter, len(names))
+            where = f"line {line[0]}: expected {len(names)} fields, found {line[1]}" if line else "not readable as CSV"
+            raise SourceError(f"{path}: not a readable CSV file: {exc}").with_public(
+                f"source-error: {path.name}, {where}") from None
+
+
+def _first_bad_line(path: Path, encoding: str, delimiter: str, fields: int) -> tuple[int, int] | None:
+    """The first physical line (1-based) of a record whose field count differs from the header's, and that
+    count: where a parse error is, said without quoting the record."""
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            start = 1
+            for record in reader:
+                if record and len(record) != fields:
+                    return start, len(record)
+                start = reader.line_num + 1
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return None
