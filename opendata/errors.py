@@ -51,6 +51,8 @@ class OpendataError(Exception):
 
 def public_summary(exc: BaseException) -> str:
     """What a failure may say publicly: the error's own public text, or its kind alone."""
+    if isinstance(exc, TransientError) and exc.public is None:
+        return str(exc)  # a source that did not answer, a lock held: nothing read from the source
     if isinstance(exc, OpendataError):
         return exc.public or f"{exc.code}: {_PUBLIC_KINDS.get(exc.code, 'the run could not go on')}"
     return f"internal error ({type(exc).__name__}); the operator's run log has the details"

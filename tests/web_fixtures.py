@@ -196,6 +196,7 @@ def build_catalog_home(tmp_path: Path, **settings: Any) -> CatalogHome:
         run_id="run-air-quality-failed", dataset="air-quality", job_path="datasets/air-quality.yaml",
         state="failed", started_at="2024-03-03T06:00:00Z", ended_at="2024-03-03T06:00:12Z",
         error="source unavailable: the station feed answered 503 three times; the next scheduled run retries",
+        public_error="source unavailable: the station feed answered 503 three times; the next scheduled run retries",
     ))
     home.add_dataset("bus-stops", "environment-agency", "Environment Agency", title="Bus stops",
                      tags=["transit"], description="Every bus stop.")

@@ -6,5 +6,5 @@ from __future__ import annotations
 VERBS = ["run", "serve", "up", "datasets", "releases", "report", "runs", "keys", "approve", "reject", "evaluate"]
 VERBS += ["scheduler", "worker"]
 VERBS += ["ckan"]
-VERBS += ["validate", "schema"]
+VERBS += ["validate", "schema", "policy"]
 VERBS += ["migrate", "sweep"]
