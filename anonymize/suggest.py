@@ -43,11 +43,18 @@ class PolicySuggestion(BaseModel):
     quasi_identifiers: list[str] = Field(default_factory=list)
     rows_sampled: int
 
+    @property
+    def k(self) -> int:
+        """5 where the table is large enough for classes of 5 (one in twenty rows), less on small tables."""
+        return max(1, min(5, self.rows_sampled // 20))
+
     def policy(self) -> dict[str, Any]:
         """The ``privacy:`` block of a job file."""
         block: dict[str, Any] = {"columns_required": "all", "columns": {c.column: c.rule for c in self.columns}}
         if self.quasi_identifiers:
-            block.update(quasi_identifiers=self.quasi_identifiers, k=5)
+            block["quasi_identifiers"] = self.quasi_identifiers
+            if self.k > 1:
+                block["k"] = self.k
         block["requires_approval"] = True
         return block
 
@@ -57,7 +64,8 @@ class PolicySuggestion(BaseModel):
             lines.append(f"    {_yaml_key(c.column)}: {_yaml_rule(c.rule)}  # {c.why}")
         if self.quasi_identifiers:
             lines.append(f"  quasi_identifiers: [{', '.join(_yaml_key(q) for q in self.quasi_identifiers)}]")
-            lines.append("  k: 5  # records in smaller classes over the quasi-identifiers are suppressed")
+            if self.k > 1:
+                lines.append(f"  k: {self.k}  # records in smaller classes over the quasi-identifiers are suppressed")
         lines.append("  requires_approval: true  # a privacy officer reviews the first releases")
         return "\n".join(lines) + "\n"
 
