@@ -31,9 +31,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
-
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from anonymize.operators import (
     Applied,

@@ -76,8 +76,8 @@ def calendar_date(value: str, today: date | None = None) -> date | None:
         if m:
             groups = m.groups()
             month_name, day_text = (groups[0], groups[1]) if i == 0 else (groups[1], groups[0])
-            month = _MONTHS.get(month_name)
-            return _date(int(groups[2]), month, int(day_text)) if month else None
+            named = _MONTHS.get(month_name)
+            return _date(int(groups[2]), named, int(day_text)) if named else None
     return None
 
 

@@ -397,7 +397,8 @@ def recognizers() -> list[Recognizer]:
 def _register_built_ins() -> None:
     from anonymize.value_recognizers import NATIONAL_IDS, NameLexiconRecognizer, UsernameRecognizer
 
-    for built_in in (*BUILT_INS, *LABELLED, NameLexiconRecognizer(), UsernameRecognizer(), *NATIONAL_IDS):
+    built_ins: list[Recognizer] = [*BUILT_INS, *LABELLED, NameLexiconRecognizer(), UsernameRecognizer(), *NATIONAL_IDS]
+    for built_in in built_ins:
         register_recognizer(built_in)
 
 

@@ -27,8 +27,8 @@ from presidio_analyzer import (  # noqa: E402
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine  # noqa: E402
 
-from anonymize.span_evidence import person_span, public_contact  # noqa: E402
 from anonymize.recognizers import PERSONAL, Recognizer, recognizers, registry_key  # noqa: E402
+from anonymize.span_evidence import person_span, public_contact  # noqa: E402
 from opendata.errors import ConfigurationError  # noqa: E402
 
 # Presidio logs every recognizer for other languages and every unmapped spaCy label at WARNING.

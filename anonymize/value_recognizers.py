@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -150,7 +150,7 @@ class UsernameRecognizer:
             yield m.start(), m.end()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stdnum(module: str) -> Any:
     return import_module(f"stdnum.{module}")
 

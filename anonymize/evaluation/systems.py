@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from anonymize.text_cascade import Redactor
 from anonymize.recognizers import PERSONAL
+from anonymize.text_cascade import Redactor
 from anonymize.text_engine import DEFAULT_REDACT, text_engine
 
 Spans = list[tuple[str, int, int]]

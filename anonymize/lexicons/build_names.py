@@ -6,9 +6,10 @@
 names-dataset ranks first and last names by how common they are in each of 105 countries. We keep a name
 when it is among the ``--rank`` most common of at least one country, folded to lower case without accents
 (the form :func:`anonymize.lexicons.fold` gives), one per line, sorted. Words among the 500 most common of
-English, Spanish, French, Portuguese, German or Italian (``wordfreq``) are left out ("the", "main", "street",
-"will"), unless the name is among the 100 most common of two countries or more ("maria", "john", "mark"). Loading the whole dataset takes
-about 10 s and 1.2 GB per file, so the platform reads these small files instead.
+English, Spanish, French, Portuguese, German or Italian (``wordfreq``) are left out ("the", "main",
+"street", "will"), unless the name is among the 100 most common of two countries or more ("maria", "john",
+"mark"). Loading the whole dataset takes about 10 s and 1.2 GB per file, so the platform reads these small
+files instead.
 """
 
 from __future__ import annotations
@@ -43,14 +44,17 @@ def names(pickle_path: Path, rank: int) -> list[str]:
     return sorted(kept)
 
 
-def common_words(per_language: int = 500, languages: tuple[str, ...] = ("en", "es", "fr", "pt", "de", "it")) -> set[str]:
-    import wordfreq  # type: ignore[import-not-found]
+LANGUAGES = ("en", "es", "fr", "pt", "de", "it")
+
+
+def common_words(per_language: int = 500, languages: tuple[str, ...] = LANGUAGES) -> set[str]:
+    import wordfreq
 
     return {fold(w) for lang in languages for w in wordfreq.top_n_list(lang, per_language)}
 
 
 def main() -> None:
-    import names_dataset  # type: ignore[import-not-found]
+    import names_dataset
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rank", type=int, default=1000, help="keep names ranked this or better in a country")
