@@ -151,6 +151,12 @@ class CkanDatastoreSource(_Strict):
         return self
 
 
+class ParquetSource(_FileOrUrl):
+    """A Parquet file: its columns as text (ISO dates and times), read a row group at a time."""
+
+    type: Literal["parquet"]
+
+
 class CapAtomSource(_FileOrUrl):
     """An Atom feed of CAP alerts (the NWS index) or one CAP 1.1/1.2 alert: one row per alert info."""
 
@@ -182,7 +188,7 @@ class SqlSource(_Strict):
 
 Source = Annotated[
     CsvSource | SqlSource | ExcelSource | JsonLinesSource | HttpJsonSource | CapAtomSource | GtfsSource
-    | CkanDatastoreSource,
+    | CkanDatastoreSource | ParquetSource,
     Field(discriminator="type"),
 ]
 
