@@ -62,7 +62,7 @@ class Harvest:
         self._names.add(known.get("dataset", ""))
         self.report.entries.append(HarvestEntry(
             source=key, dataset=known.get("dataset"), outcome="skipped", job_file=known["job"],
-            why=f"unchanged since {known['modified']} (metadata_modified)"))
+            why=f"unchanged since {known['modified']} (the portal's last-modified stamp)"))
 
     def skip(self, key: str, why: str, modified: str | None = None, dataset: str | None = None) -> None:
         """A source that gets no job file (not a table, unreadable), with why."""
