@@ -48,6 +48,8 @@ def preview(job: Job, settings: Settings, rows: int = PREVIEW_ROWS) -> pa.Table:
 
 
 def infer_from_table(table: pa.Table, *, enum_max: int = 10) -> dict[str, Any]:
-    """A starting Table Schema for the text table (types as frictionless infers them)."""
-    text = pa.table({name: pa.compute.cast(table.column(name), pa.string()) for name in table.column_names})
+    """A starting Table Schema for the text table (types as frictionless infers them). A null (a JSON
+    ``null``, a database NULL) counts as a missing value, as an empty CSV cell does."""
+    text = pa.table({name: pa.compute.fill_null(pa.compute.cast(table.column(name), pa.string()), "")
+                     for name in table.column_names})
     return starting_schema(text.column_names, table_cells(text), enum_max=enum_max)

@@ -17,7 +17,7 @@ from publishers.job import load_job
 from publishers.runner import run_job
 from tests import publishers_fixtures
 from tests.ckan_fixtures import running_server
-from tests.publishers_fixtures import LocalHttp, write_source_job
+from tests.publishers_fixtures import DATA, LocalHttp, write_source_job
 
 local_http = publishers_fixtures.local_http
 
@@ -123,3 +123,25 @@ def test_a_document_that_is_not_rdf_is_a_clear_error(tmp_path: Path, local_http:
     local_http.route("/catalog.ttl", lambda *_: (200, {"Content-Type": "text/turtle"}, b"<html>not turtle"))
     with pytest.raises(SourceError, match="not a DCAT catalog in turtle"):
         harvest_dcat(local_http.base + "/catalog.ttl", tmp_path / "jobs", settings)
+
+
+def test_a_geojson_distribution_becomes_one_column_per_property_and_a_geojson_geometry(
+    tmp_path: Path, local_http: LocalHttp, settings: Settings
+) -> None:
+    body = (DATA / "nws_api" / "alerts_active_zone_second.json").read_bytes()
+    local_http.route("/alerts/active", lambda *_: (200, {"Content-Type": "application/geo+json"}, body))
+    turtle = f"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<{local_http.base}/ds/alerts> a dcat:Dataset ; dct:title "Active alerts"@en ;
+  dct:license <https://spdx.org/licenses/CC0-1.0> ;
+  dcat:distribution [ a dcat:Distribution ; dcat:accessURL <{local_http.base}/alerts/active> ;
+                      dcat:mediaType <https://www.iana.org/assignments/media-types/application/geo+json> ] ."""
+    local_http.route("/catalog.ttl", lambda *_: (200, {"Content-Type": "text/turtle"}, turtle.encode()))
+    harvest_dcat(local_http.base + "/catalog.ttl", tmp_path / "jobs", settings)
+    job = load_job(next((tmp_path / "jobs").rglob("active-alerts.yaml")))
+    assert job.license == "CC0-1.0" and job.source.type == "http_json"
+    types = {f["name"]: f["type"] for f in job.table_schema["fields"]}
+    assert types["geometry"] == "geojson" and types["onset"] == "datetime"
+    assert {"event", "severity", "areadesc", "expires"} <= set(types)
+    result = run_job(job.path, settings)
+    assert result.run.state == "awaiting-approval", result.run.error
+    assert result.run.rows_in == 2

@@ -22,6 +22,7 @@ from opendata.errors import OpendataError
 from opendata.settings import Settings
 from publishers.harvest.model import Candidate, HarvestEntry, HarvestReport
 from publishers.harvest.privacy import propose_policy
+from publishers.harvest.vocabulary import slug
 from publishers.job import load_job
 from publishers.preview import infer_from_table, preview
 
@@ -86,6 +87,8 @@ class Harvest:
             self.skip(candidate.key, f"the source could not be read: {exc}", None, name)
             return self.report.entries[-1]
         privacy = self._privacy(existing, sample)
+        dropped = {c for c, rule in privacy.get("columns", {}).items() if _action(rule) == "drop"}
+        schema = {**schema, "fields": [f for f in schema["fields"] if f["name"] not in dropped]}  # published columns
         document = {**owned, **{k: v for k, v in (existing or {}).items() if k not in OWNED}, "privacy": privacy}
         job_text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)
         schema_text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
@@ -148,20 +151,34 @@ class Harvest:
                 "schema": f"{name}.schema.json"}
 
     def _sample_and_schema(self, candidate: Candidate, owned: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        """A sample of the source (read through its connector) and the schema: the portal's, or inferred."""
+        """A sample of the source (read through its connector) and the schema: the portal's, or inferred.
+        GeoJSON features get one column per property and ``geometry`` as a ``geojson`` field."""
+        sample = self._sample(candidate, owned)
+        if owned["source"]["type"] == "http_json" and {"type", "geometry", "properties"} <= set(sample.column_names):
+            keys: dict[str, None] = {}
+            for text in sample.column("properties").to_pylist():
+                keys.update(dict.fromkeys(json.loads(text) if text else {}))
+            columns = {slug(k, 60).replace("-", "_"): f"$.properties['{k}']" for k in keys if "'" not in k}
+            owned["source"] = {**owned["source"], "records": "$.features[*]",
+                               "columns": {**columns, "geometry": "$.geometry"}}
+            sample = self._sample(candidate, owned)
+        if candidate.fields is not None:
+            return sample, {"fields": candidate.fields, "missingValues": [""]}
+        schema = infer_from_table(sample, enum_max=0)
+        for field in schema["fields"]:
+            field.pop("constraints", None)  # a sample does not show what is required
+            if field["name"] == "geometry" and "records" in owned["source"]:
+                field["type"] = "geojson"
+        return sample, schema
+
+    def _sample(self, candidate: Candidate, owned: dict[str, Any]) -> Any:
         fields = candidate.fields or [{"name": "placeholder", "type": "any"}]
         with tempfile.TemporaryDirectory(prefix="harvest-") as tmp:
             folder = Path(tmp)
             (folder / "probe.schema.json").write_text(json.dumps({"fields": fields}))
             probe = {**owned, "name": "probe", "schema": "probe.schema.json"}
             (folder / "probe.yaml").write_text(yaml.safe_dump(probe, sort_keys=False))
-            sample = preview(load_job(folder / "probe.yaml"), self.settings, SAMPLE_ROWS)
-        if candidate.fields is not None:
-            return sample, {"fields": candidate.fields, "missingValues": [""]}
-        schema = infer_from_table(sample, enum_max=0)
-        for field in schema["fields"]:
-            field.pop("constraints", None)  # a sample does not show what is required
-        return sample, schema
+            return preview(load_job(folder / "probe.yaml"), self.settings, SAMPLE_ROWS)
 
     def _privacy(self, existing: dict[str, Any] | None, sample: Any) -> dict[str, Any]:
         proposed = propose_policy(sample, self.settings)
@@ -172,3 +189,11 @@ class Harvest:
         for column, rule in proposed["columns"].items():
             columns.setdefault(column, rule)
         return {**reviewed, "columns": columns}
+
+
+def _action(rule: Any) -> str | None:
+    if isinstance(rule, str):
+        return rule
+    if isinstance(rule, dict):
+        return str(rule["action"]) if "action" in rule else next(iter(rule), None)
+    return None
