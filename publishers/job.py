@@ -446,5 +446,5 @@ def load_job(path: str | Path) -> Job:
 
 
 def discover_jobs(folder: str | Path) -> list[Path]:
-    """Every job file under a folder, in a stable order."""
-    return sorted(p for p in Path(folder).rglob("*.yaml") if p.is_file())
+    """Every job file under a folder, in a stable order (harvest files, ``*.harvest.yaml``, are not jobs)."""
+    return sorted(p for p in Path(folder).rglob("*.yaml") if p.is_file() and not p.name.endswith(".harvest.yaml"))
