@@ -171,3 +171,29 @@ def test_a_portal_that_keeps_failing_changes_nothing(tmp_path: Path, settings: S
     with pytest.raises(RemoteUnavailable, match="failed on package_search 2 times"):
         harvest_ckan(local_http.base, tmp_path / "x", settings, reader=reader)
     assert not (tmp_path / "x").exists()
+
+
+def test_harvest_from_our_own_ckan_compatible_api_reads_a_published_release(tmp_path: Path) -> None:
+    from tests.ckan_fixtures import running_server
+
+    first = Settings(home=tmp_path / "a", pseudonym_key="test-key-not-secret")
+    second = Settings(home=tmp_path / "b", pseudonym_key="test-key-not-secret")
+    for settings in (first, second):
+        settings.paths.ensure()
+    data = tmp_path / "src" / "counts.csv"
+    data.parent.mkdir()
+    data.write_text("site,count\n" + "".join(f"S{i},{i * 3}\n" for i in range(2500)))
+    job = write_source_job(tmp_path / "src", "cycle-counts", {"type": "csv", "path": "counts.csv"},
+                           [{"name": "site", "type": "string"}, {"name": "count", "type": "integer"}],
+                           license="CC-BY-4.0", tags=["cycling"])
+    assert run_job(job, first).run.state == "succeeded"
+    into = tmp_path / "harvested"
+    with running_server(first) as base:
+        report = harvest_ckan(base, into, second, organization="test-agency")
+        assert [(e.dataset, e.outcome) for e in report.entries if e.outcome == "new"] == [("cycle-counts", "new")]
+        harvested = load_job(into / "test-agency" / "cycle-counts.yaml")
+        assert harvested.source.type == "ckan_datastore" and harvested.license == "CC-BY-4.0"
+        assert [(f["name"], f["type"]) for f in harvested.table_schema["fields"]] == [
+            ("site", "string"), ("count", "integer")]
+        table = read_all(harvested.path)
+        assert table.num_rows == 2500 and table.column("count").to_pylist()[-1] == "7497"
