@@ -21,6 +21,7 @@ from tests import publishers_fixtures
 from tests.publishers_fixtures import LocalHttp
 
 local_http = publishers_fixtures.local_http
+redis_url = publishers_fixtures.redis_url
 
 
 def _catalog(local_http: LocalHttp) -> str:
@@ -104,3 +105,37 @@ def test_the_scheduler_fires_harvest_files_on_their_schedule(tmp_path: Path, set
     clock.advance(61)
     scheduler.tick()
     assert [name for _, name in recorder.fired] == ["harvest:city"]
+
+
+def test_a_harvest_file_runs_on_a_queue_worker(tmp_path: Path, local_http: LocalHttp, settings: Settings,
+                                               redis_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from publishers.queue import QueueDispatcher
+
+    spec = _spec(tmp_path / "jobs", _catalog(local_http))
+    env = {**os.environ, "OPENDATA_HOME": str(settings.paths.root), "OPENDATA_PSEUDONYM_KEY": "test-key-not-secret"}
+    worker = subprocess.Popen([sys.executable, "-m", "opendata.cli", "worker", "--queue", redis_url, "--name", "w1"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        queued = QueueDispatcher(settings, redis_url).dispatch(spec, "harvest:city")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and str(getattr(queued.get_status(refresh=True), "value", "")) not in (
+                "finished", "failed"):
+            time.sleep(0.25)
+        assert queued.return_value()["state"] == "succeeded"
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert history(settings, "city")[0].trigger == "schedule"
+
+
+def test_a_bad_harvest_file_is_refused_naming_each_key(tmp_path: Path, settings: Settings,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.harvest.yaml"
+    path.write_text(yaml.safe_dump({"name": "bad", "kind": "socrata", "url": "http://x", "schedule": "0 2 * *"}))
+    assert main(["--home", str(settings.home), "harvest", "run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "kind: Input should be 'ckan' or 'dcat'" in err and "schedule: schedule must be a five-field cron" in err

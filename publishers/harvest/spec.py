@@ -41,8 +41,15 @@ class HarvestSpec(BaseModel):
     timeout: float = Field(default=1800.0, gt=0)
     path: Path = Field(default=Path("."), exclude=True)
 
-    _cron = field_validator("schedule")(Job._cron_shape.__func__)  # type: ignore[attr-defined]
-    _zone = field_validator("timezone")(Job._known_zone.__func__)  # type: ignore[attr-defined]
+    @field_validator("schedule")
+    @classmethod
+    def _cron_shape(cls, value: str | None) -> str | None:
+        return Job._cron_shape(value)  # the same check as a publisher job's
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return Job._known_zone(value)
 
     @property
     def folder(self) -> Path:
