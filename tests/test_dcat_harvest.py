@@ -145,3 +145,14 @@ def test_a_geojson_distribution_becomes_one_column_per_property_and_a_geojson_ge
     result = run_job(job.path, settings)
     assert result.run.state == "awaiting-approval", result.run.error
     assert result.run.rows_in == 2
+
+
+def test_every_eu_frequency_maps_to_a_schedule_that_maps_back() -> None:
+    from publishers.harvest.vocabulary import FREQUENCY_CRON, cron_for, spdx_licence
+
+    assert {code: cron_frequency(cron) for code, cron in FREQUENCY_CRON.items()} == {c: c for c in FREQUENCY_CRON}
+    assert cron_for("R/P1W") == cron_for("weekly") == cron_for(
+        "http://publications.europa.eu/resource/authority/frequency/WEEKLY") == "0 3 * * 1"
+    assert [spdx_licence(x) for x in ("cc-by", "https://spdx.org/licenses/MIT",
+                                      "http://publications.europa.eu/resource/authority/licence/CC0", None)] == [
+        "CC-BY-4.0", "MIT", "CC0-1.0", "LicenseRef-not-specified"]
