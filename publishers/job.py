@@ -71,14 +71,33 @@ class JsonLinesSource(_FileOrUrl):
 
 
 class HttpPagination(_Strict):
-    style: Literal["none", "link", "page", "cursor"] = "none"
+    style: Literal["none", "link", "page", "cursor", "offset"] = "none"
     page_param: str = "page"
     first_page: int = 1
-    size_param: str | None = None
+    size_param: str | None = Field(default=None, description="page size parameter (offset style: default 'limit')")
     page_size: int | None = Field(default=None, ge=1)
     cursor_param: str = "cursor"
     cursor_path: str = Field(default="next", description="dotted path of the next cursor in the body")
+    offset_param: str = Field(default="offset", description="offset style: the parameter of the first row's offset")
+    first_offset: int = Field(default=0, ge=0)
+    total_path: str | None = Field(
+        default=None, description="dotted path or JSONPath of the total row count in the body; checked at the end"
+    )
     max_pages: int = Field(default=10_000, ge=1)
+
+    @model_validator(mode="after")
+    def _offset_needs_a_size(self) -> HttpPagination:
+        if self.style == "offset" and self.page_size is None:
+            raise ValueError("offset pagination needs page_size (the rows asked for per request)")
+        if self.total_path is not None:
+            _check_path(self.total_path)
+        return self
+
+
+def _check_path(text: str) -> None:
+    from publishers.sources.json_path import compile_path
+
+    compile_path(text)
 
 
 class HttpJsonSource(_Strict):
@@ -86,10 +105,56 @@ class HttpJsonSource(_Strict):
     url: str = Field(description="http:// or https:// address of the first page")
     headers: dict[str, str] = Field(default_factory=dict, description="request headers; secrets as ${VAR}")
     params: dict[str, str] = Field(default_factory=dict)
-    records: str | None = Field(default=None, description="dotted path of the list of records in the body")
-    columns: list[str] | None = None
+    records: str | None = Field(
+        default=None, description="where the records are: a dotted path (result.records) or a JSONPath ($.features[*])"
+    )
+    columns: list[str] | dict[str, str] | None = Field(
+        default=None, description="keys to keep (a list), or column name -> JSONPath in each record (a mapping)"
+    )
     pagination: HttpPagination = Field(default_factory=HttpPagination)
     timeout: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _paths_parse(self) -> HttpJsonSource:
+        if self.records is not None:
+            _check_path(self.records)
+        if isinstance(self.columns, dict):
+            if not self.columns:
+                raise ValueError("columns: give at least one column")
+            for name, path in self.columns.items():
+                try:
+                    _check_path(path)
+                except ValueError as exc:
+                    raise ValueError(f"columns.{name}: {exc}") from None
+        return self
+
+
+class CkanDatastoreSource(_Strict):
+    """Every row of one CKAN DataStore resource, read with datastore_search to the end, total checked."""
+
+    type: Literal["ckan_datastore"]
+    url: str = Field(description="the CKAN site, e.g. https://data.example.gov (the Action API is under /api/3)")
+    resource_id: str = Field(min_length=1, description="the DataStore resource id")
+    headers: dict[str, str] = Field(default_factory=dict, description="request headers (Authorization: ${VAR})")
+    page_size: int = Field(default=5000, ge=1, le=32000, description="rows per datastore_search request")
+    method: Literal["search", "sql"] = Field(
+        default="search", description="search: datastore_search paged by offset; sql: datastore_search_sql"
+    )
+    timeout: float = Field(default=60.0, gt=0)
+    attempts: int = Field(default=4, ge=1, le=20, description="tries per request for 5xx answers and timeouts")
+    backoff_seconds: float = Field(default=1.0, ge=0, description="wait before the 2nd try of a request; doubles")
+
+    @model_validator(mode="after")
+    def _url_shape(self) -> CkanDatastoreSource:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return self
+
+
+class ParquetSource(_FileOrUrl):
+    """A Parquet file: its columns as text (ISO dates and times), read a row group at a time."""
+
+    type: Literal["parquet"]
 
 
 class CapAtomSource(_FileOrUrl):
@@ -122,7 +187,8 @@ class SqlSource(_Strict):
 
 
 Source = Annotated[
-    CsvSource | SqlSource | ExcelSource | JsonLinesSource | HttpJsonSource | CapAtomSource | GtfsSource,
+    CsvSource | SqlSource | ExcelSource | JsonLinesSource | HttpJsonSource | CapAtomSource | GtfsSource
+    | CkanDatastoreSource | ParquetSource,
     Field(discriminator="type"),
 ]
 
@@ -389,5 +455,5 @@ def load_job(path: str | Path) -> Job:
 
 
 def discover_jobs(folder: str | Path) -> list[Path]:
-    """Every job file under a folder, in a stable order."""
-    return sorted(p for p in Path(folder).rglob("*.yaml") if p.is_file())
+    """Every job file under a folder, in a stable order (harvest files, ``*.harvest.yaml``, are not jobs)."""
+    return sorted(p for p in Path(folder).rglob("*.yaml") if p.is_file() and not p.name.endswith(".harvest.yaml"))

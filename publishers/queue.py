@@ -75,11 +75,26 @@ class QueueDispatcher:
         return str(getattr(status, "value", status)) in ("queued", "started", "deferred", "scheduled")
 
     def dispatch(self, job_path: Path, name: str, trigger: str = "schedule") -> Any:
+        from publishers.harvest.spec import is_harvest_file, load_harvest
+
+        if is_harvest_file(Path(job_path)):
+            harvest = self.queue.enqueue(run_queued_harvest, str(Path(job_path).resolve()), trigger,
+                                         job_timeout=int(load_harvest(job_path).timeout + 120),
+                                         result_ttl=7 * 86400, description=f"harvest {name}")
+            self._last[name] = harvest
+            return harvest
         job = self.queue.enqueue(run_queued_job, str(Path(job_path).resolve()), trigger,
                                  job_timeout=rq_timeout(job_path, self.settings), result_ttl=7 * 86400,
                                  description=f"publish {name}")
         self._last[name] = job
         return job
+
+
+def run_queued_harvest(spec_path: str, trigger: str = "queue") -> dict[str, Any]:
+    """The task a worker runs for a harvest file: the same supervised harvest as the embedded scheduler's."""
+    from publishers.harvest.runs import run_harvest
+
+    return run_harvest(spec_path, Settings(), trigger=trigger).model_dump(exclude={"report"})
 
 
 def work(url: str, name: str | None = None, burst: bool = False) -> bool:

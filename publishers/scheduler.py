@@ -23,6 +23,7 @@ from croniter import croniter
 from opendata.errors import JobFileError
 from opendata.settings import Settings
 from publishers.clock import Clock, SystemClock
+from publishers.harvest.spec import discover_harvests, is_harvest_file, load_harvest
 from publishers.job import discover_jobs, load_job
 from publishers.supervise import Outcome, run_with_retries
 
@@ -66,6 +67,9 @@ class EmbeddedDispatcher:
             return thread is not None and thread.is_alive()
 
     def dispatch(self, job_path: Path, name: str) -> None:
+        if is_harvest_file(job_path):
+            return self._dispatch_harvest(job_path, name)
+
         def work() -> None:
             try:
                 outcome = run_with_retries(job_path, self.settings, trigger="schedule")
@@ -74,6 +78,22 @@ class EmbeddedDispatcher:
                 return
             if self.on_done is not None:
                 self.on_done(outcome)
+
+        thread = threading.Thread(target=work, name=f"run-{name}", daemon=True)
+        with self._lock:
+            self._threads[name] = thread
+        thread.start()
+
+    def _dispatch_harvest(self, path: Path, name: str) -> None:
+        from publishers.harvest.runs import run_harvest
+
+        def work() -> None:
+            try:
+                run = run_harvest(path, self.settings, trigger="schedule")
+            except Exception as exc:  # a harvest file broken since it was loaded: keep the scheduler up
+                log.error("scheduled harvest %s could not start: %s", name, exc)
+                return
+            log.info("harvest %s %s", name, run.state)
 
         thread = threading.Thread(target=work, name=f"run-{name}", daemon=True)
         with self._lock:
@@ -133,6 +153,19 @@ class Scheduler:
             else:
                 found[job.name] = Entry(job.path, job.name, job.schedule, job.timezone,
                                         next_fire(job.schedule, job.timezone, now))
+        for path in discover_harvests(self.jobs_dir):
+            try:
+                spec = load_harvest(path)
+            except JobFileError as exc:
+                problems.append(str(exc))
+                continue
+            if spec.schedule is None:
+                continue
+            key = f"harvest:{spec.name}"
+            old = self.entries.get(key)
+            keep = old is not None and (old.schedule, old.timezone) == (spec.schedule, spec.timezone)
+            found[key] = old if old is not None and keep else Entry(
+                spec.path, key, spec.schedule, spec.timezone, next_fire(spec.schedule, spec.timezone, now))
         self.entries = found
         for problem in problems:
             log.error("not scheduled: %s", problem)

@@ -163,7 +163,9 @@ def _register_parse_any(con: duckdb.DuckDBPyConnection) -> None:
     """``format: any`` means dateutil's free-form parser; no SQL restates it, so it runs as a UDF."""
     from dateutil import parser
 
-    def parse_any(value: str) -> Any:
+    def parse_any(value: str | None) -> Any:
+        if value is None:  # null_handling="special" hands NULL cells to Python too
+            return None
         try:
             parsed = parser.parse(value)
         except (ValueError, OverflowError):

@@ -87,11 +87,13 @@ def _load_builtins() -> None:
     if _REGISTRY:
         return
     from publishers.sources.cap_feed import CapAtomConnector
+    from publishers.sources.ckan_datastore import CkanDatastoreConnector
     from publishers.sources.csv_file import CsvConnector
     from publishers.sources.excel_file import ExcelConnector
     from publishers.sources.gtfs_feed import GtfsConnector
     from publishers.sources.http_json import HttpJsonConnector
     from publishers.sources.json_lines import JsonLinesConnector
+    from publishers.sources.parquet_file import ParquetConnector
     from publishers.sources.sql_database import SqlConnector
 
     register("csv", CsvConnector)
@@ -101,3 +103,5 @@ def _load_builtins() -> None:
     register("http_json", HttpJsonConnector)
     register("cap_atom", CapAtomConnector)
     register("gtfs", GtfsConnector)
+    register("ckan_datastore", CkanDatastoreConnector)
+    register("parquet", ParquetConnector)

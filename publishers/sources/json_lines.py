@@ -23,19 +23,22 @@ def ordered_keys(records: list[dict[str, Any]]) -> list[str]:
     return list(names)
 
 
-def records_batch(names: list[str] | None, records: list[dict[str, Any]], where: str) -> tuple[list[str],
-                                                                                                pa.RecordBatch]:
-    """One batch from JSON objects. Columns are fixed by the first chunk (or declared): a key that turns up
-    later is refused rather than dropped, so no column leaves the source unseen by the privacy stage."""
+def records_batch(names: list[str] | None, records: list[dict[str, Any]], where: str, *,
+                  declared: bool = False, seen: int = 0) -> tuple[list[str], pa.RecordBatch]:
+    """One batch from JSON objects. Declared columns (``declared``) pick those keys and leave the others in
+    the source. Otherwise the columns are fixed by the first chunk: a key that turns up in a later chunk
+    is refused rather than dropped, so no column leaves the source unseen by the privacy stage. ``seen``
+    is how many records came before this chunk, for the message."""
     fixed = names if names is not None else ordered_keys(records)
-    known = set(fixed)
-    for record in records:
-        extra = [k for k in record if k not in known]
-        if extra:
-            raise SourceError(
-                f"{where}: key(s) {', '.join(sorted(extra))} appear after the first rows; "
-                "list every column in source.columns"
-            )
+    if not declared:
+        known = set(fixed)
+        for number, record in enumerate(records, start=seen + 1):
+            extra = [k for k in record if k not in known]
+            if extra:
+                raise SourceError(
+                    f"{where}: record {number} has key(s) {', '.join(sorted(extra))} that the first "
+                    f"{seen} record(s) did not have; list the columns to keep in source.columns"
+                )
     return fixed, text_batch(fixed, [[r.get(n) for n in fixed] for r in records])
 
 
@@ -44,6 +47,7 @@ class JsonLinesConnector:
         source = job.source
         assert isinstance(source, JsonLinesSource)
         names = list(source.columns) if source.columns is not None else None
+        declared, seen = names is not None, 0
         with local_file(job, source, ".jsonl") as path, open(path, encoding="utf-8-sig") as handle:
             chunk: list[dict[str, Any]] = []
             yielded = False
@@ -58,11 +62,11 @@ class JsonLinesConnector:
                     raise SourceError(f"{path}: line {number} is not a JSON object")
                 chunk.append(record)
                 if len(chunk) >= CHUNK_ROWS:
-                    names, batch = records_batch(names, chunk, str(path))
+                    names, batch = records_batch(names, chunk, str(path), declared=declared, seen=seen)
                     yield batch
-                    yielded, chunk = True, []
+                    yielded, seen, chunk = True, seen + len(chunk), []
             if chunk or not yielded:
                 if names is None and not chunk:
                     raise SourceError(f"{path}: no records; declare source.columns for a feed that may be empty")
-                names, batch = records_batch(names, chunk, str(path))
+                names, batch = records_batch(names, chunk, str(path), declared=declared, seen=seen)
                 yield batch
