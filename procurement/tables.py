@@ -14,19 +14,19 @@ from typing import Any
 
 from procurement import compiled as c
 
-S, N, I = "string", "number", "integer"
+S, N, INT = "string", "number", "integer"
 _MONEY = [("value_amount", N), ("value_currency", S)]
 
 TABLES: dict[str, list[tuple[str, str]]] = {
     "processes": [("ocid", S), ("compiled_release_id", S), ("date", S), ("initiation_type", S), ("language", S),
                   ("buyer_id", S), ("buyer_name", S), ("tender_id", S), ("title", S), ("status", S),
-                  ("procurement_method", S), ("main_procurement_category", S), *_MONEY, ("lots", I), ("bids", I),
-                  ("awards", I), ("contracts", I), ("red_flags", S)],
+                  ("procurement_method", S), ("main_procurement_category", S), *_MONEY, ("lots", INT), ("bids", INT),
+                  ("awards", INT), ("contracts", INT), ("red_flags", S)],
     "tenders": [("ocid", S), ("tender_id", S), ("title", S), ("description", S), ("status", S),
                 ("procurement_method", S), ("procurement_method_details", S), ("procurement_method_rationale", S),
                 ("main_procurement_category", S), ("award_criteria", S), ("submission_method", S), *_MONEY,
                 ("tender_period_start", S), ("tender_period_end", S), ("award_period_start", S),
-                ("award_period_end", S), ("number_of_tenderers", I), ("procuring_entity_id", S),
+                ("award_period_end", S), ("number_of_tenderers", INT), ("procuring_entity_id", S),
                 ("procuring_entity_name", S)],
     "lots": [("ocid", S), ("lot_id", S), ("title", S), ("description", S), ("status", S), *_MONEY],
     "items": [("ocid", S), ("stage", S), ("parent_id", S), ("item_id", S), ("description", S),
@@ -38,7 +38,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                ("supplier_ids", S), ("supplier_names", S), ("related_bid", S), ("related_lots", S),
                ("contract_period_start", S), ("contract_period_end", S)],
     "contracts": [("ocid", S), ("contract_id", S), ("award_id", S), ("title", S), ("status", S), ("date_signed", S),
-                  *_MONEY, ("period_start", S), ("period_end", S), ("amendments", I)],
+                  *_MONEY, ("period_start", S), ("period_end", S), ("amendments", INT)],
     "transactions": [("ocid", S), ("contract_id", S), ("transaction_id", S), ("date", S), ("source", S), *_MONEY,
                      ("payer_id", S), ("payer_name", S), ("payee_id", S), ("payee_name", S)],
     "parties": [("ocid", S), ("party_id", S), ("name", S), ("roles", S), ("identifier_scheme", S),

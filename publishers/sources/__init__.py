@@ -101,3 +101,6 @@ def _load_builtins() -> None:
     register("http_json", HttpJsonConnector)
     register("cap_atom", CapAtomConnector)
     register("gtfs", GtfsConnector)
+    from publishers.family import OcdsTableConnector
+
+    register("ocds", OcdsTableConnector)
