@@ -71,51 +71,8 @@ def bids(release: Release) -> list[dict[str, Any]]:
     return arr(obj(release, "bids"), "details")
 
 
-def submitted_bids(release: Release) -> list[dict[str, Any]]:
-    return [b for b in bids(release) if text(b, "status") in SUBMITTED]
-
-
-def valid_bids(release: Release) -> list[dict[str, Any]]:
-    return [b for b in bids(release) if text(b, "status") == "valid"]
-
-
-def tenderer_ids(bid: dict[str, Any]) -> list[str]:
-    return [i for i in (ident(t) for t in arr(bid, "tenderers")) if i is not None]
-
-
-def supplier_ids(award: dict[str, Any]) -> list[str]:
-    return [i for i in (ident(s) for s in arr(award, "suppliers")) if i is not None]
-
-
 def awards(release: Release) -> list[dict[str, Any]]:
     return arr(release, "awards")
-
-
-def active_awards(release: Release) -> list[dict[str, Any]]:
-    return [a for a in awards(release) if text(a, "status") == "active"]
-
-
-def awards_final(release: Release) -> bool:
-    """No award is pending or invalid (any award without a final status keeps the process open)."""
-    return all(text(a, "status") in FINAL_AWARD for a in awards(release))
-
-
-def single_winner(release: Release) -> str | None:
-    """The supplier of the one active award, when every award is final, there is exactly one active award and
-    it has exactly one supplier (Cardinal's exclusions for price comparisons and win ratios)."""
-    if not awards_final(release):
-        return None
-    active = active_awards(release)
-    if len(active) != 1:
-        return None
-    suppliers = arr(active[0], "suppliers")
-    if len(suppliers) != 1:
-        return None
-    return ident(suppliers[0])
-
-
-def winning_suppliers(release: Release) -> set[str]:
-    return {s for a in active_awards(release) for s in supplier_ids(a)}
 
 
 def method_details(release: Release) -> str | None:
@@ -124,3 +81,55 @@ def method_details(release: Release) -> str | None:
 
 def method(release: Release) -> str | None:
     return text(obj(release, "tender"), "procurementMethod")
+
+
+class Bid:
+    """One bid as the indicators read it: its status, tenderer ids, price in the main currency, date."""
+
+    __slots__ = ("status", "tenderers", "price", "date")
+
+    def __init__(self, status: str | None, tenderers: list[str], price: float | None, date: Any) -> None:
+        self.status, self.tenderers, self.price, self.date = status, tenderers, price, date
+
+
+class Process:
+    """A compiled release read once: what every indicator needs, so no indicator walks the JSON again."""
+
+    __slots__ = ("ocid", "release", "tender", "bids", "submitted", "valid", "active_suppliers", "final",
+                 "awards", "method", "details")
+
+    def __init__(self, ocid: str, release: Release, price: Any) -> None:
+        self.ocid = ocid
+        self.release = release
+        self.tender = obj(release, "tender")
+        self.method = text(self.tender, "procurementMethod")
+        self.details = text(self.tender, "procurementMethodDetails")
+        self.bids = []
+        for bid in bids(release):
+            refs = bid.get("tenderers")
+            ids = [i for i in (ident(t) for t in refs) if i is not None] if isinstance(refs, list) else []
+            status = bid.get("status")
+            self.bids.append(Bid(status if isinstance(status, str) else None, ids, price(bid.get("value"), ocid),
+                                 bid.get("date")))
+        self.submitted = [b for b in self.bids if b.status in SUBMITTED]
+        self.valid = [b for b in self.bids if b.status == "valid"]
+        self.awards = awards(release)
+        self.final = all(text(a, "status") in FINAL_AWARD for a in self.awards)
+        #: Per active award, its suppliers' ids and how many supplier references it has.
+        self.active_suppliers: list[tuple[list[str], int]] = []
+        for award in self.awards:
+            if award.get("status") == "active":
+                refs = award.get("suppliers")
+                found = refs if isinstance(refs, list) else []
+                self.active_suppliers.append(([i for i in (ident(s) for s in found) if i is not None], len(found)))
+
+    def winners(self) -> set[str]:
+        return {s for ids, _ in self.active_suppliers for s in ids}
+
+    def single_winner(self) -> str | None:
+        """The supplier of the one active award, when every award is final, there is one active award and it
+        has one supplier (Cardinal's exclusions for price comparisons and win ratios)."""
+        if not self.final or len(self.active_suppliers) != 1:
+            return None
+        ids, refs = self.active_suppliers[0]
+        return ids[0] if refs == 1 and len(ids) == 1 else None

@@ -73,7 +73,7 @@ class Scorer:
         if currency is None or currency != self.scores.currency:
             if ocid == self._reported:
                 return None
-            self._reported = ocid
+            self._reported = ocid  # one finding per process
             self.scores.findings.add(Finding(
                 "currency-not-main", f"ocid {ocid}: an amount in {currency or 'no currency'} is not in the main "
                 f"currency {self.scores.currency}; set `currency` in the settings to choose the main one",
@@ -100,8 +100,9 @@ class Scorer:
         if details is not None and details in self.settings.excluded_procurement_method_details:
             self.scores.exclude("procurement-method-details")
             return
-        self.per_process.add(release, ocid, self.main_currency)
-        self.outliers.add(release, ocid, self.main_currency)
+        process = c.Process(ocid, release, self.main_currency)
+        self.per_process.add(process)
+        self.outliers.add(process)
 
     def finish(self) -> Scores:
         self.outliers.finish()

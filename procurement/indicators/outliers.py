@@ -6,8 +6,7 @@ the configured ``threshold``), records them in ``Meta`` and flags the outliers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from procurement import compiled as c
 from procurement.quartiles import lower_fence, quantile, quartiles, upper_fence
@@ -15,9 +14,6 @@ from procurement.settings import IndicatorSettings
 
 if TYPE_CHECKING:
     from procurement.indicators import Scores
-
-Money = Callable[[Any, str], float | None]
-
 
 class Outliers:
     def __init__(self, settings: IndicatorSettings, scores: Scores) -> None:
@@ -27,80 +23,78 @@ class Outliers:
         self.second_lowest: dict[str, tuple[float, str, str]] = {}  # ocid -> (difference, winner, second)
         self.r025: dict[str, list[int]] = {}  # tenderer -> [winning bids, valid bids]
         self.r038: dict[str, dict[str, list[int]]] = {"Buyer": {}, "ProcuringEntity": {}, "Tenderer": {}}
-        self.r048: dict[str, tuple[set[str], set[str]]] = {}  # supplier -> (ocids, classification prefixes)
+        self.r048: dict[str, list] = {}  # supplier -> [processes awarded, last ocid, classification prefixes]
         self.digits = int(settings.number("R048", "digits", 2))
 
-    def add(self, release: c.Release, ocid: str, money: Money) -> None:
-        if ("R024" in self.on or "R058" in self.on) and self.settings.compares_prices(c.method_details(release)):
-            self._second_lowest(release, ocid, money)
+    def add(self, process: c.Process) -> None:
+        if ("R024" in self.on or "R058" in self.on) and self.settings.compares_prices(process.details):
+            self._second_lowest(process)
         if "R025" in self.on:
-            self._win_ratio(release)
+            self._win_ratio(process)
         if "R038" in self.on:
-            self._disqualified(release)
+            self._disqualified(process)
         if "R048" in self.on:
-            self._variety(release, ocid)
+            self._variety(process)
 
-    def _second_lowest(self, release: c.Release, ocid: str, money: Money) -> None:
-        winner = c.single_winner(release)
+    def _second_lowest(self, process: c.Process) -> None:
+        winner = process.single_winner()
         if winner is None:
             return
         winner_amount: float | None = None
         second: tuple[float, str] | None = None
-        for bid in c.valid_bids(release):
-            tenderers = c.tenderer_ids(bid)
-            if len(tenderers) != 1:
+        for bid in process.valid:
+            if len(bid.tenderers) != 1:
                 return  # a bid by several tenderers: who won what cannot be told
-            price = money(bid.get("value"), ocid)
-            if price is None:
+            if bid.price is None:
                 continue
-            if tenderers[0] == winner:
-                winner_amount = price if winner_amount is None else min(winner_amount, price)
-            elif second is None or price < second[0]:
-                second = (price, tenderers[0])
+            if bid.tenderers[0] == winner:
+                winner_amount = bid.price if winner_amount is None else min(winner_amount, bid.price)
+            elif second is None or bid.price < second[0]:
+                second = (bid.price, bid.tenderers[0])
         if winner_amount is None or second is None or winner_amount <= 0 or second[0] < winner_amount:
             return  # no comparison, or the lowest bid did not win (the award criteria are not price only)
-        self.second_lowest[ocid] = ((second[0] - winner_amount) / winner_amount, winner, second[1])
+        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount, winner, second[1])
 
-    def _win_ratio(self, release: c.Release) -> None:
-        winner = c.single_winner(release)
-        if winner is None:
+    def _win_ratio(self, process: c.Process) -> None:
+        winner = process.single_winner()
+        if winner is None or any(len(b.tenderers) != 1 for b in process.valid):
             return
-        valid = c.valid_bids(release)
-        if any(len(c.tenderer_ids(b)) != 1 for b in valid):
-            return
-        for bid in valid:
-            tenderer = c.tenderer_ids(bid)[0]
-            tally = self.r025.setdefault(tenderer, [0, 0])
-            tally[0] += tenderer == winner
+        for bid in process.valid:
+            tally = self.r025.setdefault(bid.tenderers[0], [0, 0])
+            tally[0] += bid.tenderers[0] == winner
             tally[1] += 1
 
-    def _disqualified(self, release: c.Release) -> None:
-        submitted = c.submitted_bids(release)
-        if not submitted:
+    def _disqualified(self, process: c.Process) -> None:
+        if not process.submitted:
             return
         disqualified = 0
-        for bid in submitted:
-            out = int(c.text(bid, "status") == "disqualified")
+        tenderers = self.r038["Tenderer"]
+        for bid in process.submitted:
+            out = int(bid.status == "disqualified")
             disqualified += out
-            for tenderer in c.tenderer_ids(bid):
-                tally = self.r038["Tenderer"].setdefault(tenderer, [0, 0])
+            for tenderer in bid.tenderers:
+                tally = tenderers.get(tenderer)
+                if tally is None:
+                    tally = tenderers[tenderer] = [0, 0]
                 tally[0] += out
                 tally[1] += 1
-        for group, party in (("Buyer", c.obj(release, "buyer")),
-                             ("ProcuringEntity", c.obj(c.obj(release, "tender"), "procuringEntity"))):
+        for group, party in (("Buyer", c.obj(process.release, "buyer")),
+                             ("ProcuringEntity", c.obj(process.tender, "procuringEntity"))):
             key = c.ident(party)
             if key is not None:
                 tally = self.r038[group].setdefault(key, [0, 0])
                 tally[0] += disqualified
-                tally[1] += len(submitted)
+                tally[1] += len(process.submitted)
 
-    def _variety(self, release: c.Release, ocid: str) -> None:
-        for award in c.active_awards(release):
-            suppliers = c.supplier_ids(award)
-            if len(suppliers) != 1 or len(c.arr(award, "suppliers")) != 1:
+    def _variety(self, process: c.Process) -> None:
+        awards = [a for a in process.awards if a.get("status") == "active"]
+        for award, (suppliers, refs) in zip(awards, process.active_suppliers, strict=True):
+            if refs != 1 or len(suppliers) != 1:
                 continue
-            ocids, prefixes = self.r048.setdefault(suppliers[0], (set(), set()))
-            ocids.add(ocid)
+            tally = self.r048.setdefault(suppliers[0], [0, None, set()])
+            if tally[1] != process.ocid:  # a process counts once, however many awards it makes the supplier
+                tally[0], tally[1] = tally[0] + 1, process.ocid
+            prefixes: set[str] = tally[2]
             for item in c.arr(award, "items"):
                 code = c.obj(item, "classification").get("id")
                 if isinstance(code, int | str) and not isinstance(code, bool) and str(code):
@@ -177,7 +171,7 @@ class Outliers:
 
     def _finish_r048(self) -> None:
         minimum = self.settings.number("R048", "minimum_contracting_processes", 20)
-        eligible = {s: len(prefixes) for s, (ocids, prefixes) in self.r048.items() if len(ocids) >= minimum}
+        eligible = {s: len(prefixes) for s, (count, _, prefixes) in self.r048.items() if count >= minimum}
         if not eligible:
             return
         fence = self._fence("R048", [float(v) for v in eligible.values()], upper=True)
