@@ -68,8 +68,13 @@ def _money(value: Any) -> list[Any]:
     return [found[0], found[1]] if found else [None, None]
 
 
+def org_id(ref: Any) -> str | None:
+    """An organisation reference's id: ``id``, or in OCDS 1.0 data its ``identifier.id``."""
+    return c.ident(ref) or c.ident(c.obj(ref, "identifier"))
+
+
 def _ids(refs: list[dict[str, Any]]) -> str | None:
-    found = [i for i in (c.ident(r) for r in refs) if i is not None]
+    found = [i for i in (org_id(r) for r in refs) if i is not None]
     return "; ".join(found) or None
 
 
@@ -103,7 +108,7 @@ def _items(ocid: str, stage: str, parent: str | None, owner: dict[str, Any]) -> 
 
 def _party_row(ocid: str, party: dict[str, Any], roles: str | None) -> Row:
     identifier, address, contact = c.obj(party, "identifier"), c.obj(party, "address"), c.obj(party, "contactPoint")
-    party_id = c.ident(party) or c.ident(identifier)
+    party_id = org_id(party)
     return [ocid, party_id, c.text(party, "name"), roles, c.text(identifier, "scheme"), c.ident(identifier),
             c.text(identifier, "legalName"), c.text(address, "streetAddress"), c.text(address, "locality"),
             c.text(address, "region"), c.text(address, "postalCode"), c.text(address, "countryName"),
@@ -143,7 +148,7 @@ def flatten(release: c.Release, red_flags: str | None = None) -> dict[str, list[
     lots = c.arr(tender, "lots")
     out: dict[str, list[Row]] = {name: [] for name in TABLES}
     out["processes"].append([ocid, c.text(release, "id"), c.text(release, "date"), c.text(release, "initiationType"),
-                             c.text(release, "language"), c.ident(buyer) or c.ident(c.obj(buyer, "identifier")),
+                             c.text(release, "language"), org_id(buyer),
                              c.text(buyer, "name"), c.ident(tender), c.text(tender, "title"),
                              c.text(tender, "status"), c.method(release),
                              c.text(tender, "mainProcurementCategory"), *_money(tender.get("value")), len(lots),
@@ -158,7 +163,7 @@ def flatten(release: c.Release, red_flags: str | None = None) -> dict[str, list[
                                _list(tender.get("submissionMethod")), *_money(tender.get("value")),
                                *_period(tender.get("tenderPeriod")), *_period(tender.get("awardPeriod")),
                                count if isinstance(count, int) and not isinstance(count, bool) else None,
-                               c.ident(entity), c.text(entity, "name")])
+                               org_id(entity), c.text(entity, "name")])
         out["items"] += _items(ocid, "tender", c.ident(tender), tender)
     out["lots"] = [[ocid, c.ident(lot), c.text(lot, "title"), c.text(lot, "description"), c.text(lot, "status"),
                     *_money(lot.get("value"))] for lot in lots]
@@ -183,7 +188,7 @@ def flatten(release: c.Release, red_flags: str | None = None) -> dict[str, list[
             payer, payee = c.obj(transaction, "payer"), c.obj(transaction, "payee")
             money = transaction.get("value") or transaction.get("amount")  # OCDS 1.0 called it amount
             out["transactions"].append([ocid, contract_id, c.ident(transaction), c.text(transaction, "date"),
-                                        c.text(transaction, "source"), *_money(money), c.ident(payer),
-                                        c.text(payer, "name"), c.ident(payee), c.text(payee, "name")])
+                                        c.text(transaction, "source"), *_money(money), org_id(payer),
+                                        c.text(payer, "name"), org_id(payee), c.text(payee, "name")])
     out["parties"] = _parties(ocid, release)
     return out

@@ -88,6 +88,17 @@ def test_real_ocds_publishes_nine_tables_without_contact_persons(real_data: Path
     assert bad.status_code == 400 and "R999" in bad.json()["error"]["message"]
     missing = client.get("/api/v1/datasets/cdmx-contracts-parties/releases/9/red-flags")
     assert missing.status_code == 404
+    buyer = client.get("/procurement/cdmx-contracts/buyers/GDF9712054NA")
+    assert buyer.status_code == 200, buyer.text
+    page = buyer.text
+    assert "SECRETARÍA DE FINANZAS" in page and "not a finding of wrongdoing" in page
+    assert "OCDS-87SD3T-AD-SF-DRM-065-2015" in page and "Single bid received" in page
+    assert "https://cardinal.readthedocs.io/en/latest/cli/indicators/R/018.html" in page
+    assert "MIGUEL" not in page
+    supplier = client.get("/procurement/cdmx-contracts/suppliers/CES031203IG0")
+    assert supplier.status_code == 200 and "COMERCIALIZADORA DE EQUIPOS" in supplier.text
+    assert client.get("/procurement/cdmx-contracts/suppliers/NOBODY").status_code == 404
+    assert client.get("/procurement/no-such-family/buyers/X").status_code == 404
     report = client.get("/api/v1/datasets/cdmx-contracts-processes/releases/1/validation-report").json()
     ocds = report["source_findings"]["ocds"]
     assert ocds["schema"] == "OCDS 1.1.4 release schema" and ocds["schema_errors"] > 0

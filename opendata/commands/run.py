@@ -23,7 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def summary(result: RunResult) -> dict:
-    run = result.run
     if result.family:  # a family job (ocds): one dataset per table
         return {**_summary(result), "family": [_summary(r) for r in result.family]}
     return _summary(result)
