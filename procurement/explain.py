@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 METHODOLOGY = "https://cardinal.readthedocs.io/en/latest/cli/indicators/R/{number}.html"
+PROACT_METHODOLOGY = "https://www.procurementintegrity.org/methodology"
 NOTE = ("A red flag is a reason to look more closely, not a finding of wrongdoing: each one has innocent "
         "explanations too (an emergency, a small market, a data-entry error).")
 
@@ -18,6 +19,8 @@ class Indicator:
 
     @property
     def methodology(self) -> str:
+        if self.code.startswith("P"):
+            return PROACT_METHODOLOGY
         return METHODOLOGY.format(number=self.code[1:])
 
 
@@ -47,6 +50,16 @@ INDICATORS = {i.code: i for i in [
     Indicator("R058", "Heavily discounted bid",
               "The winning bid was far below the second-lowest valid bid (the runner-up was {value:.0%} higher).",
               "Won a process with a bid far below the runner-up."),
+    Indicator("P001", "Non-open procedure", "The contract was not procured through an open procedure."),
+    Indicator("P002", "Unusual decision period",
+              "The award came {value:.0f} days after the submission deadline: unusually fast or slow."),
+    Indicator("P003", "Supplier's share of the buyer's spending",
+              "", "One supplier received {value:.0%} of the buyer's awarded value."),
+    Indicator("P004", "Cost overrun", "The contract's final value or payments exceed the award by {value:.0%}."),
+    Indicator("P005", "Delivery delay", "Delivery or payment came {value:.0f} days after the planned date."),
+    Indicator("P006", "Call for tenders not published",
+              "A competitive procedure with no published call for tenders (no tender notice, no start of the "
+              "submission period)."),
 ]}
 
 

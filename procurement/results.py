@@ -6,6 +6,7 @@ from typing import Any
 
 from opendata.errors import QueryError
 from procurement.indicators import GROUPS
+from procurement.indicators.proact import PROACT
 from procurement.settings import CODES
 
 FILE = "red-flags.json"
@@ -19,8 +20,8 @@ def filter_results(document: dict[str, Any], groups: list[str] | None = None,
         if group not in GROUPS:
             raise QueryError(f"group '{group}' is not one of {', '.join(GROUPS)}", parameter="group")
     for code in codes or []:
-        if code not in CODES:
-            raise QueryError(f"code '{code}' is not one of {', '.join(CODES)}", parameter="code")
+        if code not in CODES + PROACT:
+            raise QueryError(f"code '{code}' is not one of {', '.join(CODES + PROACT)}", parameter="code")
     kept: dict[str, Any] = {}
     for group in GROUPS:
         if group not in document or (groups and group not in groups):
@@ -30,6 +31,8 @@ def filter_results(document: dict[str, Any], groups: list[str] | None = None,
         values = {key: found for key, found in values.items() if found}
         if values:
             kept[group] = values
+    if "Transparency" in document and (not groups or "Buyer" in groups) and not codes:
+        kept["Transparency"] = document["Transparency"]
     if meta and "Meta" in document:
         kept["Meta"] = {c: v for c, v in document["Meta"].items() if not codes or c in codes}
     return kept

@@ -17,6 +17,8 @@ from pathlib import Path
 from opendata.errors import TerminalError
 
 CODES = ("R003", "R018", "R024", "R025", "R028", "R030", "R035", "R036", "R038", "R048", "R058")
+#: Beyond Cardinal (procurement/indicators/proact.py): on only when their section is in the settings.
+EXTRA = ("P001", "P002", "P003", "P004", "P005", "P006", "transparency")
 _GLOBAL = "global"
 
 #: Known properties per section, with their kind (int, float or text).
@@ -33,6 +35,13 @@ _PROPERTIES: dict[str, dict[str, type]] = {
     "R038": {"threshold": float, "minimum_submitted_bids": int, "minimum_contracting_processes": int},
     "R048": {"threshold": int, "digits": int, "minimum_contracting_processes": int},
     "R058": {"threshold": float},
+    "P001": {"procurement_methods": str},
+    "P002": {"short_days": int, "long_days": int},
+    "P003": {"threshold": float, "minimum_contracting_processes": int},
+    "P004": {"threshold": float},
+    "P005": {"threshold": int},
+    "P006": {"procurement_methods": str},
+    "transparency": {},
 }
 
 
@@ -106,9 +115,9 @@ def parse_settings(text: str, where: str = "settings") -> IndicatorSettings:
             continue
         known = _PROPERTIES.get(section)
         if known is None:
-            raise SettingsError(f"{where}: unknown section [{section}]; sections are {', '.join(CODES)}, "
+            raise SettingsError(f"{where}: unknown section [{section}]; sections are {', '.join(CODES + EXTRA)}, "
                                 "exclusions and R003.procurement_method_details")
-        if section in CODES:
+        if section in CODES or section in EXTRA:
             enabled.add(section)
         converted: dict[str, int | float | str] = {}
         for name, raw in items.items():

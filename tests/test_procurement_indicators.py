@@ -184,3 +184,44 @@ def test_quantiles_are_type_8() -> None:
     assert quantile([1, 99, 99, 99, 99], 0.25) == pytest.approx(66.3333, abs=1e-4)
     assert quantile([1, 1, 1, 1, 99], 0.75) == pytest.approx(33.6667, abs=1e-4)
     assert quantile([3.0], 0.75) == 3.0
+
+
+def test_proact_indicators_run_only_when_asked_and_each_flags_its_case() -> None:
+    deadline = "2024-03-01T00:00:00Z"
+    data = [
+        {"ocid": "direct", "tender": {"procurementMethod": "direct"}},
+        {"ocid": "slow", "tender": {"procurementMethod": "open", "tenderPeriod": {"startDate": "2024-02-01T00:00:00Z",
+                                                                                 "endDate": deadline}},
+         "awards": [{"status": "active", "date": "2024-08-01T00:00:00Z"}]},
+        {"ocid": "overrun", "tender": {"procurementMethod": "open", "tenderPeriod": {
+            "startDate": "2024-02-01T00:00:00Z", "endDate": deadline}},
+         "awards": [{"id": "a", "status": "active", "date": "2024-03-20T00:00:00Z",
+                     "value": {"amount": 100, "currency": "USD"}}],
+         "contracts": [{"awardID": "a", "value": {"amount": 150, "currency": "USD"},
+                        "period": {"endDate": "2024-06-01T00:00:00Z"},
+                        "implementation": {"milestones": [{"dueDate": "2024-05-01T00:00:00Z",
+                                                           "dateMet": "2024-07-01T00:00:00Z"}]}}]},
+        {"ocid": "no-call", "tender": {"procurementMethod": "open", "tenderPeriod": {"endDate": deadline}}},
+    ]
+    assert score(data).results["OCID"] == {}  # Cardinal's defaults only
+    flags = score(data, parse_settings("[P001]\n[P002]\n[P004]\n[P005]\n[P006]")).results["OCID"]
+    assert flags["direct"] == {"P001": 1.0}
+    assert flags["slow"] == {"P002": 153.0}
+    assert flags["overrun"] == {"P004": 0.5, "P005": 61.0}
+    assert flags["no-call"] == {"P006": 1.0}
+
+
+def test_p003_and_the_transparency_score_per_buyer() -> None:
+    def awarded(n: int, supplier: str, amount: float) -> dict:
+        return {"ocid": str(n), "buyer": {"id": "B"}, "tender": {"title": "t"},
+                "awards": [{"status": "active", "suppliers": [{"id": supplier}],
+                            "value": {"amount": amount, "currency": "USD"}}]}
+    data = [awarded(i, "FAV" if i < 4 else f"S{i}", 100) for i in range(6)]
+    scores = score(data, parse_settings("[P003]\nthreshold = 0.6\n[transparency]"))
+    assert scores.results["Buyer"] == {"B": {"P003": pytest.approx(4 / 6)}}
+    assert scores.results["Tenderer"] == {"FAV": {"P003": pytest.approx(4 / 6)}}
+    transparency = scores.as_cardinal(meta=False)["Transparency"]["B"]
+    assert transparency["processes"] == 6 and transparency["fields"]["tender title"] == 1.0
+    assert transparency["fields"]["contract value"] == 0.0
+    assert 0 < transparency["score"] < 1
+    assert score(data, parse_settings("[P003]\nminimum_contracting_processes = 7")).results["Buyer"] == {}

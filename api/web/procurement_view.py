@@ -39,6 +39,7 @@ class OrganizationPage:
     flags: list[Flag]
     processes: list[ProcessRow]
     release: Release
+    transparency: dict[str, Any] | None = None
 
 
 def _flags(found: dict[str, float], organization: bool) -> list[Flag]:
@@ -95,4 +96,5 @@ def organization_page(catalog: Catalog, engine: QueryEngine, family: str, kind: 
     listed.sort(key=lambda p: (not p.flags, p.ocid))
     name = _party_name(catalog, engine, family, identifier) or identifier
     return OrganizationPage(family=family, kind=kind, identifier=identifier, name=name,
-                            flags=_flags(own, True), processes=listed[:limit], release=processes)
+                            flags=_flags(own, True), processes=listed[:limit], release=processes,
+                            transparency=document.get("Transparency", {}).get(identifier) if kind == "buyer" else None)

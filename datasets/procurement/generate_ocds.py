@@ -11,7 +11,9 @@ Some processes are built to raise each red flag (Cardinal's codes): a 3-day subm
 single bid in an open tender (R018), a runner-up within 0.2% of the winner (R024) or far above it (R058),
 identical prices (R028), a late winning bid (R030), all but the winner disqualified (R035), the lowest bid
 disqualified (R036), a serial losing bidder (R025), a buyer that disqualifies most bids and a tenderer whose
-bids are mostly disqualified (R038), a supplier of everything (R048). One process is in another currency.
+bids are mostly disqualified (R038), a supplier of everything (R048); and for ProACT's indicators, late
+awards (P002), a buyer's favourite supplier (P003), amended contract values (P004), late deliveries (P005)
+and open tenders without a published call (P006). One process is in another currency.
 
 Standard library only::
 
@@ -83,6 +85,8 @@ def process(n: int, rng: random.Random, firms: list[dict[str, Any]], flag: str |
         bidders[0] = specialist[0]
     if flag == "R048" or (flag is None and n % 5 == 0):
         bidders[0] = firms[0]  # NPA-S01 wins in every division
+    if buyer_id == "NPA-B04" and flag is None:  # the water utility's favourite supplier
+        bidders[0] = firms[2]
     if flag == "R018" or method == "direct":
         bidders = bidders[:1]
     if flag == "R025" or (flag is None and n % 3 == 0):
@@ -135,16 +139,18 @@ def process(n: int, rng: random.Random, firms: list[dict[str, Any]], flag: str |
               "mainProcurementCategory": rng.choice(["goods", "services", "works"]),
               "awardCriteria": "priceOnly", "submissionMethod": ["electronicSubmission"],
               "value": {"amount": base * 1.3, "currency": currency},
-              "tenderPeriod": {"startDate": iso(start), "endDate": iso(end)},
+              "tenderPeriod": {"endDate": iso(end)} if n % 50 == 7 else {"startDate": iso(start), "endDate": iso(end)},
               "procuringEntity": {"id": buyer_id, "name": buyer_name}, "items": items, "lots": lots}
     parties = [party(buyer_id, buyer_name, ["buyer", "procuringEntity"], rng)]
     parties += [party(b["id"], b["name"], ["tenderer"] + (["supplier"] if b is winner else []), rng)
                 for b in bidders]
+    if buyer_id == "NPA-B05" and n % 4 == 0:  # the rail service leaves out some key fields
+        del tender["value"], tender["items"][0]["classification"]
     common = {"ocid": ocid, "initiationType": "tender", "language": "en",
               "buyer": {"id": buyer_id, "name": buyer_name}}
     releases = [{**common, "id": f"{ocid}-01-tender", "date": iso(start), "tag": ["tender"], "tender": tender,
                  "parties": parties[:1]}]
-    award_date = end + timedelta(days=rng.randint(5, 15))
+    award_date = end + timedelta(days=150 if n % 45 == 0 else rng.randint(6, 40))
     bids = [{"id": f"{ocid}-bid-{i + 1}", "status": statuses[i], "date": iso(received[i]),
              "tenderers": [{"id": b["id"], "name": b["name"]}],
              "value": {"amount": prices[i], "currency": currency},
@@ -159,7 +165,7 @@ def process(n: int, rng: random.Random, firms: list[dict[str, Any]], flag: str |
     signed = award_date + timedelta(days=rng.randint(3, 20))
     contract = {"id": f"{ocid}-contract-1", "awardID": award["id"], "title": "Contract", "status": "active",
                 "dateSigned": iso(signed), "value": {"amount": prices[winner_index], "currency": currency},
-                "period": {"startDate": iso(signed), "endDate": iso(signed + timedelta(days=rng.randint(60, 365)))},
+                "period": {"startDate": iso(signed), "endDate": iso(signed + timedelta(days=rng.randint(120, 365)))},
                 "items": items}
     releases.append({**common, "id": f"{ocid}-03-contract", "date": iso(signed), "tag": ["contract"],
                      "contracts": [contract]})
@@ -169,13 +175,19 @@ def process(n: int, rng: random.Random, firms: list[dict[str, Any]], flag: str |
              "payer": {"id": buyer_id, "name": buyer_name}, "payee": {"id": winner["id"], "name": winner["name"]}}
             for i in range(rng.randint(1, 3))]
     last = signed + timedelta(days=100)
+    implementation: dict[str, Any] = {"transactions": paid}
+    if n % 25 == 0:  # delivered two months late
+        implementation["milestones"] = [{"id": "delivery", "title": "Delivery", "type": "delivery",
+                                         "dueDate": iso(signed + timedelta(days=60)),
+                                         "dateMet": iso(signed + timedelta(days=120)), "status": "met"}]
     releases.append({**common, "id": f"{ocid}-04-implementation", "date": iso(last), "tag": ["implementation"],
-                     "contracts": [{"id": contract["id"], "implementation": {"transactions": paid}}]})
+                     "contracts": [{"id": contract["id"], "implementation": implementation}]})
     if n % 8 == 0:
         releases.append({**common, "id": f"{ocid}-05-amendment", "date": iso(last + timedelta(days=20)),
                          "tag": ["contractAmendment"],
                          "contracts": [{"id": contract["id"],
-                                        "value": {"amount": round(prices[winner_index] * 1.25, 2),
+                                        "value": {"amount": round(prices[winner_index] * (
+                                            1.4 if n % 40 == 0 else 1.05), 2),
                                                   "currency": currency},
                                         "amendments": [{"id": "1", "date": iso(last + timedelta(days=20)),
                                                         "rationale": "Additional quantities"}]}]})

@@ -19,7 +19,8 @@ from procurement import compiled as c
 from procurement.findings import Finding, Findings
 from procurement.indicators.outliers import Outliers
 from procurement.indicators.per_process import PerProcess
-from procurement.settings import IndicatorSettings
+from procurement.indicators.proact import ProAct
+from procurement.settings import CODES, IndicatorSettings
 
 GROUPS = ("OCID", "Buyer", "ProcuringEntity", "Tenderer")
 
@@ -34,6 +35,8 @@ class Scores:
     processes: int = 0
     excluded: dict[str, int] = field(default_factory=dict)
     currency: str | None = None
+    #: Per buyer: transparency score and the share of each key field filled (only with [transparency]).
+    transparency: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def flag(self, group: str, key: str, code: str, value: float) -> None:
         self.results[group].setdefault(key, {})[code] = float(value)
@@ -46,6 +49,8 @@ class Scores:
 
     def as_cardinal(self, meta: bool = True) -> dict[str, Any]:
         shaped: dict[str, Any] = {g: v for g, v in self.results.items() if v}
+        if self.transparency:
+            shaped["Transparency"] = self.transparency
         if meta:
             shaped["Meta"] = self.meta
         return shaped
@@ -59,6 +64,7 @@ class Scorer:
         self.scores = Scores(currency=settings.currency)
         self.per_process = PerProcess(settings, self.scores)
         self.outliers = Outliers(settings, self.scores)
+        self.proact = ProAct(settings, self.scores) if settings.enabled - frozenset(CODES) else None
         self._reported: str | None = None  # the last ocid given a currency finding (one per process)
 
     def main_currency(self, value: Any, ocid: str) -> float | None:
@@ -103,9 +109,13 @@ class Scorer:
         process = c.Process(ocid, release, self.main_currency)
         self.per_process.add(process)
         self.outliers.add(process)
+        if self.proact is not None:
+            self.proact.add(process, self.main_currency)
 
     def finish(self) -> Scores:
         self.outliers.finish()
+        if self.proact is not None:
+            self.proact.finish()
         return self.scores
 
 
