@@ -88,6 +88,9 @@ def test_real_ocds_publishes_nine_tables_without_contact_persons(real_data: Path
     assert bad.status_code == 400 and "R999" in bad.json()["error"]["message"]
     missing = client.get("/api/v1/datasets/cdmx-contracts-parties/releases/9/red-flags")
     assert missing.status_code == 404
+    index = client.get("/procurement/cdmx-contracts")
+    assert index.status_code == 200 and 'href="http://testserver/procurement/cdmx-contracts/buyers/GDF9712054NA"' \
+        in index.text
     buyer = client.get("/procurement/cdmx-contracts/buyers/GDF9712054NA")
     assert buyer.status_code == 200, buyer.text
     page = buyer.text

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CatalogDep, EngineDep
 from api.web.pages import not_found
-from api.web.procurement_view import organization_page
+from api.web.procurement_view import family_index, organization_page
 from api.web.templating import render
 from opendata.errors import CatalogError
 from procurement.explain import NOTE
@@ -38,3 +38,13 @@ def buyer(request: Request, family: str, identifier: Identifier, catalog: Catalo
 def supplier(request: Request, family: str, identifier: Identifier, catalog: CatalogDep,
              engine: EngineDep) -> HTMLResponse:
     return _page(request, catalog, engine, family, "supplier", identifier)
+
+
+@router.get("/procurement/{family}", name="web_procurement_family")
+def family(request: Request, family: str, catalog: CatalogDep, engine: EngineDep) -> HTMLResponse:
+    try:
+        release, buyers, suppliers = family_index(catalog, engine, family)
+    except CatalogError as exc:
+        return not_found(request, str(exc))
+    return render(request, "procurement_family.html", title=f"{family}: buyers and suppliers", family=family,
+                  release=release, buyers=buyers, suppliers=suppliers, note=NOTE)

@@ -98,3 +98,40 @@ def organization_page(catalog: Catalog, engine: QueryEngine, family: str, kind: 
     return OrganizationPage(family=family, kind=kind, identifier=identifier, name=name,
                             flags=_flags(own, True), processes=listed[:limit], release=processes,
                             transparency=document.get("Transparency", {}).get(identifier) if kind == "buyer" else None)
+
+
+@dataclass(frozen=True)
+class OrganizationLink:
+    identifier: str
+    name: str
+    processes: int
+    flagged_processes: int
+    own_flags: int
+
+
+def family_index(catalog: Catalog, engine: QueryEngine, family: str) -> tuple[Release, list[OrganizationLink],
+                                                                               list[OrganizationLink]]:
+    """Every buyer and supplier of a family, with how many of their processes raise a flag."""
+    processes = _latest(catalog, family, "processes")
+    if FILE not in processes.files:
+        raise CatalogError(f"'{family}' is not a published procurement family")
+    document: dict[str, Any] = engine.storage.read_json(processes, FILE)
+    flagged = set(document.get("OCID", {}))
+    relation, params = engine.relation(processes)
+    buyers = engine.execute(f"SELECT buyer_id AS id, any_value(buyer_name) AS name, list(ocid) AS ocids FROM "
+                            f"{relation} WHERE buyer_id IS NOT NULL GROUP BY buyer_id ORDER BY name", params)
+    awards = _latest(catalog, family, "awards")
+    award_rel, award_params = engine.relation(awards)
+    suppliers = engine.execute(
+        f"SELECT id, any_value(name) AS name, list(DISTINCT ocid) AS ocids FROM (SELECT ocid, "
+        f"unnest(string_split(supplier_ids, '; ')) AS id, supplier_names AS name FROM {award_rel} "
+        f"WHERE supplier_ids IS NOT NULL AND status = 'active') GROUP BY id ORDER BY name", award_params)
+
+    def links(rows: list[dict[str, Any]], groups: tuple[str, ...]) -> list[OrganizationLink]:
+        return [OrganizationLink(str(r["id"]), str(r["name"] or r["id"]), len(r["ocids"]),
+                                 sum(o in flagged for o in r["ocids"]),
+                                 sum(len(document.get(g, {}).get(str(r["id"]), {})) for g in groups))
+                for r in rows]
+
+    return (processes, links(buyers.to_pylist(), ("Buyer", "ProcuringEntity")),
+            links(suppliers.to_pylist(), ("Tenderer",)))
