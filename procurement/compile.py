@@ -14,8 +14,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import jsonschema
 import ocdsmerge
+import orjson
+import pyarrow as pa
 from ocdsmerge.exceptions import OCDSMergeError, OCDSMergeWarning
 
 from procurement.findings import Finding, Findings
@@ -23,6 +26,7 @@ from procurement.reader import Item
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "release-schema-1.1.4.json"
 SCHEMA_ERRORS_PER_RELEASE = 5
+SPILL_ROWS = 20_000
 
 
 @cache
@@ -41,12 +45,46 @@ def _validator() -> jsonschema.Draft4Validator:
     return jsonschema.Draft4Validator(release_schema(), format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 
 
-def group(items: Iterable[Item]) -> dict[str, list[Item]]:
-    """Items per ocid, in the order first seen."""
-    grouped: dict[str, list[Item]] = {}
-    for item in items:
-        grouped.setdefault(item.ocid, []).append(item)
-    return grouped
+def group(items: Iterable[Item], staging: Path, memory_limit: str = "1GB") -> Iterator[tuple[str, list[Item]]]:
+    """Items per ocid, in ocid order. The items are spilled to a DuckDB file in ``staging`` and sorted there
+    (DuckDB sorts past its memory limit on disk), so memory holds one process's releases, not the file's."""
+    staging.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(staging / "releases.duckdb"))
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute("SET temp_directory = ?", [str(staging / "spill")])
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("CREATE TABLE releases (seq BIGINT, ocid VARCHAR, compiled BOOLEAN, body BLOB)")
+        batch: list[tuple[int, str, bool, bytes]] = []
+        for seq, item in enumerate(items):
+            batch.append((seq, item.ocid, item.compiled, orjson.dumps(item.release)))
+            if len(batch) >= SPILL_ROWS:
+                _append(con, batch)
+                batch = []
+        if batch:
+            _append(con, batch)
+        reader = con.execute("SELECT ocid, compiled, body FROM releases ORDER BY ocid, seq").to_arrow_reader(10_000)
+        current: str | None = None
+        found: list[Item] = []
+        for record_batch in reader:
+            for ocid, compiled, body in zip(*(record_batch.column(i).to_pylist() for i in range(3)), strict=True):
+                if ocid != current and found:
+                    yield str(current), found
+                    found = []
+                current = ocid
+                found.append(Item(ocid=ocid, release=orjson.loads(body), compiled=bool(compiled)))
+        if found:
+            yield str(current), found
+    finally:
+        con.close()
+
+
+def _append(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, bool, bytes]]) -> None:
+    table = pa.table({"seq": [r[0] for r in rows], "ocid": [r[1] for r in rows],
+                      "compiled": [r[2] for r in rows], "body": pa.array([r[3] for r in rows], pa.binary())})
+    con.register("chunk", table)
+    con.execute("INSERT INTO releases SELECT * FROM chunk")
+    con.unregister("chunk")
 
 
 def compile_process(ocid: str, found: list[Item], findings: Findings) -> dict[str, Any] | None:
@@ -70,8 +108,9 @@ def compile_process(ocid: str, found: list[Item], findings: Findings) -> dict[st
     return compiled
 
 
-def compile_all(items: Iterable[Item], findings: Findings) -> Iterator[dict[str, Any]]:
-    for ocid, found in group(items).items():
+def compile_all(items: Iterable[Item], findings: Findings, staging: Path,
+                memory_limit: str = "1GB") -> Iterator[dict[str, Any]]:
+    for ocid, found in group(items, staging, memory_limit):
         compiled = compile_process(ocid, found, findings)
         if compiled is not None:
             yield compiled

@@ -1,6 +1,7 @@
 """From OCDS files to the family's staged tables: read, merge per ocid, check, score, flatten.
 
-Pass one reads every file (any OCDS shape and encoding), merges releases into compiled releases, checks
+Pass one reads every file (any OCDS shape and encoding), spills the releases to a DuckDB file sorted by
+``ocid`` (so memory holds one process at a time), merges them into compiled releases, checks
 each against the release schema and folds it into the red-flag scorer, writing the compiled releases to
 ``compiled.jsonl`` in private staging. Pass two flattens them into one Parquet file of text columns per
 table, each process's row carrying the codes of the red flags raised on it. Findings of both passes are
@@ -9,6 +10,7 @@ kept for the validation report.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,18 +48,19 @@ def _items(paths: Iterable[Path], findings: Findings, encoding: str) -> Iterable
 
 
 def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None = None,
-            encoding: str = "auto") -> Prepared:
+            encoding: str = "auto", memory_limit: str = "1GB") -> Prepared:
     staging.mkdir(parents=True, exist_ok=True)
     findings = Findings()
     scorer = Scorer(settings or IndicatorSettings())
     compiled_path = staging / "compiled.jsonl"
     processes = schema_errors = 0
     with open(compiled_path, "wb") as out:
-        for release in compile_all(_items(paths, findings, encoding), findings):
+        for release in compile_all(_items(paths, findings, encoding), findings, staging / "merge", memory_limit):
             processes += 1
             schema_errors += check_schema(release, findings)
             scorer.add(release)
             out.write(orjson.dumps(release) + b"\n")
+    shutil.rmtree(staging / "merge", ignore_errors=True)
     scores = scorer.finish()
     for finding in scores.findings.kept:
         findings.add(finding)

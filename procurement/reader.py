@@ -127,8 +127,36 @@ def _record(record: Any, where: str, findings: Findings) -> Iterator[Item]:
     findings.add(Finding("not-ocds", f"{where}: a record without releases or compiledRelease is left out"))
 
 
+def _one_line_json(line: bytes, encoding: str) -> Any:
+    try:
+        return json.loads(decode(line, encoding)[0])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+_NOT_JSON = object()
+
+
 def read_file(path: Path, findings: Findings, encoding: str = "auto") -> Iterator[Item]:
-    """Every release and compiled release in a file of any OCDS shape."""
-    text, _ = decode(path.read_bytes(), encoding)
+    """Every release and compiled release in a file of any OCDS shape. JSON lines (a first line that is a
+    whole JSON object) are read line by line, so memory does not grow with the file; other shapes are read
+    whole (one package is one JSON text)."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+        value = _one_line_json(first, encoding) if first.strip().startswith(b"{") else _NOT_JSON
+        if value is not _NOT_JSON:
+            yield from items(value, path.name, findings)
+            for number, line in enumerate(handle, start=2):
+                if not line.strip():
+                    continue
+                value = _one_line_json(line, encoding)
+                if value is _NOT_JSON:
+                    findings.add(Finding("malformed-line", f"{path.name}: line {number} is not JSON; it is left "
+                                         "out", line=number))
+                    continue
+                yield from items(value, path.name, findings)
+            return
+        rest = first + handle.read()
+    text, _ = decode(rest, encoding)
     for value in json_texts(text, path.name, findings):
         yield from items(value, path.name, findings)

@@ -146,7 +146,8 @@ def run_family(
     staging = settings.paths.staging / job.name / request.run_id
     with job_lock(settings, job.name, catalog):
         try:
-            prepared = prepare(_sources(job, source, staging), staging / "ocds", indicators, source.encoding)
+            prepared = prepare(_sources(job, source, staging), staging / "ocds", indicators, source.encoding,
+                               memory_limit=settings.run_memory_limit)
             extras = ReleaseExtras(files={"red-flags.json": prepared.scores.as_cardinal(meta=True)},
                                    source_findings=source_findings(prepared))
             results = []
