@@ -12,6 +12,10 @@ Measured, each in a fresh child process so that peak memory (``ru_maxrss``) is t
    (quartiles, fences) and build Cardinal's result object.
 Printed: seconds (median over rounds), releases/s, peak RSS, and the ratio of (2) to (1). The goal is
 1,000,000 releases under 60 s and 2 GB on 2 cores.
+
+``--merge N1,N2,...``: the family run's read + merge + check + score + flatten (``procurement.prepare``) of
+N releases (two per process, as JSON lines) at each size, with its peak RSS, to show that memory does not
+grow with the number of releases (the publish stages after it are chunked already).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,6 +94,51 @@ print(count, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+MERGE_CHILD = """
+import resource, sys, time
+from pathlib import Path
+from procurement.prepare import prepare
+started = time.perf_counter()
+prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit="256MB")
+print(prepared.processes, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def build_releases(path: Path, releases: int) -> None:
+    """Two releases per process (tender, then award), as an agency publishes them."""
+    rng = random.Random(15)
+    tmp = path.with_suffix(".partial")
+    with open(tmp, "wb") as out:
+        for n in range(releases // 2):
+            ocid = f"ocds-bench-{n}"
+            bids = [{"id": str(i), "status": "valid", "tenderers": [{"id": f"T{rng.randrange(20_000)}", "name": "x"}],
+                     "value": {"amount": rng.randint(1_000, 90_000), "currency": "USD"}} for i in range(3)]
+            tender = {"ocid": ocid, "id": f"{ocid}-1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"],
+                      "initiationType": "tender", "buyer": {"id": f"B{n % 2_000}", "name": "Buyer"},
+                      "tender": {"id": "t", "procurementMethod": "open", "tenderPeriod": {
+                          "startDate": "2024-01-01T00:00:00Z", "endDate": "2024-02-01T00:00:00Z"}}}
+            award = {"ocid": ocid, "id": f"{ocid}-2", "date": "2024-03-01T00:00:00Z", "tag": ["award"],
+                     "initiationType": "tender", "bids": {"details": bids},
+                     "awards": [{"id": "a", "status": "active", "suppliers": [bids[0]["tenderers"][0]]}]}
+            out.write(orjson.dumps(award) + b"\n")  # out of order on purpose: the merge sorts
+            out.write(orjson.dumps(tender) + b"\n")
+    tmp.replace(path)
+
+
+def merge(sizes: list[int]) -> None:
+    for size in sizes:
+        path = WORK / f"releases-{size}.jsonl"
+        if not path.exists():
+            build_releases(path, size)
+        staging = WORK / f"prepare-{size}"
+        done = subprocess.run([sys.executable, "-c", MERGE_CHILD, str(path), str(staging)], capture_output=True,
+                              text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+        processes, seconds, rss = done.stdout.strip().splitlines()[-1].split()
+        print(f"merge+flatten: {size:,} releases ({int(processes):,} processes) in {float(seconds):.1f}s = "
+              f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB")
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def measure(path: Path, mode: str) -> tuple[int, float, int]:
     done = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parent.parent)
@@ -102,8 +152,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks procurement")
     parser.add_argument("--releases", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "1")))
+    parser.add_argument("--merge", help="sizes for the merge + flatten run, e.g. 50000,200000")
     args = parser.parse_args(argv or [])
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.merge:
+        merge([int(n) for n in args.merge.split(",")])
+        return
     path = WORK / f"compiled-{args.releases}.jsonl"
     if not path.exists():
         started = time.perf_counter()

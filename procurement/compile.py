@@ -54,6 +54,7 @@ def group(items: Iterable[Item], staging: Path, memory_limit: str = "1GB") -> It
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET temp_directory = ?", [str(staging / "spill")])
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         con.execute("CREATE TABLE releases (seq BIGINT, ocid VARCHAR, compiled BOOLEAN, body BLOB)")
         batch: list[tuple[int, str, bool, bytes]] = []
         for seq, item in enumerate(items):
