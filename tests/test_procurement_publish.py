@@ -81,6 +81,7 @@ def test_real_ocds_publishes_nine_tables_without_contact_persons(real_data: Path
     body = flags.json()
     assert body["OCID"]["OCDS-87SD3T-AD-SF-DRM-065-2015"] == {"R003": 1.0, "R018": 1.0}
     assert "Meta" in body
+    assert flags.headers["ETag"].startswith('"') and "immutable" in flags.headers["Cache-Control"]
     only = client.get("/api/v1/datasets/cdmx-contracts-parties/releases/1/red-flags",
                       params={"group": "OCID", "code": "R018", "meta": "false"}).json()
     assert only == {"OCID": {"OCDS-87SD3T-AD-SF-DRM-065-2015": {"R018": 1.0}}}

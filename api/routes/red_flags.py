@@ -7,6 +7,7 @@ not a procurement release answers 404.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -36,5 +37,8 @@ def red_flags(
     if FILE not in release.files:
         raise CatalogError(f"release {number} of '{name}' is not a procurement release: it has no red flags")
     document: dict[str, Any] = engine.storage.read_json(release, FILE)
+    answer = filter_results(document, group, code, meta)
+    asked = hashlib.sha256(repr((group, code, meta)).encode()).hexdigest()[:12]
+    response.headers["ETag"] = f'"{release.files[FILE]}-{asked}"'  # the release is immutable
     response.headers["Cache-Control"] = IMMUTABLE
-    return filter_results(document, group, code, meta)
+    return answer
