@@ -148,6 +148,10 @@ def run_family(
         try:
             prepared = prepare(_sources(job, source, staging), staging / "ocds", indicators, source.encoding,
                                memory_limit=settings.run_memory_limit)
+            if prepared.processes == 0:
+                first = prepared.findings.kept[0].message if prepared.findings.kept else "the files hold no release"
+                raise SourceError(f"job '{job.name}': no contracting process could be read from its OCDS source "
+                                  f"({len(prepared.findings)} finding(s); first: {first}); nothing was published")
             extras = ReleaseExtras(files={"red-flags.json": prepared.scores.as_cardinal(meta=True)},
                                    source_findings=source_findings(prepared))
             results = []

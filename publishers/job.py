@@ -399,6 +399,10 @@ def load_job(path: str | Path) -> Job:
                      if not job.resolve(p).is_file()]
         if job.source.indicators is not None and not job.resolve(job.source.indicators).is_file():
             problems.append(f"source.indicators: file {job.resolve(job.source.indicators)} does not exist")
+        if job.schema_ is not None:
+            problems.append("schema: an ocds source publishes tables with built-in schemas; remove this key")
+        if job.incremental is not None:
+            problems.append("incremental: not supported for an ocds source (each run merges every release)")
     elif job.schema_ is None:
         problems.append("schema: required key is missing (a Table Schema JSON file, relative to the job file)")
     else:

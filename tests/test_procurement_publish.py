@@ -195,3 +195,28 @@ def test_a_paged_http_api_is_followed_page_by_page(tmp_path: Path, settings: Set
     package = json.loads((OCDS / "release-package_encoding-iso-8859-1.json").read_bytes().decode("iso-8859-1"))
     assert result.run.rows_out == len({r["ocid"] for r in package["releases"]})
     assert not list(settings.paths.staging.rglob("page-*.json")), "downloaded pages are removed"
+
+
+def test_an_ocds_job_with_a_schema_or_incremental_key_is_refused(real_data: Path) -> None:
+    from publishers.job import load_job
+
+    path = write_ocds_job(real_data, ["sample.json"], {})
+    job = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**job, "schema": "x.json", "incremental": {"cursor": "date"}}), encoding="utf-8")
+    with pytest.raises(JobFileError) as caught:
+        load_job(path)
+    assert "built-in schemas" in str(caught.value) and "incremental: not supported" in str(caught.value)
+
+
+def test_a_source_with_no_readable_process_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
+    from opendata.errors import SourceError
+
+    folder = tmp_path / "jobs" / "junk"
+    folder.mkdir(parents=True)
+    (folder / "junk.json").write_text("id,name\n1,Ana Lopez\n", encoding="utf-8")
+    path = write_ocds_job(folder, ["junk.json"], {}, name="junk")
+    with pytest.raises(SourceError) as caught:
+        run_job(path, settings)
+    assert "no contracting process could be read" in str(caught.value)
+    assert "Ana Lopez" not in str(caught.value)
+    assert not (settings.paths.releases / "junk-processes").exists()
