@@ -30,6 +30,7 @@ from api.routes import (
     organizations,
     privacy,
     privacy_page,
+    red_flags,
     reports,
     rows,
     sql,
@@ -87,7 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
     for router in (
         meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
-        reports.router, sql.router,
+        reports.router, sql.router, red_flags.router,
     ):
         app.include_router(router, responses=errors)
     app.include_router(ckan.router)

@@ -48,7 +48,10 @@ def publish_release(
     privacy: PrivacyReport,
     validation: ValidationReport,
     staging: Path,
+    extra_files: dict[str, object] | None = None,
 ) -> tuple[Release, Run]:
+    """``extra_files`` are JSON documents published in the release beside its reports (a procurement
+    release's ``red-flags.json``), atomically with it."""
     storage = open_storage(settings)
     number = catalog.next_release_number(job.name)
     build = staging / "release"
@@ -63,6 +66,8 @@ def publish_release(
         rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by)
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
+    for name, document in (extra_files or {}).items():
+        write_json(build / name, document)
     created = utc_now()
     data_sha = sha256_file(build / "data.parquet")
     package = datapackage(job, number, rows, (build / "data.parquet").stat().st_size, data_sha, created)

@@ -170,6 +170,45 @@ class GtfsSource(_FileOrUrl):
     file: str = Field(pattern=r"^[a-z_]+\.txt$", description="member of the zip, e.g. stops.txt")
 
 
+OCDS_TABLES = ("processes", "tenders", "lots", "items", "bids", "awards", "contracts", "transactions", "parties")
+
+
+class OcdsPaging(_Strict):
+    """An OCDS API that pages its packages: the next page's URL is at ``next_path`` in each package."""
+
+    next_path: str = Field(default="links.next", description="dotted path of the next page's URL in a package")
+    max_pages: int = Field(default=10_000, ge=1)
+
+
+class OcdsSource(_Strict):
+    """Open Contracting Data Standard releases: release or record packages, JSON lines or concatenated JSON,
+    from local files or HTTP(S) (paged), published as a family of linked tables (docs/procurement.md)."""
+
+    type: Literal["ocds"]
+    path: str | list[str] | None = Field(default=None, description="file(s), relative to the job file")
+    url: str | None = Field(default=None, description="http:// or https:// address of the (first) package")
+    headers: dict[str, str] = Field(default_factory=dict, description="HTTP request headers; use ${VAR}.")
+    timeout: float = Field(default=60.0, gt=0)
+    paging: OcdsPaging | None = Field(default=None, description="follow each package's next-page link")
+    encoding: str = Field(default="auto", description="a Python codec name, or 'auto' (UTF-8, else ISO-8859-1)")
+    tables: list[Literal[OCDS_TABLES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(OCDS_TABLES), description="tables of the family to publish")
+    indicators: str | None = Field(default=None, description="Cardinal settings (INI), relative to the job file")
+    table: str | None = Field(default=None, exclude=True, description="set by the family run, never in a file")
+
+    @model_validator(mode="after")
+    def _one_of_path_or_url(self) -> OcdsSource:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' or 'url'")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return self
+
+    @property
+    def paths(self) -> list[str]:
+        return [] if self.path is None else [self.path] if isinstance(self.path, str) else list(self.path)
+
+
 class SqlSource(_Strict):
     type: Literal["sql"]
     url: str = Field(description="sqlite:///relative/or/absolute.db or postgresql://user@host/db")
@@ -188,7 +227,7 @@ class SqlSource(_Strict):
 
 Source = Annotated[
     CsvSource | SqlSource | ExcelSource | JsonLinesSource | HttpJsonSource | CapAtomSource | GtfsSource
-    | CkanDatastoreSource | ParquetSource,
+    | CkanDatastoreSource | ParquetSource | OcdsSource,
     Field(discriminator="type"),
 ]
 
@@ -309,7 +348,8 @@ class Job(_Strict):
     homepage: str | None = None
     frequency: str | None = None
     source: Source
-    schema_: str = Field(alias="schema", description="Table Schema JSON, relative to the job file.")
+    schema_: str | None = Field(default=None, alias="schema", description="Table Schema JSON, relative to the "
+                                "job file (required, except for an ocds source: its tables' schemas are built in)")
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     incremental: Incremental | None = None
     timeout: float | None = Field(default=None, gt=0, description="seconds before a run is killed")
@@ -427,16 +467,28 @@ def load_job(path: str | Path) -> Job:
         raise JobFileError(path, described) from None
 
     problems: list[str] = []
-    schema_path = job.resolve(job.schema_)
     table_schema: dict[str, Any] = {}
-    try:
-        table_schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        if not isinstance(table_schema.get("fields"), list):
-            problems.append(f"schema: {schema_path} has no 'fields' list (a Frictionless Table Schema)")
-    except FileNotFoundError:
-        problems.append(f"schema: file {schema_path} does not exist")
-    except json.JSONDecodeError as exc:
-        problems.append(f"schema: {schema_path} is not valid JSON ({exc})")
+    if isinstance(job.source, OcdsSource):
+        problems += [f"source.path: file {job.resolve(p)} does not exist" for p in job.source.paths
+                     if not job.resolve(p).is_file()]
+        if job.source.indicators is not None and not job.resolve(job.source.indicators).is_file():
+            problems.append(f"source.indicators: file {job.resolve(job.source.indicators)} does not exist")
+        if job.schema_ is not None:
+            problems.append("schema: an ocds source publishes tables with built-in schemas; remove this key")
+        if job.incremental is not None:
+            problems.append("incremental: not supported for an ocds source (each run merges every release)")
+    elif job.schema_ is None:
+        problems.append("schema: required key is missing (a Table Schema JSON file, relative to the job file)")
+    else:
+        schema_path = job.resolve(job.schema_)
+        try:
+            table_schema = json.loads(schema_path.read_text(encoding="utf-8"))
+            if not isinstance(table_schema.get("fields"), list):
+                problems.append(f"schema: {schema_path} has no 'fields' list (a Frictionless Table Schema)")
+        except FileNotFoundError:
+            problems.append(f"schema: file {schema_path} does not exist")
+        except json.JSONDecodeError as exc:
+            problems.append(f"schema: {schema_path} is not valid JSON ({exc})")
     if isinstance(job.source, _FileOrUrl) and job.source.path is not None:
         if not job.resolve(job.source.path).is_file():
             problems.append(f"source.path: file {job.resolve(job.source.path)} does not exist")

@@ -51,10 +51,21 @@ class RunResult:
     privacy: PrivacyReport | None = None
     validation: ValidationReport | None = None
     stages: dict[str, float] = field(default_factory=dict)
+    #: The other tables' runs of a family job (an ocds source publishes one dataset per table).
+    family: tuple[RunResult, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.run.state in ("succeeded", "awaiting-approval")
+        return self.run.state in ("succeeded", "awaiting-approval") and all(r.ok for r in self.family)
+
+
+@dataclass(frozen=True)
+class ReleaseExtras:
+    """What a family run adds to each table's release: files beside the data (the red flags) and the
+    source's own findings, kept in the validation report."""
+
+    files: dict[str, object] = field(default_factory=dict)
+    source_findings: dict[str, object] | None = None
 
 
 def new_run_id() -> str:
@@ -104,6 +115,23 @@ def run_job(
     job = load_job(job_path)
     settings.paths.ensure()
     catalog = catalog or open_catalog(settings)
+    if job.source.type == "ocds":
+        from publishers.family import run_family
+
+        return run_family(job, settings, catalog, request=request, progress=progress)
+    return run_loaded_job(job, settings, catalog, request=request, progress=progress)
+
+
+def run_loaded_job(
+    job: Job,
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    request: RunRequest | None = None,
+    progress: Progress | None = None,
+    extras: ReleaseExtras | None = None,
+) -> RunResult:
+    """Run one checked job (see :func:`run_job`); ``extras`` are added to the release it publishes."""
     request = request or RunRequest(run_id=new_run_id())
     with job_lock(settings, job.name, catalog):
         for stale in catalog.interrupted_runs(job.name):
@@ -123,7 +151,7 @@ def run_job(
         staging = settings.paths.staging / job.name / run.run_id
         progress = progress or interactive_progress(job.name)
         try:
-            return _stages(settings, catalog, job, run, staging, progress)
+            return _stages(settings, catalog, job, run, staging, progress, extras or ReleaseExtras())
         except Exception as exc:
             message = str(exc) if isinstance(exc, OpendataError) else f"internal error: {exc!r}"
             current = catalog.run(run.run_id)
@@ -137,7 +165,8 @@ def run_job(
 
 
 def _stages(
-    settings: Settings, catalog: Catalog, job: Job, run: Run, staging: Path, progress: Progress
+    settings: Settings, catalog: Catalog, job: Job, run: Run, staging: Path, progress: Progress,
+    extras: ReleaseExtras,
 ) -> RunResult:
     stages: dict[str, float] = {}
     started = time.perf_counter()
@@ -187,6 +216,8 @@ def _stages(
         anonymized = merge_with_previous(settings, catalog, job, anonymized, staging / "merged.parquet")
     checked = validate_staged(settings, catalog, job, anonymized, run.run_id)
     validation = checked.report
+    if extras.source_findings is not None:
+        validation = validation.model_copy(update={"source_findings": extras.source_findings})
     stages["validate"] = time.perf_counter() - started
     progress.advance("validate", checked.rows)
     rows["validate"] = checked.rows
@@ -211,7 +242,8 @@ def _stages(
         run = run.model_copy(update={
             "report_folder": keep_private(settings, checked.quarantine_folder, job.name, run.run_id)})
     remember_source_columns(catalog, job, run.run_id, drift)
-    release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging)
+    release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging,
+                                    extra_files=extras.files)
     stages["publish"] = time.perf_counter() - started
     progress.advance("publish", release.rows)
     rows["publish"] = release.rows

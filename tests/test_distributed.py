@@ -35,6 +35,8 @@ redis_url = publishers_fixtures.redis_url
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = ["city-311-requests", "transit-tap-ons", "transit-trips", "weather-alerts"]
+DEMO += [f"public-contracts-{t}" for t in ("processes", "tenders", "lots", "items", "bids", "awards", "contracts",
+                                           "transactions", "parties")]  # the procurement family
 ROWS = "/api/v1/datasets/service-requests/rows"
 AGGREGATE = "/api/v1/datasets/service-requests/aggregate"
 
@@ -117,6 +119,9 @@ def test_two_replicas_serve_complete_releases_while_a_new_one_publishes(
         listed = [sorted(d["name"] for d in client.get(f"{url}/api/v1/datasets").json()["datasets"])
                   for url in replicas]
         assert listed[0] == listed[1] == sorted([*DEMO, "service-requests"])
+        flags = [client.get(f"{url}/api/v1/datasets/public-contracts-parties/releases/1/red-flags",
+                            params={"group": "Buyer"}).json() for url in replicas]
+        assert flags[0] == flags[1] and "NPA-B06" in flags[0]["Buyer"]  # red-flags.json from object storage
 
         answers: list[tuple[int, str, str, Any]] = []
         errors: list[str] = []

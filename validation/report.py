@@ -37,6 +37,9 @@ class ValidationReport(BaseModel):
     counts: list[ErrorCount] = Field(
         default_factory=list, description="every error counted by type and field; `errors` lists the first ones"
     )
+    source_findings: dict[str, Any] | None = Field(
+        default=None, description="findings of the source's own checks that do not block the release (an OCDS "
+        "source: schema errors, malformed lines, releases without ocid), counted, with the first ones")
 
     def flatten(self, keys: list[str]) -> list[list[Any]]:
         return [[getattr(e, k) for k in keys] for e in self.errors]

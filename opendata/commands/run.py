@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def summary(result: RunResult) -> dict:
+    if result.family:  # a family job (ocds): one dataset per table
+        return {**_summary(result), "family": [_summary(r) for r in result.family]}
+    return _summary(result)
+
+
+def _summary(result: RunResult) -> dict:
     run = result.run
     return {
         "dataset": run.dataset,
@@ -38,9 +44,13 @@ def summary(result: RunResult) -> dict:
 
 
 def line(result: RunResult) -> str:
+    return "\n".join(_line(r) for r in (result, *result.family))
+
+
+def _line(result: RunResult) -> str:
     run = result.run
     took = sum(result.stages.values())
-    if result.ok:
+    if run.state in ("succeeded", "awaiting-approval"):
         return (f"{run.dataset}: release {run.release} {run.state} "
                 f"({run.rows_in} rows in, {run.rows_out} out, {took:.1f}s)")
     return f"{run.dataset}: {run.state}: {run.error}\n  reports: {run.report_folder}"

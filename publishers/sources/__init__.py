@@ -105,3 +105,6 @@ def _load_builtins() -> None:
     register("gtfs", GtfsConnector)
     register("ckan_datastore", CkanDatastoreConnector)
     register("parquet", ParquetConnector)
+    from publishers.family import OcdsTableConnector
+
+    register("ocds", OcdsTableConnector)

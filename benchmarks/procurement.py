@@ -1,0 +1,179 @@
+"""Cardinal's 11 red-flag indicators over N compiled releases with bids: rows/s and peak memory.
+
+    .venv/bin/python -m benchmarks procurement [--releases 1000000] [--rounds 1]
+
+Data (built once per size under ``BENCH_PROCUREMENT_DIR``, default /tmp/bench-procurement): N compiled
+releases, one JSON line each (about 900 bytes), 2,000 buyers, 20,000 tenderers, 2-6 bids per process with
+statuses, one active award, items with CPV codes, tender periods; seeded, so every run scores the same file.
+
+Measured, each in a fresh child process so that peak memory (``ru_maxrss``) is the run's own:
+1. baseline: read and parse every line (orjson), nothing else;
+2. indicators: read, parse and score every line with every indicator enabled, then finish the outliers
+   (quartiles, fences) and build Cardinal's result object.
+Printed: seconds (median over rounds), releases/s, peak RSS, and the ratio of (2) to (1). The goal is
+1,000,000 releases under 60 s and 2 GB on 2 cores.
+
+``--merge N1,N2,...``: the family run's read + merge + check + score + flatten (``procurement.prepare``) of
+N releases (two per process, as JSON lines) at each size, with its peak RSS, to show that memory does not
+grow with the number of releases (the publish stages after it are chunked already).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+WORK = Path(os.environ.get("BENCH_PROCUREMENT_DIR", "/tmp/bench-procurement"))
+METHODS = ["open", "open", "open", "selective", "limited", "direct"]
+STATUSES = ["valid"] * 8 + ["disqualified", "withdrawn", "pending"]
+
+
+def build(path: Path, releases: int) -> None:
+    rng = random.Random(14)
+    tmp = path.with_suffix(".partial")
+    with open(tmp, "wb") as out:
+        for n in range(releases):
+            bidders = rng.sample(range(20_000), rng.randint(2, 6))
+            base = rng.randint(1_000, 900_000)
+            bids = [{"id": str(i), "status": rng.choice(STATUSES), "date": f"2024-0{rng.randint(1, 9)}-1{i}T10:00:00Z",
+                     "tenderers": [{"id": f"T{b}"}],
+                     "value": {"amount": round(base * (1 + rng.random() / 4), 2), "currency": "USD"}}
+                    for i, b in enumerate(bidders)]
+            valid = [b for b in bids if b["status"] == "valid"] or bids[:1]
+            winner = min(valid, key=lambda b: b["value"]["amount"])  # type: ignore[index]
+            day = rng.randint(1, 20)
+            release = {
+                "ocid": f"ocds-bench-{n}", "buyer": {"id": f"B{rng.randrange(2_000)}"},
+                "tender": {"procurementMethod": rng.choice(METHODS), "numberOfTenderers": len(bids),
+                           "procuringEntity": {"id": f"P{rng.randrange(2_000)}"},
+                           "tenderPeriod": {"startDate": f"2024-01-{day:02d}T00:00:00Z",
+                                            "endDate": f"2024-02-{rng.randint(1, 28):02d}T00:00:00Z"}},
+                "bids": {"details": bids},
+                "awards": [{"status": "active", "suppliers": [winner["tenderers"][0]],  # type: ignore[index]
+                            "items": [{"classification": {"id": f"{rng.randint(10, 99)}000000"}}]}],
+            }
+            out.write(orjson.dumps(release) + b"\n")
+    tmp.replace(path)
+
+
+CHILD = """
+import resource, sys, time, orjson
+from pathlib import Path
+path, mode = Path(sys.argv[1]), sys.argv[2]
+started = time.perf_counter()
+count = 0
+if mode == "baseline":
+    with open(path, "rb") as handle:
+        for line in handle:
+            orjson.loads(line)
+            count += 1
+else:
+    from procurement.findings import Findings
+    from procurement.indicators import Scorer
+    from procurement.lines import read_lines
+    from procurement.settings import IndicatorSettings
+    scorer = Scorer(IndicatorSettings())
+    with open(path, "rb") as handle:
+        for number, release in read_lines(handle, scorer.scores.findings):
+            scorer.add(release, number)
+            count += 1
+    result = scorer.finish().as_cardinal()
+    flagged = sum(len(v) for k, v in result.items() if k != "Meta")
+    print("flagged", flagged, file=sys.stderr)
+seconds = time.perf_counter() - started
+print(count, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+MERGE_CHILD = """
+import resource, sys, time
+from pathlib import Path
+from procurement.prepare import prepare
+started = time.perf_counter()
+prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit="256MB")
+print(prepared.processes, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def build_releases(path: Path, releases: int) -> None:
+    """Two releases per process (tender, then award), as an agency publishes them."""
+    rng = random.Random(15)
+    tmp = path.with_suffix(".partial")
+    with open(tmp, "wb") as out:
+        for n in range(releases // 2):
+            ocid = f"ocds-bench-{n}"
+            bids = [{"id": str(i), "status": "valid", "tenderers": [{"id": f"T{rng.randrange(20_000)}", "name": "x"}],
+                     "value": {"amount": rng.randint(1_000, 90_000), "currency": "USD"}} for i in range(3)]
+            tender = {"ocid": ocid, "id": f"{ocid}-1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"],
+                      "initiationType": "tender", "buyer": {"id": f"B{n % 2_000}", "name": "Buyer"},
+                      "tender": {"id": "t", "procurementMethod": "open", "tenderPeriod": {
+                          "startDate": "2024-01-01T00:00:00Z", "endDate": "2024-02-01T00:00:00Z"}}}
+            award = {"ocid": ocid, "id": f"{ocid}-2", "date": "2024-03-01T00:00:00Z", "tag": ["award"],
+                     "initiationType": "tender", "bids": {"details": bids},
+                     "awards": [{"id": "a", "status": "active", "suppliers": [bids[0]["tenderers"][0]]}]}
+            out.write(orjson.dumps(award) + b"\n")  # out of order on purpose: the merge sorts
+            out.write(orjson.dumps(tender) + b"\n")
+    tmp.replace(path)
+
+
+def merge(sizes: list[int]) -> None:
+    for size in sizes:
+        path = WORK / f"releases-{size}.jsonl"
+        if not path.exists():
+            build_releases(path, size)
+        staging = WORK / f"prepare-{size}"
+        done = subprocess.run([sys.executable, "-c", MERGE_CHILD, str(path), str(staging)], capture_output=True,
+                              text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+        processes, seconds, rss = done.stdout.strip().splitlines()[-1].split()
+        print(f"merge+flatten: {size:,} releases ({int(processes):,} processes) in {float(seconds):.1f}s = "
+              f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB")
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def measure(path: Path, mode: str) -> tuple[int, float, int]:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    count, seconds, rss = done.stdout.split()
+    if done.stderr.strip():
+        print("   ", done.stderr.strip())
+    return int(count), float(seconds), int(rss)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks procurement")
+    parser.add_argument("--releases", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "1")))
+    parser.add_argument("--merge", help="sizes for the merge + flatten run, e.g. 50000,200000")
+    args = parser.parse_args(argv or [])
+    WORK.mkdir(parents=True, exist_ok=True)
+    if args.merge:
+        merge([int(n) for n in args.merge.split(",")])
+        return
+    path = WORK / f"compiled-{args.releases}.jsonl"
+    if not path.exists():
+        started = time.perf_counter()
+        build(path, args.releases)
+        print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
+    figures: dict[str, list[tuple[int, float, int]]] = {"baseline": [], "indicators": []}
+    for _ in range(args.rounds):
+        for mode in figures:
+            figures[mode].append(measure(path, mode))
+    medians = {}
+    for mode, runs in figures.items():
+        count = runs[0][0]
+        seconds = statistics.median(r[1] for r in runs)
+        rss_mb = max(r[2] for r in runs) / 1024
+        medians[mode] = seconds
+        print(f"{mode:>11}: {count:,} releases in {seconds:.1f}s = {count / seconds:,.0f} releases/s, "
+              f"peak RSS {rss_mb:,.0f} MB")
+    print(f"indicators / parse-only: {medians['indicators'] / medians['baseline']:.1f}x "
+          f"(goal for 1,000,000 releases: under 60 s and 2,048 MB)")

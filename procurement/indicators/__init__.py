@@ -1,0 +1,126 @@
+"""Cardinal's red-flag indicators over OCDS compiled releases, in one streaming pass.
+
+``score(releases, settings)`` folds each compiled release into per-process results and per-organisation
+tallies, then finalises the outlier indicators (quartiles and fences over the whole set). The result has
+Cardinal's output shape: ``{"OCID": {...}, "Buyer": {...}, "ProcuringEntity": {...}, "Tenderer": {...},
+"Meta": {...}}``, a group appearing only when it has a result. Memory grows with the number of processes
+and organisations kept for the outlier indicators, not with the size of the releases.
+
+Definitions: ``docs/procurement.md`` and the reference pages of each code (open-contracting/cardinal-rs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from procurement import compiled as c
+from procurement.findings import Finding, Findings
+from procurement.indicators.outliers import Outliers
+from procurement.indicators.per_process import PerProcess
+from procurement.indicators.proact import ProAct
+from procurement.settings import CODES, IndicatorSettings
+
+GROUPS = ("OCID", "Buyer", "ProcuringEntity", "Tenderer")
+
+
+@dataclass
+class Scores:
+    """Results as Cardinal shapes them, plus what was left out and why."""
+
+    results: dict[str, dict[str, dict[str, float]]] = field(default_factory=lambda: {g: {} for g in GROUPS})
+    meta: dict[str, dict[str, float]] = field(default_factory=dict)
+    findings: Findings = field(default_factory=Findings)
+    processes: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    currency: str | None = None
+    #: Per buyer: transparency score and the share of each key field filled (only with [transparency]).
+    transparency: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def flag(self, group: str, key: str, code: str, value: float) -> None:
+        self.results[group].setdefault(key, {})[code] = float(value)
+
+    def set_meta(self, code: str, name: str, value: float) -> None:
+        self.meta.setdefault(code, {})[name] = round(value * 10_000) / 10_000
+
+    def exclude(self, reason: str) -> None:
+        self.excluded[reason] = self.excluded.get(reason, 0) + 1
+
+    def as_cardinal(self, meta: bool = True) -> dict[str, Any]:
+        shaped: dict[str, Any] = {g: v for g, v in self.results.items() if v}
+        if self.transparency:
+            shaped["Transparency"] = self.transparency
+        if meta:
+            shaped["Meta"] = self.meta
+        return shaped
+
+
+class Scorer:
+    """Folds compiled releases one at a time; :meth:`finish` computes the outliers."""
+
+    def __init__(self, settings: IndicatorSettings) -> None:
+        self.settings = settings
+        self.scores = Scores(currency=settings.currency)
+        self.per_process = PerProcess(settings, self.scores)
+        self.outliers = Outliers(settings, self.scores)
+        self.proact = ProAct(settings, self.scores) if settings.enabled - frozenset(CODES) else None
+        self._reported: str | None = None  # the last ocid given a currency finding (one per process)
+
+    def main_currency(self, value: Any, ocid: str) -> float | None:
+        """A Value's amount when in the main currency (the configured one, else the first seen), else None
+        with a ``currency-not-main`` finding."""
+        found = c.amount(value)
+        if found is None:
+            return None
+        number, currency = found
+        if self.scores.currency is None and currency is not None:
+            self.scores.currency = currency
+        if currency is None or currency != self.scores.currency:
+            if ocid == self._reported:
+                return None
+            self._reported = ocid  # one finding per process
+            self.scores.findings.add(Finding(
+                "currency-not-main", f"ocid {ocid}: an amount in {currency or 'no currency'} is not in the main "
+                f"currency {self.scores.currency}; set `currency` in the settings to choose the main one",
+                ocid=ocid))
+            return None
+        return number
+
+    def add(self, release: Any, line: int | None = None) -> None:
+        if not isinstance(release, dict):
+            self.scores.findings.add(Finding("malformed-line", "not a JSON object", line=line))
+            return
+        ocid = release.get("ocid")
+        if not isinstance(ocid, str) or not ocid:
+            where = f"line {line}" if line is not None else "a compiled release"
+            self.scores.findings.add(Finding("missing-ocid", f"{where} has no ocid (a string); it is left out "
+                                             "of every indicator", line=line))
+            self.scores.exclude("missing-ocid")
+            return
+        self.scores.processes += 1
+        if c.text(c.obj(release, "tender"), "status") == "cancelled":
+            self.scores.exclude("cancelled")
+            return
+        details = c.method_details(release)
+        if details is not None and details in self.settings.excluded_procurement_method_details:
+            self.scores.exclude("procurement-method-details")
+            return
+        process = c.Process(ocid, release, self.main_currency)
+        self.per_process.add(process)
+        self.outliers.add(process)
+        if self.proact is not None:
+            self.proact.add(process, self.main_currency)
+
+    def finish(self) -> Scores:
+        self.outliers.finish()
+        if self.proact is not None:
+            self.proact.finish()
+        return self.scores
+
+
+def score(releases: Iterable[Any], settings: IndicatorSettings | None = None) -> Scores:
+    scorer = Scorer(settings or IndicatorSettings())
+    for release in releases:
+        scorer.add(release)
+    return scorer.finish()
