@@ -101,12 +101,16 @@ def person_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 def plausible_person(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]``, found as PERSON by a statistical or shape-based recognizer, is a name."""
     words = [m.group(0) for m in _WORD.finditer(text, start, end)]
+    titled = False
+    while len(words) > 1 and fold(words[0]) in TITLES:
+        words.pop(0)  # "Frau Ehrentraud Conradi": the title is evidence, not a word of the name
+        titled = True
     while words and fold(words[0]) in ("the", "a", "an"):
         words.pop(0)
     if not words:
         return False
     folded = [fold(w) for w in words]
-    before = _neighbour(text[:start], last=True)
+    before = "mr" if titled else _neighbour(text[:start], last=True)
     after = _neighbour(text[end:], last=False)
     if before in PLACE_BEFORE or after in PLACE_AFTER or _PLACE_CONTEXT.search(text[max(0, start - 40):start]):
         return False
@@ -135,7 +139,7 @@ def plausible_person(text: str, start: int, end: int) -> bool:
     if len(words) >= 2:
         # "Alice Green" (a given name); "Ehrentraud Conradi" (names the lexicons lack, but not a place's as in
         # "Idaho Panhandle", nor holding a common word as "Sensitive Groups" and "Vendor License")
-        if any(_known(w, given) for w in folded):
+        if any(_known(w, given) or _known(w, family) for w in folded):
             return True
         return not any(w in common or is_place(w) for w in folded if len(w) > 1)
     # One word: a given name or surname that is not also a place's ("Palomar", "Kenna" are places here).
