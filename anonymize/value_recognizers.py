@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from anonymize.lexicons import common_words, fold, given_names, is_place, surnames
+from anonymize.lexicons import common_words, dictionary_words, fold, given_names, is_place, surnames
 
 _PARTICLES = frozenset("de del della des du la le van von der den da di dos das y e zu al bin ibn".split())
 _SUFFIXES = frozenset("jr sr ii iii iv".split())
@@ -117,8 +117,8 @@ def looks_like_username(value: str) -> bool:
     if not _USERNAME_SHAPE.match(value):
         return False
     parts = [p for p in re.split(r"[._-]|\d+", value) if p]
-    if not parts:
-        return False
+    if not parts or value in dictionary_words():
+        return False  # "tender", "closed": words, not logins
     given, family = given_names(), surnames()
     letters = "".join(parts)
     if len(parts) >= 2:

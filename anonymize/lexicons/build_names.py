@@ -1,5 +1,5 @@
 """Rebuild ``given_names.txt.gz`` and ``surnames.txt.gz`` from PyPI's ``names-dataset`` (MIT), and
-``common_words.txt.gz`` from ``wordfreq`` (Apache-2.0; its word lists CC-BY-SA 4.0).
+``common_words.txt.gz`` and ``dictionary_words.txt.gz`` from ``wordfreq`` (Apache-2.0; its word lists CC-BY-SA 4.0).
 
     pip install names-dataset==3.3.1 wordfreq==3.1.1 && python -m anonymize.lexicons.build_names
 
@@ -63,6 +63,7 @@ def main() -> None:
     for kind, out in (("first_names", "given_names.txt.gz"), ("last_names", "surnames.txt.gz")):
         _write(out, names(source / f"{kind}.pkl.gz", args.rank))
     _write("common_words.txt.gz", sorted(common_words(5000, ("en",)) | common_words(1000)))
+    _write("dictionary_words.txt.gz", sorted(common_words(30000, ("en", "es", "fr", "pt"))))
 
 
 def _write(name: str, words: list[str]) -> None:
