@@ -25,6 +25,7 @@ from api.routes import (
     aggregate,
     ckan,
     datasets,
+    docs,
     exports,
     meta,
     organizations,
@@ -68,7 +69,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=api_version(),
         description="Published releases of government open data: catalog, rows with filters and cursors, "
         "privacy and validation reports. Only published releases are readable.",
-        docs_url="/docs",
+        docs_url=None,  # served from our own Swagger UI / ReDoc files (api/routes/docs.py)
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
@@ -82,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sql_engine = SqlEngine(settings)
     install_error_handlers(app)
     install_middleware(app, settings)
-    install_openapi(app, app.state.catalog_view)
+    install_openapi(app)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (400, 404, 500)}
     errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
     for router in (
@@ -90,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
         reports.router, sql.router,
     ):
         app.include_router(router, responses=errors)
+    app.include_router(docs.router, responses=errors)  # Swagger UI, ReDoc, each dataset's OpenAPI
     app.include_router(ckan.router)
     app.include_router(web.router, responses=errors)  # HTML pages, DCAT, release history
     app.include_router(runs_routes.router, responses=errors)  # run history, missed releases
@@ -97,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(privacy_page.router, responses=errors)  # the privacy report page
     app.include_router(validation_pages.router, responses=errors)  # the validation report page
     app.mount("/privacy-static", StaticFiles(directory=privacy_page.STATIC_DIR), name="privacy-static")
+    app.mount(docs.STATIC_URL, StaticFiles(directory=docs.STATIC_DIR), name="docs-static")
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
 
