@@ -95,10 +95,25 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_orjson_default, option=orjson.OPT_NON_STR_KEYS)
 
 
-def csv_value(value: Any) -> str:
-    """A cell as CSV text: empty for null, true/false, ISO dates, JSON for nested values."""
+#: Text cells starting with one of these are formulas to a spreadsheet (``=cmd|' /C calc'!A0``, ``+``, ``-``,
+#: ``@``, and tab or CR, which some spreadsheets skip before reading a formula): OWASP's CSV injection list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: RFC 4180: records end in CRLF, so the writer quotes every field holding a CR or an LF (a bare CR too).
+CSV_LINE_END = "\r\n"
+ESCAPE_FORMULAS = (
+    "CSV only: prefix text cells that start with =, +, -, @, tab or CR with ' so a spreadsheet shows them as "
+    "text instead of running them as formulas (default true); false gives the values exactly"
+)
+
+
+def csv_value(value: Any, neutralize_formulas: bool = False) -> str:
+    """A cell as CSV text: empty for null, true/false, ISO dates, JSON for nested values. With
+    ``neutralize_formulas``, a text cell a spreadsheet would run as a formula gets a ``'`` prefix (as CKAN
+    and Socrata do); numbers, dates and booleans are never changed."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return "'" + value if neutralize_formulas and value.startswith(FORMULA_STARTS) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     cell = json_value(value)

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from opendata.errors import JobFileError
+from publishers.job_metadata import ContactPointSpec, TemporalCoverageSpec, check_themes, http_url
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 ACTIONS = ("keep", "drop", "redact", "mask", "pseudonymize", "generalize", "suppress")
@@ -233,6 +234,10 @@ class Job(_Strict):
     timezone: str = "UTC"
     homepage: str | None = None
     frequency: str | None = None
+    contact_point: ContactPointSpec | None = None
+    spatial: list[str] = Field(default_factory=list, description="URIs of the places covered")
+    temporal_coverage: TemporalCoverageSpec | None = None
+    theme: list[str] = Field(default_factory=list, description="EU data theme codes (ENVI, TRAN, ...)")
     source: Source
     schema_: str = Field(alias="schema", description="Table Schema JSON, relative to the job file.")
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
@@ -260,6 +265,26 @@ class Job(_Strict):
             if not croniter.is_valid(value):
                 raise ValueError("schedule is not a valid cron expression (minute hour day month weekday)")
         return value
+
+    @field_validator("homepage")
+    @classmethod
+    def _http_homepage(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, "homepage")
+
+    @field_validator("spatial", "theme", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("spatial")
+    @classmethod
+    def _spatial_uris(cls, values: list[str]) -> list[str]:
+        return [http_url(v, "spatial") for v in values]
+
+    @field_validator("theme")
+    @classmethod
+    def _eu_themes(cls, values: list[str]) -> list[str]:
+        return check_themes(values)
 
     @field_validator("timezone")
     @classmethod
