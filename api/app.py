@@ -18,6 +18,7 @@ from api.catalog_view import CatalogView
 from api.engine import QueryEngine
 from api.errors import install_error_handlers
 from api.http_cache import ResponseCache
+from api.http_methods import HttpMethods
 from api.openapi import install_openapi
 from api.ratelimit import RateLimitMiddleware
 from api.release_tables import ReleaseTables
@@ -112,9 +113,11 @@ EXPOSED_HEADERS = [
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, then the lean lane
-    of rows answers that need no waiting (``api/rows_lane.py``)."""
+    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, HTTP methods and
+    request limits (``api/http_methods.py``), then the lean lane of rows answers that need no waiting
+    (``api/rows_lane.py``)."""
     app.add_middleware(RowsLane)
+    app.add_middleware(HttpMethods)  # HEAD, OPTIONS, URL length and JSON depth (before the lean rows lane)
     app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]

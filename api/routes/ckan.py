@@ -32,7 +32,7 @@ async def _data(request: Request) -> dict[str, Any] | None:
         return dict(request.query_params)
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -33,7 +33,7 @@ def export_rows(
     request: Request,
     published: PublishedDep,
     engine: EngineDep,
-    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
     select: Annotated[str | None, Query(description="comma-separated columns")] = None,
     order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
     escape_formulas: Annotated[bool, Query(description=ESCAPE_FORMULAS)] = True,

@@ -137,8 +137,11 @@ def history(name: str, catalog: CatalogDep, web: WebDep) -> ReleaseHistoryPublic
     response_model=ReleaseDiff, response_model_by_alias=True,
 )
 def changes(
-    name: str, number: Annotated[int, Path(ge=1, description="release number")], catalog: CatalogDep, web: WebDep,
-    since: Annotated[int | None, Query(ge=1, description="the earlier release (default: the one before)")] = None,
+    name: str, number: Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")], catalog: CatalogDep,
+    web: WebDep,
+    since: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="the earlier release (default: the one before)")
+    ] = None,
 ) -> ReleaseDiff:
     """What changed between an earlier release (``since``) and this one."""
     after = catalog.release(name, number)
