@@ -21,7 +21,8 @@ from fastapi import FastAPI
 from catalog.models import Dataset, Release
 
 #: Naive local date-times and times are not RFC 3339 (which needs an offset), so they are described by a
-#: pattern, not by ``format: date-time`` / ``format: time``, which strict generated clients enforce.
+#: pattern, not by ``format: date-time`` / ``format: time``, which strict generated clients enforce. Datetime
+#: columns published as instants (TIMESTAMPTZ, every release since) are served with an offset: date-time.
 LOCAL_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$"
 LOCAL_TIME = r"^\d{2}:\d{2}:\d{2}(\.\d+)?$"
 JSON_TYPES: dict[str, dict[str, str]] = {
@@ -43,17 +44,17 @@ def component_name(dataset: str) -> str:
     return _COMPONENT_NAME.sub("_", dataset) + ".row"
 
 
-def _value_schema(field: dict[str, Any]) -> dict[str, Any]:
+def _value_schema(field: dict[str, Any], instant: bool = False) -> dict[str, Any]:
     kind = str(field.get("type", "string"))
     schema = dict(JSON_TYPES.get(kind, {"type": "string"}))
-    if kind == "datetime" and field.get("opendata:timezone"):
+    if kind == "datetime" and instant:  # TIMESTAMPTZ: served as RFC 3339 with an offset
         schema.pop("pattern")
         schema["format"] = "date-time"
     return schema
 
 
-def _column_schema(field: dict[str, Any]) -> dict[str, Any]:
-    schema = _value_schema(field)
+def _column_schema(field: dict[str, Any], instant: bool = False) -> dict[str, Any]:
+    schema = _value_schema(field, instant)
     schema["type"] = [schema["type"], "null"]
     if field.get("title"):
         schema["title"] = str(field["title"])
@@ -93,14 +94,16 @@ COMMON_PARAMETERS: list[dict[str, Any]] = [
 ]
 
 
-def dataset_paths(dataset: Dataset, release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(paths, component schemas)`` describing one dataset's rows."""
+def dataset_paths(
+    dataset: Dataset, release: Release, instants: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(paths, component schemas)`` describing one dataset's rows; ``instants``: its TIMESTAMPTZ columns."""
     fields = [f for f in release.table_schema.get("fields", []) if isinstance(f, dict) and "name" in f]
     row_name = component_name(dataset.name)
     row_schema = {
         "title": f"{dataset.name} row", "type": "object",
         "description": f"One row of {dataset.title} (release {release.number} schema).",
-        "properties": {str(f["name"]): _column_schema(f) for f in fields},
+        "properties": {str(f["name"]): _column_schema(f, str(f["name"]) in instants) for f in fields},
     }
     page = {
         "type": "object",
@@ -129,9 +132,11 @@ def dataset_paths(dataset: Dataset, release: Release) -> tuple[dict[str, Any], d
     return {f"/api/v1/datasets/{dataset.name}/rows": {"get": operation}}, {row_name: row_schema}
 
 
-def dataset_document(generic: dict[str, Any], dataset: Dataset, release: Release) -> dict[str, Any]:
+def dataset_document(
+    generic: dict[str, Any], dataset: Dataset, release: Release, instants: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """A whole OpenAPI 3.1 document for one dataset's rows (its typed row schema and column filters)."""
-    paths, schemas = dataset_paths(dataset, release)
+    paths, schemas = dataset_paths(dataset, release, instants)
     components = _referenced(generic.get("components", {}).get("schemas", {}), ["ErrorPublic"])
     components.update(schemas)
     return {

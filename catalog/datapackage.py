@@ -32,6 +32,7 @@ def datapackage(job: Job, number: int, rows: int, data_bytes: int, data_sha256: 
         "contributors": [{"title": job.organization_title or job.organization, "roles": ["publisher"]}],
         "resources": [resource],
         "opendata:rows": rows,
+        "opendata:timezone": job.timezone,  # naive source datetimes were read in it; data.parquet holds instants
     }
     if job.homepage:  # Data Package wants a URL string here, never null
         package["homepage"] = job.homepage

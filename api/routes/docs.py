@@ -16,8 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api.deps import PublishedDep
+from api.deps import EngineDep, PublishedDep
+from api.engine import QueryEngine
 from api.openapi import dataset_document
+from catalog.models import Release
 
 STATIC_DIR = Path(fastapi_offline.__file__).parent / "static"
 STATIC_URL = "/docs-static"
@@ -52,9 +54,27 @@ def redoc(request: Request) -> HTMLResponse:
     description="An OpenAPI 3.1 document of one published dataset's rows: its typed row schema (named "
     "`<name>.row`) and a query parameter per column filter.",
 )
-def dataset_openapi(name: str, request: Request, published: PublishedDep) -> dict[str, Any]:
+def dataset_openapi(name: str, request: Request, published: PublishedDep, engine: EngineDep) -> dict[str, Any]:
     dataset = published.dataset(name)
-    return dataset_document(request.app.openapi(), dataset, published.release(name))
+    release = published.release(name)
+    return dataset_document(request.app.openapi(), dataset, release, instants=instant_columns(engine, release))
+
+
+_instants: dict[str, frozenset[str]] = {}
+
+
+def instant_columns(engine: QueryEngine, release: Release) -> frozenset[str]:
+    """The release's TIMESTAMPTZ columns (RFC 3339 with an offset); releases published before instants hold
+    naive timestamps. Read from the Parquet footer once per (immutable) release file."""
+    path = engine.release_file(release, "data.parquet")
+    if path not in _instants:
+        described = engine.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).to_pylist()
+        if len(_instants) > 1024:
+            _instants.clear()
+        _instants[path] = frozenset(
+            str(r["column_name"]) for r in described if r["column_type"] == "TIMESTAMP WITH TIME ZONE"
+        )
+    return _instants[path]
 
 
 @router.get("/api/v1/datasets/{name}/docs", include_in_schema=False)
