@@ -65,6 +65,13 @@ CREATE TABLE IF NOT EXISTS runs (
     stages TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS runs_by_dataset ON runs(dataset, started_at);
+CREATE TABLE IF NOT EXISTS dataset_transfers (
+    dataset TEXT NOT NULL,
+    from_organization TEXT NOT NULL,
+    to_organization TEXT NOT NULL,
+    job_path TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 """
 
 
@@ -125,6 +132,22 @@ class Catalog:
                 f"ON CONFLICT(name) DO UPDATE SET {updates}",
                 row,
             )
+
+    def record_transfer(self, dataset: str, from_organization: str, to_organization: str, job_path: str) -> None:
+        """Record that ``dataset`` moves between organisations (a job file's ``transfer_from``)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO dataset_transfers(dataset, from_organization, to_organization, job_path, at) "
+                "VALUES (?, ?, ?, ?, ?)", (dataset, from_organization, to_organization, job_path, utc_now()),
+            )
+
+    def transfers(self, dataset: str) -> list[dict[str, str]]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT dataset, from_organization, to_organization, job_path, at FROM dataset_transfers "
+                "WHERE dataset = ? ORDER BY at", (dataset,),
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def upsert_organization(self, name: str, title: str) -> None:
         """Add an organisation, or retitle it (the CKAN organization_create action; datasets add theirs)."""

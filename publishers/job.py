@@ -228,6 +228,9 @@ class Job(_Strict):
     description: str = ""
     organization: str = Field(pattern=SLUG)
     organization_title: str | None = None
+    transfer_from: str | None = Field(
+        default=None, description="the organisation the dataset moves from (the one transfer a job file may make)"
+    )
     license: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
     schedule: str | None = None

@@ -36,6 +36,7 @@ from opendata.settings import Settings
 from publishers.extract import extract
 from publishers.incremental import last_cursor, merge_with_previous, remember_cursor
 from publishers.job import Job, load_job
+from publishers.ownership import check_ownership
 from publishers.private_reports import keep_private
 from publishers.progress import Progress, interactive_progress
 from publishers.run_request import RunRequest, this_worker
@@ -72,6 +73,7 @@ def job_lock(settings: Settings, name: str, catalog: Catalog | None = None) -> I
 
 
 def register_dataset(catalog: Catalog, job: Job) -> None:
+    check_ownership(catalog, job)  # no takeover by another organisation, no second job file for a name
     catalog.upsert_dataset(
         Dataset(
             name=job.name,

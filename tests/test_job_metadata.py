@@ -3,6 +3,8 @@ links that are not http(s) are refused with a clear error."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from catalog.store import Catalog
@@ -47,3 +49,48 @@ def test_bad_facts_are_refused_by_name(write_job: JobWriter, key: str, value: ob
     with pytest.raises(JobFileError) as refused:
         load_job(write_job(**{key: value}))
     assert says in str(refused.value)
+
+
+def test_another_organisation_cannot_take_a_dataset_over(
+    settings: Settings, write_job: JobWriter, tmp_path: Path
+) -> None:
+    assert run_job(write_job(), settings).release is not None  # organisation test-city
+    rival = write_job(organization="rival-agency")
+    with pytest.raises(JobFileError) as refused:
+        run_job(rival, settings)
+    assert "belongs to organisation 'test-city'" in str(refused.value) and "transfer_from" in str(refused.value)
+    catalog = Catalog(settings.paths.catalog_db)
+    assert catalog.dataset("service-requests").organization == "test-city"
+    assert [r.number for r in catalog.releases("service-requests")] == [1]
+
+    moved = run_job(write_job(organization="rival-agency", transfer_from="test-city"), settings)
+    assert moved.release is not None and moved.release.number == 2
+    assert catalog.dataset("service-requests").organization == "rival-agency"
+    [transfer] = catalog.transfers("service-requests")
+    assert transfer["from_organization"] == "test-city" and transfer["to_organization"] == "rival-agency"
+
+
+def test_two_job_files_cannot_share_a_name(settings: Settings, write_job: JobWriter, tmp_path: Path) -> None:
+    first = write_job()
+    assert run_job(first, settings).release is not None
+    second = tmp_path / "elsewhere" / "copy.yaml"
+    second.parent.mkdir()
+    second.write_text(first.read_text().replace("data/rows.csv", str(first.parent / "data" / "rows.csv"))
+                      .replace("table.schema.json", str(first.parent / "table.schema.json")))
+    with pytest.raises(JobFileError) as refused:
+        run_job(second, settings)
+    assert "two job files declare dataset 'service-requests'" in str(refused.value)
+    first.unlink()  # the old file gone: the new one takes over the name
+    assert run_job(second, settings).release is not None
+
+
+def test_the_page_never_links_a_script_homepage(tmp_path: Path) -> None:
+    from catalog.models import Dataset
+    from tests.web_fixtures import build_catalog_home
+
+    home = build_catalog_home(tmp_path / "web")
+    stored = home.catalog.dataset("air-quality")
+    home.catalog.upsert_dataset(Dataset(**{**stored.model_dump(), "homepage": "javascript:alert(1)"}),
+                                "Environment Agency")  # stored before links were checked
+    page = home.client().get("/datasets/air-quality").text
+    assert 'href="javascript:' not in page and "javascript:alert(1)" in page  # shown as text only
