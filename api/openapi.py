@@ -165,6 +165,18 @@ def _referenced(shared: dict[str, Any], names: list[str]) -> dict[str, Any]:
     return found
 
 
+def errors_as_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Error answers are JSON on every route: FastAPI gives an HTML page's declared errors its ``text/html``
+    media type, which is not what the error handlers send (``api/errors.py``)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in (operation.get("responses") or {}).items():
+                content = response.get("content") or {}
+                if str(status)[:1] in ("4", "5") and "text/html" in content:
+                    content.setdefault("application/json", content.pop("text/html"))
+    return document
+
+
 def install_openapi(app: FastAPI) -> None:
     """Build FastAPI's document once: it describes the generic routes only, so it never changes."""
     generate: Callable[[], dict[str, Any]] = app.openapi
@@ -172,7 +184,7 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if "document" not in built:
-            built["document"] = copy.deepcopy(generate())
+            built["document"] = errors_as_json(copy.deepcopy(generate()))
         document: dict[str, Any] = built["document"]
         return document
 

@@ -362,6 +362,12 @@ def load_job(path: str | Path) -> Job:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise JobFileError(path, ["file does not exist"]) from None
+    except IsADirectoryError:
+        raise JobFileError(path, ["is a folder: name a job file (.yaml), or use `opendata run --all FOLDER`"]) from None
+    except UnicodeDecodeError as exc:
+        raise JobFileError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}): is it a job file?"]) from None
+    except OSError as exc:
+        raise JobFileError(path, [f"cannot be read: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
         raise JobFileError(path, [f"not valid YAML: {exc}"]) from None
     if not isinstance(raw, dict):
