@@ -18,6 +18,7 @@ from api.catalog_view import CatalogView
 from api.engine import QueryEngine
 from api.errors import install_error_handlers
 from api.http_cache import ResponseCache
+from api.http_methods import HttpMethods
 from api.openapi import install_openapi
 from api.ratelimit import RateLimitMiddleware
 from api.release_tables import ReleaseTables
@@ -25,6 +26,7 @@ from api.routes import (
     aggregate,
     ckan,
     datasets,
+    docs,
     exports,
     meta,
     organizations,
@@ -69,7 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=api_version(),
         description="Published releases of government open data: catalog, rows with filters and cursors, "
         "privacy and validation reports. Only published releases are readable.",
-        docs_url="/docs",
+        docs_url=None,  # served from our own Swagger UI / ReDoc files (api/routes/docs.py)
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
@@ -83,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sql_engine = SqlEngine(settings)
     install_error_handlers(app)
     install_middleware(app, settings)
-    install_openapi(app, app.state.catalog_view)
+    install_openapi(app)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (400, 404, 500)}
     errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
     for router in (
@@ -91,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         reports.router, sql.router, red_flags.router,
     ):
         app.include_router(router, responses=errors)
+    app.include_router(docs.router, responses=errors)  # Swagger UI, ReDoc, each dataset's OpenAPI
     app.include_router(ckan.router)
     app.include_router(web.router, responses=errors)  # HTML pages, DCAT, release history
     app.include_router(runs_routes.router, responses=errors)  # run history, missed releases
@@ -98,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(privacy_page.router, responses=errors)  # the privacy report page
     app.include_router(validation_pages.router, responses=errors)  # the validation report page
     app.mount("/privacy-static", StaticFiles(directory=privacy_page.STATIC_DIR), name="privacy-static")
+    app.mount(docs.STATIC_URL, StaticFiles(directory=docs.STATIC_DIR), name="docs-static")
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
 
@@ -109,9 +114,11 @@ EXPOSED_HEADERS = [
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, then the lean lane
-    of rows answers that need no waiting (``api/rows_lane.py``)."""
+    """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, HTTP methods and
+    request limits (``api/http_methods.py``), then the lean lane of rows answers that need no waiting
+    (``api/rows_lane.py``)."""
     app.add_middleware(RowsLane)
+    app.add_middleware(HttpMethods)  # HEAD, OPTIONS, URL length and JSON depth (before the lean rows lane)
     app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]

@@ -53,14 +53,23 @@ class KeyResolver:
 
 
 def key_from_headers(request: Request) -> str | None:
-    """The key a request sends, or None; ``Authorization: Bearer`` wins over ``X-API-Key``."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    # ckanapi sends the bare key in Authorization; accept that shape too.
-    if authorization and not value and authorization.startswith("od_"):
-        return authorization.strip()
+    """The key a request sends, or None; ``Authorization: Bearer`` wins over ``X-API-Key``. An
+    ``Authorization`` header that carries no key we can read (``Basic ...``, ``Token x``, a bare ``Bearer``)
+    is refused (Unauthorized), never taken as anonymous."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        # ckanapi sends the bare key in Authorization; accept that shape too.
+        if scheme.startswith("od_") and not value:
+            return scheme
+        shown = scheme[:20] or "(empty)"
+        raise Unauthorized(
+            f"the Authorization header must be 'Bearer <key>' (scheme {shown!r} is not supported here, or the key "
+            "is missing); send a key made with `opendata keys create`, or no Authorization header for anonymous "
+            "access"
+        )
     api_key = request.headers.get("x-api-key", "") or request.headers.get("x-ckan-api-key", "")
     return api_key.strip() or None
 

@@ -90,7 +90,11 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404 and exc.detail == "Not Found":
         message = f"there is no API path {request.url.path}; see /docs for the paths there are"
     elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path}"
+        from api.http_methods import allowed_methods
+
+        allow = ", ".join(allowed_methods(request.app, request.scope))
+        message = f"{request.method} is not allowed on {request.url.path}; it takes {allow}"
+        return error_response(405, kind, message, headers={**dict(exc.headers or {}), "Allow": allow})
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, kind, message, headers=dict(exc.headers or {}))

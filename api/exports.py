@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from api.engine import QueryEngine
 from api.filters import quote_identifier, where_clause
 from api.query import RowsQuery
-from api.values import csv_value, dumps, json_value
+from api.values import CSV_LINE_END, csv_value, dumps, json_value
 from catalog.models import Release
 from opendata.errors import QueryError
 
@@ -59,7 +59,8 @@ def export_sql(query: RowsQuery, extra_columns: list[str]) -> tuple[str, list[An
 
 
 def stream_export(
-    engine: QueryEngine, release: Release, query: RowsQuery, format: str, fields: Mapping[str, Mapping[str, Any]]
+    engine: QueryEngine, release: Release, query: RowsQuery, format: str, fields: Mapping[str, Mapping[str, Any]],
+    *, escape_formulas: bool = True,
 ) -> Iterator[bytes]:
     """The export's bytes, chunk by chunk; raises QueryError before the first chunk if it cannot be made."""
     coordinates = coordinate_columns(fields) if format == "geojson" else None
@@ -71,7 +72,8 @@ def stream_export(
     extra = list(coordinates) if coordinates else []
     sql, params = export_sql(query, extra)
     path = engine.release_file(release, "data.parquet")
-    writer = {"csv": _csv, "json": _json, "jsonl": _jsonl, "parquet": _parquet, "geojson": _geojson}[format]
+    writer = {"csv": _csv if escape_formulas else _csv_raw, "json": _json, "jsonl": _jsonl, "parquet": _parquet,
+              "geojson": _geojson}[format]
 
     def chunks() -> Iterator[bytes]:
         with engine.stream(sql, [str(path), *params], BATCH_ROWS) as reader:
@@ -80,18 +82,23 @@ def stream_export(
     return chunks()
 
 
-def _csv(reader: pa.RecordBatchReader, columns: list[str], _: Any) -> Iterator[bytes]:
+def _csv(reader: pa.RecordBatchReader, columns: list[str], _: Any, neutralize: bool = True) -> Iterator[bytes]:
+    """RFC 4180 CSV (CRLF records, fields with CR, LF, comma or quote quoted), formulas neutralised."""
     buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
+    out = csv.writer(buffer, lineterminator=CSV_LINE_END)
     out.writerow(columns)
     for batch in reader:
         for row in batch.to_pylist():
-            out.writerow([csv_value(row[c]) for c in columns])
+            out.writerow([csv_value(row[c], neutralize) for c in columns])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue().encode("utf-8")
+
+
+def _csv_raw(reader: pa.RecordBatchReader, columns: list[str], extra: Any) -> Iterator[bytes]:
+    return _csv(reader, columns, extra, neutralize=False)
 
 
 def _json(reader: pa.RecordBatchReader, columns: list[str], _: Any) -> Iterator[bytes]:

@@ -1,22 +1,30 @@
-"""OpenAPI that describes each published dataset: its columns, their types and the filters they take.
+"""OpenAPI 3.1: one constant-size document for the generic routes, one small document per dataset.
 
-FastAPI's document covers the generic routes (``/api/v1/datasets/{name}/rows``). On top of it, each
-published dataset gets a concrete ``/api/v1/datasets/<name>/rows`` path, tagged with the dataset, whose
-parameters are that dataset's column filters and whose response names a ``<name> row`` schema with
-the columns' JSON types and descriptions. The document is rebuilt when the catalog changes.
+``/openapi.json`` is FastAPI's document of the generic routes (``/api/v1/datasets/{name}/rows`` and the
+rest): its size does not depend on how many datasets the catalog holds, so it is built once per process.
+``/api/v1/datasets/{name}/openapi.json`` (``dataset_document``) describes one published dataset: a concrete
+``/api/v1/datasets/<name>/rows`` path whose parameters are that dataset's column filters and whose
+response names a ``<name>.row`` schema with the columns' JSON types and descriptions (component names
+follow OpenAPI's ``^[a-zA-Z0-9.\\-_]+$`` rule). Both validate under openapi-spec-validator.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
-from api.catalog_view import CatalogView
 from catalog.models import Dataset, Release
 
+#: Naive local date-times and times are not RFC 3339 (which needs an offset), so they are described by a
+#: pattern, not by ``format: date-time`` / ``format: time``, which strict generated clients enforce. Datetime
+#: columns published as instants (TIMESTAMPTZ, every release since) are served with an offset: date-time.
+LOCAL_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$"
+LOCAL_TIME = r"^\d{2}:\d{2}:\d{2}(\.\d+)?$"
 JSON_TYPES: dict[str, dict[str, str]] = {
     "string": {"type": "string"},
     "integer": {"type": "integer"},
@@ -24,26 +32,44 @@ JSON_TYPES: dict[str, dict[str, str]] = {
     "number": {"type": "number"},
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "time": {"type": "string", "format": "time"},
+    "datetime": {"type": "string", "pattern": LOCAL_DATETIME},
+    "time": {"type": "string", "pattern": LOCAL_TIME},
 }
 ORDERED = ("integer", "year", "number", "date", "datetime", "time")
+_COMPONENT_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _column_schema(field: dict[str, Any]) -> dict[str, Any]:
-    schema: dict[str, Any] = dict(JSON_TYPES.get(str(field.get("type", "string")), {"type": "string"}))
-    schema["nullable"] = True
-    for key in ("title", "description"):
-        if field.get(key):
-            schema[key if key == "title" else "description"] = str(field[key])
+def component_name(dataset: str) -> str:
+    """The row schema's component name: OpenAPI allows only letters, digits, ``.``, ``-`` and ``_``."""
+    return _COMPONENT_NAME.sub("_", dataset) + ".row"
+
+
+def _value_schema(field: dict[str, Any], instant: bool = False) -> dict[str, Any]:
+    kind = str(field.get("type", "string"))
+    schema = dict(JSON_TYPES.get(kind, {"type": "string"}))
+    if kind == "datetime" and instant:  # TIMESTAMPTZ: served as RFC 3339 with an offset
+        schema.pop("pattern")
+        schema["format"] = "date-time"
+    return schema
+
+
+def _column_schema(field: dict[str, Any], instant: bool = False) -> dict[str, Any]:
+    schema = _value_schema(field, instant)
+    schema["type"] = [schema["type"], "null"]
+    if field.get("title"):
+        schema["title"] = str(field["title"])
+    if field.get("description"):
+        schema["description"] = str(field["description"])
     if enum := (field.get("constraints") or {}).get("enum"):
-        schema["enum"] = enum
+        schema["enum"] = [*enum, None]
     return schema
 
 
 def _filter_parameters(field: dict[str, Any]) -> list[dict[str, Any]]:
     name, kind = str(field["name"]), str(field.get("type", "string"))
-    value = {k: v for k, v in JSON_TYPES.get(kind, {"type": "string"}).items()}
+    value = _value_schema(field)
+    if kind == "datetime":  # a filter reads an offset too (and a naive value in the dataset's zone)
+        value = {"type": "string", "description": "ISO 8601 date-time, with or without an offset"}
     operators: list[tuple[str, str, dict[str, Any]]] = [("", "equals", value), ("__ne", "is not", value)]
     if kind in ORDERED:
         operators += [(f"__{op}", text, value) for op, text in
@@ -59,67 +85,107 @@ def _filter_parameters(field: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def dataset_paths(dataset: Dataset, release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(paths, component schemas)`` describing one dataset's rows."""
-    fields = [f for f in release.table_schema.get("fields", []) if isinstance(f, dict)]
-    row_name = f"{dataset.name} row"
+COMMON_PARAMETERS: list[dict[str, Any]] = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "rows per page"},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "`next` of the previous page"},
+    {"name": "release", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "pin a release"},
+    {"name": "select", "in": "query", "schema": {"type": "string"}, "description": "comma-separated columns"},
+    {"name": "order", "in": "query", "schema": {"type": "string"}, "description": "columns, '-' for descending"},
+]
+
+
+def dataset_paths(
+    dataset: Dataset, release: Release, instants: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(paths, component schemas)`` describing one dataset's rows; ``instants``: its TIMESTAMPTZ columns."""
+    fields = [f for f in release.table_schema.get("fields", []) if isinstance(f, dict) and "name" in f]
+    row_name = component_name(dataset.name)
     row_schema = {
-        "title": row_name, "type": "object",
+        "title": f"{dataset.name} row", "type": "object",
         "description": f"One row of {dataset.title} (release {release.number} schema).",
-        "properties": {str(f["name"]): _column_schema(f) for f in fields},
+        "properties": {str(f["name"]): _column_schema(f, str(f["name"]) in instants) for f in fields},
     }
-    common = [
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "rows per page"},
-        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "`next` of the previous page"},
-        {"name": "release", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "pin a release"},
-        {"name": "select", "in": "query", "schema": {"type": "string"}, "description": "comma-separated columns"},
-        {"name": "order", "in": "query", "schema": {"type": "string"}, "description": "columns, '-' for descending"},
-    ]
-    parameters = common + [p for f in fields for p in _filter_parameters(f)]
     page = {
         "type": "object",
         "properties": {
             "rows": {"type": "array", "items": {"$ref": f"#/components/schemas/{row_name}"}},
-            "next": {"type": "string", "nullable": True},
+            "next": {"type": ["string", "null"]},
             "release": {"type": "integer"},
         },
     }
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}}
     operation = {
         "tags": [f"dataset: {dataset.name}"],
         "summary": f"Rows of {dataset.title}",
         "description": f"{dataset.description}\n\nColumns: " + ", ".join(
             f"`{f['name']}` ({f.get('type', 'string')})" for f in fields
         ),
-        "operationId": f"rows_of_{dataset.name.replace('-', '_')}",
-        "parameters": parameters,
+        "operationId": "rows_of_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset.name),
+        "parameters": COMMON_PARAMETERS + [p for f in fields for p in _filter_parameters(f)],
         "responses": {
             "200": {"description": "a page of rows", "content": {"application/json": {"schema": page}}},
-            "400": {"description": "unknown column or operator, bad value",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}},
+            "400": {"description": "unknown column or operator, bad value", **error},
+            "404": {"description": "no such release", **error},
+            "429": {"description": "rate limited", **error},
         },
     }
     return {f"/api/v1/datasets/{dataset.name}/rows": {"get": operation}}, {row_name: row_schema}
 
 
-def install_openapi(app: FastAPI, view: CatalogView) -> None:
+def dataset_document(
+    generic: dict[str, Any], dataset: Dataset, release: Release, instants: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A whole OpenAPI 3.1 document for one dataset's rows (its typed row schema and column filters)."""
+    paths, schemas = dataset_paths(dataset, release, instants)
+    components = _referenced(generic.get("components", {}).get("schemas", {}), ["ErrorPublic"])
+    components.update(schemas)
+    return {
+        "openapi": generic.get("openapi", "3.1.0"),
+        "info": {
+            "title": f"{generic['info']['title']}: {dataset.title}",
+            "version": str(generic["info"]["version"]),
+            "description": f"The rows of `{dataset.name}` (latest release {release.number}). The whole API: "
+            "/openapi.json.",
+        },
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _referenced(shared: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The named component schemas and every schema they reference, transitively."""
+    found: dict[str, Any] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in found or name not in shared:
+            continue
+        found[name] = shared[name]
+        pending += re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(shared[name]))
+    return found
+
+
+def errors_as_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Error answers are JSON on every route: FastAPI gives an HTML page's declared errors its ``text/html``
+    media type, which is not what the error handlers send (``api/errors.py``)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in (operation.get("responses") or {}).items():
+                content = response.get("content") or {}
+                if str(status)[:1] in ("4", "5") and "text/html" in content:
+                    content.setdefault("application/json", content.pop("text/html"))
+    return document
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Build FastAPI's document once: it describes the generic routes only, so it never changes."""
     generate: Callable[[], dict[str, Any]] = app.openapi
     built: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
-        state = view.state()
-        if built.get("version") == state.version:
-            document: dict[str, Any] = built["document"]
-            return document
-        document = copy.deepcopy(generate())
-        components = document.setdefault("components", {}).setdefault("schemas", {})
-        for name, dataset in sorted(state.datasets.items()):
-            releases = state.releases.get(name)
-            if not releases:
-                continue
-            paths, schemas = dataset_paths(dataset, releases[-1])
-            document.setdefault("paths", {}).update(paths)
-            components.update(schemas)
-        built.update(version=state.version, document=document)
+        if "document" not in built:
+            built["document"] = errors_as_json(copy.deepcopy(generate()))
+        document: dict[str, Any] = built["document"]
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

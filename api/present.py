@@ -74,6 +74,7 @@ def dataset_detail(links: Links, dataset: Dataset, releases: list[Release]) -> D
         **summary.model_dump(),
         homepage=dataset.homepage,
         frequency=dataset.frequency,
+        timezone=dataset.timezone,
         updated_at=dataset.updated_at,
         rows_url=links.rows(dataset.name),
         table_schema=releases[-1].table_schema if releases else {},

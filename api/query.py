@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Query parameters of the rows endpoint; every other parameter must be a column filter.
-RESERVED_PARAMETERS = ("limit", "cursor", "release", "format", "select", "order")
+RESERVED_PARAMETERS = ("limit", "cursor", "release", "format", "select", "order", "escape_formulas")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ window with a key, ``rate_limit_anonymous`` without. Every answer carries
     RateLimit-Policy: 120;w=60
 
 and the request over the limit gets 429 with ``Retry-After`` in the one error shape. A key that is sent
-but not valid is a 401 here, before any route runs. The middleware is plain ASGI (no per-request
+but not valid, or an ``Authorization`` header without a readable key, is a 401 here, before any route
+runs; past ``rate_limit_failed_keys`` of those from one address in a window, a 429 (keys are not guessed
+at speed). The middleware is plain ASGI (no per-request
 task or body copy), since it wraps every request.
 
 Counters live in this process unless ``OPENDATA_SHARED_STATE_URL`` names a Redis, where API replicas
@@ -27,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyResolver, key_from_headers
 from api.errors import error_response
+from opendata.errors import Unauthorized
 from opendata.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,6 +74,10 @@ class FixedWindowLimiter:
         return Allowance(limit, limit - used, reset)
 
 
+_INVALID = ("the API key sent is not valid (unknown or revoked); send a key made with "
+            "`opendata keys create`, or none for anonymous access")
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, resolver: KeyResolver) -> None:
         self.app = app
@@ -88,22 +95,20 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        sent = key_from_headers(request)
-        key = self.resolver.resolve(sent) if sent else None
-        if sent and key is None:
-            response = error_response(
-                401, "unauthorized",
-                "the API key sent is not valid (unknown or revoked); send a key made with "
-                "`opendata keys create`, or none for anonymous access",
-                headers={"WWW-Authenticate": 'Bearer realm="opendata"'},
-            )
-            await response(scope, receive, send)
+        host = scope["client"][0] if scope.get("client") else "unknown"
+        try:
+            sent = key_from_headers(request)
+            key = self.resolver.resolve(sent) if sent else None
+            refused, refusal = bool(sent) and key is None, _INVALID
+        except Unauthorized as exc:  # an Authorization header that carries no key (Basic, Token, bare Bearer)
+            key, refused, refusal = None, True, str(exc)
+        if refused:
+            await self._refuse(scope, receive, send, host, refusal)
             return
         scope.setdefault("state", {})["api_key"] = key
         if key is not None:
             client, limit = f"key:{key.id}", self.settings.rate_limit_key
         else:
-            host = scope["client"][0] if scope.get("client") else "unknown"
             client, limit = f"ip:{host}", self.settings.rate_limit_anonymous
         if self.shared is not None:
             allowance = await self.shared.take(client, limit)
@@ -129,3 +134,25 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, host: str, message: str) -> None:
+        """401 for a key (or Authorization header) that is not valid; past ``rate_limit_failed_keys`` such
+        requests from one address in a window, 429 until the window ends (no more key checks)."""
+        limit, window = self.settings.rate_limit_failed_keys, self.settings.rate_limit_window_seconds
+        client = f"failed-key:{host}"
+        if self.shared is not None:
+            allowance = await self.shared.take(client, limit)
+        else:
+            allowance = self.limiter.take(client, limit)
+        if allowance.remaining < 0:
+            response = error_response(
+                429, "rate-limited",
+                f"more than {limit} requests with a key that is not valid came from this address in {window} s; "
+                f"retry in {allowance.reset} s with a valid key, or without one",
+                headers={"Retry-After": str(allowance.reset)}, limit=limit, window_seconds=window,
+            )
+        else:
+            response = error_response(401, "unauthorized", message,
+                                      headers={"WWW-Authenticate": 'Bearer realm="opendata"'})
+        response.headers.update({k.decode(): v.decode() for k, v in allowance.headers(window)})
+        await response(scope, receive, send)

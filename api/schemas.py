@@ -50,6 +50,8 @@ class ReleaseSummaryPublic(BaseModel):
 class DatasetPublic(DatasetSummaryPublic):
     homepage: str | None
     frequency: str | None
+    timezone: str = Field(default="UTC", description="the dataset's local zone (IANA): naive source times are "
+                          "read in it; the API serves every datetime as RFC 3339 in UTC")
     updated_at: str
     rows_url: str
     table_schema: dict[str, Any] = Field(

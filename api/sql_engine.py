@@ -33,6 +33,7 @@ from api.catalog_view import PublishedState
 from api.engine import interrupt_after, open_locked_database, timed_out
 from api.filters import quote_identifier
 from api.sql_guard import check_sql
+from api.values import arrow_rows
 from catalog.storage import ReleaseStorage, open_storage
 from opendata.errors import QueryError, QueryTimeout, QueryTooLarge
 from opendata.settings import Settings
@@ -141,7 +142,7 @@ class SqlPool:
                 raise QueryError(f"the query failed: {_first_line(exc)}", parameter="sql") from exc
         elapsed = (time.perf_counter() - started) * 1000
         columns = table.column_names
-        return SqlResult(columns, table.to_pylist(), round(elapsed, 2), [kind_of(f.type) for f in table.schema])
+        return SqlResult(columns, arrow_rows(table), round(elapsed, 2), [kind_of(f.type) for f in table.schema])
 
     def close(self) -> None:
         for con in self._all:

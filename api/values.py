@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from opendata.errors import QueryError
 
@@ -95,13 +96,64 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_orjson_default, option=orjson.OPT_NON_STR_KEYS)
 
 
-def csv_value(value: Any) -> str:
-    """A cell as CSV text: empty for null, true/false, ISO dates, JSON for nested values."""
+#: Text cells starting with one of these are formulas to a spreadsheet (``=cmd|' /C calc'!A0``, ``+``, ``-``,
+#: ``@``, and tab or CR, which some spreadsheets skip before reading a formula): OWASP's CSV injection list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: RFC 4180: records end in CRLF, so the writer quotes every field holding a CR or an LF (a bare CR too).
+CSV_LINE_END = "\r\n"
+ESCAPE_FORMULAS = (
+    "CSV only: prefix text cells that start with =, +, -, @, tab or CR with ' so a spreadsheet shows them as "
+    "text instead of running them as formulas (default true); false gives the values exactly"
+)
+
+
+def csv_value(value: Any, neutralize_formulas: bool = False) -> str:
+    """A cell as CSV text: empty for null, true/false, ISO dates, JSON for nested values. With
+    ``neutralize_formulas``, a text cell a spreadsheet would run as a formula gets a ``'`` prefix (as CKAN
+    and Socrata do); numbers, dates and booleans are never changed."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return "'" + value if neutralize_formulas and value.startswith(FORMULA_STARTS) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     cell = json_value(value)
     if isinstance(cell, dict | list):
         return json.dumps(cell)
     return "" if cell is None else str(cell)
+
+
+#: DuckDB's infinite dates and timestamps, as Arrow stores them (days, or the timestamp's unit, since 1970).
+_INFINITE = {2**31 - 1: "infinity", -(2**31 - 1): "-infinity", 2**63 - 1: "infinity", -(2**63 - 1): "-infinity"}
+
+
+def arrow_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """``table.to_pylist()``, except that dates and timestamps Python cannot hold (DuckDB's ``'infinity'``,
+    years past 9999 or before 1) come out as text (``"infinity"``, ``"10000-01-01"``) instead of failing."""
+    try:
+        return table.to_pylist()
+    except (OverflowError, ValueError):
+        pass
+    columns: dict[str, list[Any]] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+            columns[name] = _wide_times(column)
+        else:
+            columns[name] = column.to_pylist()
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _wide_times(column: pa.ChunkedArray) -> list[Any]:
+    storage = pa.int32() if pa.types.is_date32(column.type) else pa.int64()
+    raw = column.cast(storage).to_pylist()
+    text = column.cast(pa.string(), safe=False).to_pylist()
+    out: list[Any] = []
+    for index, number in enumerate(raw):
+        if number is None:
+            out.append(None)
+            continue
+        try:
+            out.append(column[index].as_py())
+        except (OverflowError, ValueError):
+            out.append(_INFINITE.get(number) or text[index])
+    return out

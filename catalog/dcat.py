@@ -9,6 +9,11 @@
                             access/download URL, format, media type, byte size (Parquet), spdx checksum
     foaf:Organization       the publishing agency (dct:publisher)
 
+The publisher's declared contact point, places, period and themes, and hydra paging, are added by
+``catalog/dcat_facts.py``. The graph has 0 violations under DCAT-AP 3.0.1's official SHACL shapes
+(``tests/test_dcat_shacl.py``): the shapes check each object's class without inference, so every node
+pointed at (formats, media types, frequencies, standards, pages, checksum algorithms) is typed here.
+
 URIs are the platform's own pages and API paths under ``base`` (the server's public URL), so each one
 dereferences to something a person or a harvester can read.
 """
@@ -26,6 +31,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 from rdflib.plugins.serializers import jsonld as _jsonld  # noqa: F401  (loaded once, up front)
 
+from catalog.dcat_facts import HYDRA, VCARD, CatalogPage, add_declared_facts, add_paging
 from catalog.models import Dataset, Organization, Release
 
 # rdflib's DCAT namespace is DCAT 2 and closed; DCAT 3 adds DatasetSeries, inSeries, version, first, last.
@@ -47,7 +53,8 @@ EU_LICENCES = {
 
 CONTEXT = {
     "dcat": str(DCAT), "dct": str(DCTERMS), "foaf": str(FOAF), "spdx": str(SPDX), "xsd": str(XSD),
-    "rdfs": str(RDFS), "adms": str(ADMS),
+    "rdfs": str(RDFS), "adms": str(ADMS), "vcard": str(VCARD), "hydra": str(HYDRA),
+    "skos": "http://www.w3.org/2004/02/skos/core#",
 }
 
 
@@ -73,6 +80,8 @@ class CatalogSnapshot:
     coverage: Mapping[tuple[str, int], Coverage]
     #: (dataset, release, file name) -> bytes
     sizes: Mapping[tuple[str, int, str], int] = field(default_factory=dict)
+    #: which page of the catalog's datasets this is (hydra paging), when it is paged
+    page: CatalogPage | None = None
 
 
 def cron_frequency(schedule: str | None) -> str | None:
@@ -151,7 +160,8 @@ class DcatLinks:
         return f"{self.base}/api/v1/datasets/{name}/releases/{number}"
 
     def csv_export(self, name: str, number: int) -> str:
-        return f"{self.base}/api/v1/datasets/{name}/rows?release={number}&format=csv"
+        """The whole release as CSV (every row), not a page of rows."""
+        return f"{self.base}/api/v1/datasets/{name}/export.csv?release={number}"
 
 
 #: Release file -> (title, EU file type, media type, conforms to).
@@ -177,7 +187,10 @@ def build_graph(snapshot: CatalogSnapshot, base: str) -> Graph:
     graph.add((catalog, DCTERMS.title, RdfLiteral(snapshot.title, lang="en")))
     graph.add((catalog, DCTERMS.description, RdfLiteral(snapshot.description, lang="en")))
     graph.add((catalog, FOAF.homepage, catalog))
-    graph.add((catalog, DCTERMS.conformsTo, URIRef(DCAT_AP_3)))
+    graph.add((catalog, RDF.type, FOAF.Document))
+    _standard(graph, catalog, DCAT_AP_3)
+    if snapshot.page is not None:
+        add_paging(graph, catalog, snapshot.page)
     titles = {o.name: o.title for o in snapshot.organizations}
     for organization in sorted({d.organization for d in snapshot.datasets}):
         agent = links.organization(organization)
@@ -216,16 +229,25 @@ def _add_common(graph: Graph, node: URIRef, dataset: Dataset, links: DcatLinks) 
     frequency = cron_frequency(dataset.schedule)
     if frequency:
         graph.add((node, DCTERMS.accrualPeriodicity, URIRef(EU_FREQUENCY + frequency)))
+        graph.add((URIRef(EU_FREQUENCY + frequency), RDF.type, DCTERMS.Frequency))
     if dataset.homepage:
         graph.add((node, FOAF.page, URIRef(dataset.homepage)))
+        graph.add((URIRef(dataset.homepage), RDF.type, FOAF.Document))
+
+
+def _standard(graph: Graph, node: URIRef, uri: str) -> None:
+    graph.add((node, DCTERMS.conformsTo, URIRef(uri)))
+    graph.add((URIRef(uri), RDF.type, DCTERMS.Standard))
 
 
 def _add_series(graph: Graph, links: DcatLinks, dataset: Dataset, releases: list[Release]) -> URIRef:
     series = links.series(dataset.name)
     graph.add((series, RDF.type, DCAT.DatasetSeries))
+    graph.add((series, RDF.type, DCAT.Dataset))  # DCAT 3: a series is a dataset; the shapes do not infer it
     graph.add((series, DCTERMS.identifier, RdfLiteral(dataset.name)))
     graph.add((series, DCTERMS.title, RdfLiteral(dataset.title, lang="en")))
     _add_common(graph, series, dataset, links)
+    add_declared_facts(graph, series, dataset)
     graph.add((series, DCTERMS.modified, _when(releases[-1].published_at or releases[-1].created_at)))
     graph.add((series, DCAT.first, links.release(dataset.name, releases[0].number)))
     graph.add((series, DCAT.last, links.release(dataset.name, releases[-1].number)))
@@ -246,6 +268,7 @@ def _add_release(
     graph.add((node, DCAT.inSeries, links.series(dataset.name)))
     graph.add((node, DCAT.version, RdfLiteral(str(release.number))))
     graph.add((node, DCAT.landingPage, node))
+    graph.add((node, RDF.type, FOAF.Document))
     graph.add((node, DCTERMS.issued, _when(release.published_at or release.created_at)))
     graph.add((node, DCTERMS.created, _when(release.created_at)))
     if coverage is not None:
@@ -255,6 +278,7 @@ def _add_release(
         kind = XSD.date if coverage.kind == "date" else XSD.dateTime
         graph.add((period, DCAT.startDate, RdfLiteral(coverage.start, datatype=kind)))
         graph.add((period, DCAT.endDate, RdfLiteral(coverage.end, datatype=kind)))
+    add_declared_facts(graph, node, dataset, temporal=coverage is None)
     for filename, (title, file_type, media, conforms) in DISTRIBUTIONS.items():
         if filename not in release.files:
             continue
@@ -282,15 +306,18 @@ def _add_distribution(
     graph.add((node, DCAT.accessURL, URIRef(url)))
     graph.add((node, DCAT.downloadURL, URIRef(url)))
     graph.add((node, DCTERMS.format, URIRef(EU_FILE_TYPE + file_type)))
+    graph.add((URIRef(EU_FILE_TYPE + file_type), RDF.type, DCTERMS.MediaTypeOrExtent))
     graph.add((node, DCAT.mediaType, URIRef(IANA + media)))
+    graph.add((URIRef(IANA + media), RDF.type, DCTERMS.MediaType))
     graph.add((node, DCTERMS.license, licence_uri(dataset.license)))
     if conforms:
-        graph.add((node, DCTERMS.conformsTo, URIRef(conforms)))
+        _standard(graph, node, conforms)
     if sha256:
         checksum = _stable_node("checksum", url)
         graph.add((node, SPDX.checksum, checksum))
         graph.add((checksum, RDF.type, SPDX.Checksum))
         graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        graph.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
         graph.add((checksum, SPDX.checksumValue, RdfLiteral(sha256, datatype=XSD.hexBinary)))
     return node
 

@@ -18,6 +18,25 @@ class Organization(BaseModel):
     datasets: int = 0
 
 
+class ContactPoint(BaseModel):
+    """Who answers questions about a dataset (DCAT's ``dcat:contactPoint``, a vCard)."""
+
+    name: str
+    email: str | None = None
+    url: str | None = None
+
+
+class TemporalCoverage(BaseModel):
+    """The period a dataset covers as its publisher declares it (ISO dates; either end may be open)."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+#: Dataset fields stored together as the datasets table's ``metadata`` JSON column.
+METADATA_FIELDS = ("contact_point", "spatial", "temporal_coverage", "themes")
+
+
 class Dataset(BaseModel):
     name: str
     organization: str
@@ -31,6 +50,10 @@ class Dataset(BaseModel):
     homepage: str | None = None
     updated_at: str
     latest_release: int | None = None
+    contact_point: ContactPoint | None = None
+    spatial: list[str] = Field(default_factory=list, description="URIs of the places covered (dct:spatial)")
+    temporal_coverage: TemporalCoverage | None = None
+    themes: list[str] = Field(default_factory=list, description="EU data theme codes such as ENVI, TRAN")
 
 
 class Release(BaseModel):

@@ -61,9 +61,10 @@ def publish_release(
 
     if isinstance(anonymized, Path):  # a staged Parquet file of text columns: DuckDB scans it, never loaded
         rows = write_typed_parquet_file(anonymized, job.table_schema, build / "data.parquet", job.publish.sort_by,
-                                        memory_limit=settings.run_memory_limit, spill=staging)
+                                        memory_limit=settings.run_memory_limit, spill=staging, timezone=job.timezone)
     else:
-        rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by)
+        rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by,
+                                   timezone=job.timezone)
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     for name, document in (extra_files or {}).items():

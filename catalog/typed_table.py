@@ -1,4 +1,9 @@
-"""Turn the validated text table into typed columns, per its Table Schema, with DuckDB."""
+"""Turn the validated text table into typed columns, per its Table Schema, with DuckDB.
+
+Datetimes are published as instants (``TIMESTAMPTZ``; Parquet ``isAdjustedToUTC``): a value with an
+offset (``2024-03-04T05:00:00-05:00``, ``...Z``) is that instant, and a naive one is read in the job's
+``timezone`` (the dataset's declared local zone, default UTC), so no published timestamp is ambiguous.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ DUCKDB_TYPES = {
     "integer": "BIGINT",
     "number": "DOUBLE",
     "date": "DATE",
-    "datetime": "TIMESTAMP",
+    "datetime": "TIMESTAMPTZ",
     "time": "TIME",
     "year": "INTEGER",
 }
@@ -45,8 +50,8 @@ def _cast(field: dict[str, Any], missing: list[str]) -> str:
             f"WHEN list_contains({falses}, {value}) THEN false END"
         )
     if kind == "datetime":
-        # ISO 8601 with or without an offset; with the session in UTC, zoned values become UTC.
-        return f"CAST(CAST({value} AS TIMESTAMPTZ) AS TIMESTAMP)"
+        # ISO 8601 with or without an offset; the session's TimeZone (the job's zone) reads naive values.
+        return f"CAST({value} AS TIMESTAMPTZ)"
     if kind == "integer" and field.get("bareNumber") is False:
         return f"CAST(regexp_replace({value}, '[^0-9-]', '', 'g') AS BIGINT)"
     return f"CAST({value} AS {DUCKDB_TYPES.get(kind, 'VARCHAR')})"
@@ -62,7 +67,8 @@ def sort_columns(table_schema: dict[str, Any], sort_by: Sequence[str] | None) ->
 
 
 def write_typed_parquet(
-    table: pa.Table, table_schema: dict[str, Any], target: Path, sort_by: Sequence[str] | None = None
+    table: pa.Table, table_schema: dict[str, Any], target: Path, sort_by: Sequence[str] | None = None,
+    timezone: str = "UTC",
 ) -> int:
     """Write ``table`` to Parquet with the schema's types; returns the row count written.
 
@@ -72,14 +78,14 @@ def write_typed_parquet(
     try:
         con.execute("SET threads=2")
         con.register("validated", table)
-        return _copy_typed(con, "validated", table_schema, target, sort_by)
+        return _copy_typed(con, "validated", table_schema, target, sort_by, timezone)
     finally:
         con.close()
 
 
 def write_typed_parquet_file(
     source: Path, table_schema: dict[str, Any], target: Path, sort_by: Sequence[str] | None = None, *,
-    memory_limit: str = MEMORY_LIMIT, spill: Path | None = None,
+    memory_limit: str = MEMORY_LIMIT, spill: Path | None = None, timezone: str = "UTC",
 ) -> int:
     """:func:`write_typed_parquet` from a Parquet file of text columns, which DuckDB scans itself: the
     table is never loaded into Python, and the sort spills to ``spill`` (default: a temporary folder beside
@@ -88,7 +94,7 @@ def write_typed_parquet_file(
     con = duckdb.connect(config={"threads": 2, "memory_limit": memory_limit, "temp_directory": str(folder)})
     try:
         relation = read_parquet_sql(source)
-        return _copy_typed(con, relation, table_schema, target, sort_by)
+        return _copy_typed(con, relation, table_schema, target, sort_by, timezone)
     finally:
         con.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -96,7 +102,7 @@ def write_typed_parquet_file(
 
 def _copy_typed(
     con: duckdb.DuckDBPyConnection, relation: str, table_schema: dict[str, Any], target: Path,
-    sort_by: Sequence[str] | None,
+    sort_by: Sequence[str] | None, timezone: str,
 ) -> int:
     missing = [str(m) for m in table_schema.get("missingValues", [""])]
     selects = [
@@ -104,7 +110,7 @@ def _copy_typed(
     ]
     order = sort_columns(table_schema, sort_by)
     order_sql = f" ORDER BY {', '.join(quote_identifier(c) + ' NULLS LAST' for c in order)}" if order else ""
-    con.execute("SET TimeZone='UTC'")
+    con.execute(f"SET TimeZone={quote_literal(timezone)}")
     con.execute(
         f"COPY (SELECT {', '.join(selects)} FROM {relation}{order_sql}) TO '{target.as_posix()}' "
         "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from opendata.commands import VERBS
-from opendata.commands._shared import EXIT_BAD_INPUT, EXIT_TRANSIENT
+from opendata.commands._shared import EXIT_BAD_INPUT, EXIT_OK, EXIT_TRANSIENT
 from opendata.errors import OpendataError, TransientError
 from opendata.settings import Settings
 
@@ -49,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_TRANSIENT if isinstance(exc, TransientError) else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `opendata ... | head`: the reader left; stop writing, quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     rate_limit_key: int = Field(default=1200, ge=1, description="Requests per rate-limit window for each API key.")
     rate_limit_window_seconds: int = Field(default=60, ge=1, description="Length of the rate-limit window.")
+    rate_limit_failed_keys: int = Field(
+        default=10, ge=1,
+        description="Requests with a wrong, revoked or malformed API key a client (per IP) may make a rate-limit "
+        "window; after that it gets 429 until the window ends, so keys cannot be guessed at speed.",
+    )
     cors_origins: str = Field(
         default="*", description="Comma-separated origins browser apps may call the API from (`*`: any)."
     )

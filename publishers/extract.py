@@ -56,7 +56,8 @@ def stream_to_staging(
         if writer is not None:
             writer.close()
     if writer is None:
-        raise SourceError(f"source of job '{job.name}' has no columns; check source.query or the file header")
+        raise SourceError(f"source of job '{job.name}' has no rows (an empty or header-only file, or a query that "
+                          "returned nothing): nothing was published")
 
     cursor_value = None
     if cursor is not None:

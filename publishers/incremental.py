@@ -67,10 +67,13 @@ def primary_key(job: Job) -> list[str]:
     return [key] if isinstance(key, str) else list(key or [])
 
 
-def _as_text(field: dict[str, Any]) -> str:
-    """A typed release column back to the text the validation stage reads."""
+def _as_text(field: dict[str, Any], zoned: bool = True) -> str:
+    """A typed release column back to the text the validation stage reads. An instant (TIMESTAMPTZ) keeps
+    its meaning as UTC with ``Z``; a naive timestamp of a release published before instants stays naive."""
     column = quote_identifier(field["name"])
     kind = field.get("type", "any")
+    if kind == "datetime" and zoned:
+        return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%S') || 'Z'"
     if kind == "datetime":
         return f"strftime({column}, '%Y-%m-%dT%H:%M:%S')"
     if kind == "date":
@@ -104,10 +107,6 @@ def merge_with_previous(
             "incremental.primary_key or the Table Schema's primaryKey"
             + (f" (not in the anonymised table: {', '.join(missing)})" if missing else "")
         ])
-    selects = [
-        f"{_as_text(fields[c])} AS {quote_identifier(c)}" if c in fields else f"NULL::VARCHAR AS {quote_identifier(c)}"
-        for c in columns
-    ]
     typed = {k: DUCKDB_TYPES.get(fields[k].get("type", "string"), "VARCHAR") for k in key}
     match = " AND ".join(
         f"TRY_CAST(n.{quote_identifier(k)} AS {typed[k]}) = p.{quote_identifier(k)}" for k in key
@@ -119,7 +118,13 @@ def merge_with_previous(
     try:
         for statement in storage.prepare_duckdb():
             con.execute(statement)
-        con.execute("SET TimeZone='UTC'")
+        con.execute(f"SET TimeZone={quote_literal(job.timezone)}")  # naive new key values, as publish reads them
+        zoned = _zoned_columns(con, data)
+        selects = [
+            f"{_as_text(fields[c], c in zoned)} AS {quote_identifier(c)}" if c in fields
+            else f"NULL::VARCHAR AS {quote_identifier(c)}"
+            for c in columns
+        ]
         con.execute(
             f"COPY (SELECT {', '.join(selects)} FROM read_parquet({quote_literal(data)}) p "
             f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet({_literal(new_rows)}) n WHERE {match}) "
@@ -130,6 +135,12 @@ def merge_with_previous(
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     return target
+
+
+def _zoned_columns(con: duckdb.DuckDBPyConnection, data: str) -> set[str]:
+    """The previous release's TIMESTAMPTZ columns, read from its Parquet footer."""
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(data)})").fetchall()
+    return {str(row[0]) for row in described if str(row[1]) == "TIMESTAMP WITH TIME ZONE"}
 
 
 def _literal(path: Path) -> str:

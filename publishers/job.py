@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from opendata.errors import JobFileError
+from publishers.job_metadata import ContactPointSpec, TemporalCoverageSpec, check_themes, http_url
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 ACTIONS = ("keep", "drop", "redact", "mask", "pseudonymize", "generalize", "suppress")
@@ -341,12 +342,19 @@ class Job(_Strict):
     description: str = ""
     organization: str = Field(pattern=SLUG)
     organization_title: str | None = None
+    transfer_from: str | None = Field(
+        default=None, description="the organisation the dataset moves from (the one transfer a job file may make)"
+    )
     license: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
     schedule: str | None = None
     timezone: str = "UTC"
     homepage: str | None = None
     frequency: str | None = None
+    contact_point: ContactPointSpec | None = None
+    spatial: list[str] = Field(default_factory=list, description="URIs of the places covered")
+    temporal_coverage: TemporalCoverageSpec | None = None
+    theme: list[str] = Field(default_factory=list, description="EU data theme codes (ENVI, TRAN, ...)")
     source: Source
     schema_: str | None = Field(default=None, alias="schema", description="Table Schema JSON, relative to the "
                                 "job file (required, except for an ocds source: its tables' schemas are built in)")
@@ -375,6 +383,26 @@ class Job(_Strict):
             if not croniter.is_valid(value):
                 raise ValueError("schedule is not a valid cron expression (minute hour day month weekday)")
         return value
+
+    @field_validator("homepage")
+    @classmethod
+    def _http_homepage(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, "homepage")
+
+    @field_validator("spatial", "theme", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("spatial")
+    @classmethod
+    def _spatial_uris(cls, values: list[str]) -> list[str]:
+        return [http_url(v, "spatial") for v in values]
+
+    @field_validator("theme")
+    @classmethod
+    def _eu_themes(cls, values: list[str]) -> list[str]:
+        return check_themes(values)
 
     @field_validator("timezone")
     @classmethod
@@ -449,6 +477,12 @@ def load_job(path: str | Path) -> Job:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise JobFileError(path, ["file does not exist"]) from None
+    except IsADirectoryError:
+        raise JobFileError(path, ["is a folder: name a job file (.yaml), or use `opendata run --all FOLDER`"]) from None
+    except UnicodeDecodeError as exc:
+        raise JobFileError(path, [f"not UTF-8 text ({exc.reason} at byte {exc.start}): is it a job file?"]) from None
+    except OSError as exc:
+        raise JobFileError(path, [f"cannot be read: {exc.strerror or exc}"]) from None
     except yaml.YAMLError as exc:
         raise JobFileError(path, [f"not valid YAML: {exc}"]) from None
     if not isinstance(raw, dict):

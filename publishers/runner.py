@@ -26,7 +26,7 @@ import pyarrow as pa
 from anonymize.chunked import anonymize_parquet
 from anonymize.report import PrivacyReport
 from catalog.database import catalog_database
-from catalog.models import Dataset, Release, Run
+from catalog.models import ContactPoint, Dataset, Release, Run, TemporalCoverage
 from catalog.publish import publish_release, write_json
 from catalog.storage import open_storage
 from catalog.store import Catalog, open_catalog, utc_now
@@ -36,6 +36,7 @@ from opendata.settings import Settings
 from publishers.extract import extract
 from publishers.incremental import last_cursor, merge_with_previous, remember_cursor
 from publishers.job import Job, load_job
+from publishers.ownership import check_ownership
 from publishers.private_reports import keep_private
 from publishers.progress import Progress, interactive_progress
 from publishers.run_request import RunRequest, this_worker
@@ -83,6 +84,7 @@ def job_lock(settings: Settings, name: str, catalog: Catalog | None = None) -> I
 
 
 def register_dataset(catalog: Catalog, job: Job) -> None:
+    check_ownership(catalog, job)  # no takeover by another organisation, no second job file for a name
     catalog.upsert_dataset(
         Dataset(
             name=job.name,
@@ -96,6 +98,13 @@ def register_dataset(catalog: Catalog, job: Job) -> None:
             frequency=job.frequency,
             homepage=job.homepage,
             updated_at=utc_now(),
+            contact_point=ContactPoint(**job.contact_point.model_dump()) if job.contact_point else None,
+            spatial=list(job.spatial),
+            temporal_coverage=TemporalCoverage(
+                start=job.temporal_coverage.start.isoformat() if job.temporal_coverage.start else None,
+                end=job.temporal_coverage.end.isoformat() if job.temporal_coverage.end else None,
+            ) if job.temporal_coverage else None,
+            themes=list(job.theme),
         ),
         organization_title=job.organization_title or job.organization,
     )

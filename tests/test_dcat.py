@@ -13,6 +13,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, FOAF, RDF
 
 from catalog.dcat import DCAT, EU_FREQUENCY, SPDX, cron_frequency
+from catalog.dcat_facts import HYDRA
 from tests.web_fixtures import CatalogHome, build_catalog_home
 
 BASE = "http://testserver"
@@ -39,10 +40,20 @@ def graphs(home: CatalogHome) -> tuple[Graph, Graph]:
     return Graph().parse(data=turtle.text, format="turtle"), Graph().parse(data=jsonld.text, format="json-ld")
 
 
+def without_paging(graph: Graph) -> Graph:
+    """The graph without its hydra page links, which name the page in the document's own format."""
+    views = set(graph.subjects(RDF.type, HYDRA.PartialCollectionView))
+    kept = Graph()
+    for triple in graph:
+        if triple[0] not in views and not str(triple[1]).startswith(str(HYDRA)):
+            kept.add(triple)
+    return kept
+
+
 def test_both_serialisations_parse_to_the_same_graph(graphs: tuple[Graph, Graph]) -> None:
     turtle, jsonld = graphs
     assert len(turtle) > 100
-    assert isomorphic(turtle, jsonld)
+    assert isomorphic(without_paging(turtle), without_paging(jsonld))
 
 
 def test_every_published_release_is_a_dataset_in_its_series(home: CatalogHome, graphs: tuple[Graph, Graph]) -> None:

@@ -29,7 +29,8 @@ def test_a_job_publishes_a_numbered_typed_release_with_both_reports(
 
     rows = duckdb.sql(f"SELECT * FROM read_parquet('{folder / 'data.parquet'}') ORDER BY request_id")
     types = dict(zip(rows.columns, [str(t) for t in rows.types], strict=True))
-    assert types["request_id"] == "BIGINT" and types["opened"] == "TIMESTAMP" and types["latitude"] == "DOUBLE"
+    assert types["request_id"] == "BIGINT" and types["opened"] == "TIMESTAMP WITH TIME ZONE"  # an instant
+    assert types["latitude"] == "DOUBLE"
     published = rows.fetchall()
     assert [r[0] for r in published] == [1, 2, 3, 4]
     assert published[0][5] == 40.713  # latitude rounded to 3 digits

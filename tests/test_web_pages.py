@@ -139,7 +139,7 @@ def test_the_api_examples_and_downloads_work(client: TestClient) -> None:
     assert len(body["rows"]) == 5 and all(r["category"] == value for r in body["rows"])
     downloads = [link for link in parsed.links if "/api/v1/datasets/city-311-requests/" in link]
     assert any(link.endswith("/releases/2/data.parquet") for link in downloads)
-    assert any("format=csv" in link for link in downloads)
+    assert any("/export.csv?release=2" in link for link in downloads)  # the whole release, not a page
     for link in downloads:
         assert client.get(link).status_code == 200, link
 

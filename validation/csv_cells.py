@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -77,14 +78,35 @@ def header_row(path: Path, encoding: str, dialect: Dialect) -> tuple[int, int]:
     return number - 1, widths[number - 1]
 
 
+# Fields as large as a file may hold: the csv module's default (128 KiB) refused a long text cell outright.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
 def cells_table(columns: list[pa.Array] | list[pa.ChunkedArray], rows: pa.Array, widths: pa.Array) -> pa.Table:
     names = ["_row", "_width"] + [f"c{i}" for i in range(1, len(columns) + 1)]
     return pa.Table.from_arrays([rows, widths, *columns], names=names)
 
 
 def read_csv_cells(path: Path, encoding: str = "utf-8", dialect: Dialect | None = None) -> CsvCells:
+    """The file's cells as text; a file that cannot be read as CSV is a ValidationInputError naming why."""
     if not path.is_file():
         raise ValidationInputError(f"{path} is not a file; name a CSV file to validate")
+    try:
+        cells = _read_cells(path, encoding, dialect)
+    except csv.Error as exc:  # Python's csv module, which guesses the dialect: e.g. a field past its limit
+        raise ValidationInputError(f"{path} cannot be read as CSV: {exc}") from None
+    except pa.ArrowInvalid as exc:
+        raise ValidationInputError(f"{path} cannot be read as CSV: {str(exc).splitlines()[0][:200]}") from None
+    for number, label in enumerate(cells.labels, start=1):
+        if "\x00" in label:
+            raise ValidationInputError(
+                f"{path}: the header's column {number} holds a NUL byte, which no column name may; fix the header "
+                "(the file may not be text, or not in this encoding)"
+            )
+    return cells
+
+
+def _read_cells(path: Path, encoding: str, dialect: Dialect | None) -> CsvCells:
     try:
         dialect = dialect or sniff(path, encoding)
     except UnicodeDecodeError:  # frictionless guesses the encoding with chardet when it is not given
@@ -138,7 +160,15 @@ def _read(path: Path, encoding: str, dialect: Dialect, skip: int, width: int) ->
     convert = pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width + 64)},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     try:
-        table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        try:
+            table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc):
+                raise
+            # A row longer than a block (a field of many MB): read again in blocks as large as the file.
+            bad.clear()
+            read.block_size = min(max(path.stat().st_size + 1, 1 << 22), 2**31 - 1)
+            table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             return None, []

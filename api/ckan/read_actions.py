@@ -15,13 +15,20 @@ FQ_FIELDS = {"organization", "owner_org", "tags", "name", "license_id", "res_for
 SORT_KEYS = {"name", "title_string", "metadata_modified", "metadata_created", "score"}
 
 
-def integer(data: dict[str, Any], key: str, default: int, low: int = 0, high: int | None = None) -> int:
+#: The largest offset or count accepted: past any catalog or table, and inside DuckDB's BIGINT (an offset of
+#: 2**63 overflowed it: a 500) and JSON's exact integers.
+MAX_INTEGER = 2**53
+
+
+def integer(data: dict[str, Any], key: str, default: int, low: int = 0, high: int = MAX_INTEGER) -> int:
     raw = data.get(key, default)
     try:
-        value = int(raw)
+        value = int(raw) if not isinstance(raw, str) or len(raw) <= 20 else None
     except (TypeError, ValueError):
-        raise QueryError(f"{key} must be a whole number, not {raw!r}", parameter=key) from None
-    if value < low or (high is not None and value > high):
+        value = None
+    if value is None:
+        raise QueryError(f"{key} must be a whole number, not {str(raw)[:40]!r}", parameter=key)
+    if value < low or value > high:
         raise QueryError(f"{key} must be between {low} and {high}", parameter=key)
     return value
 

@@ -19,6 +19,21 @@ from api.values import dumps
 
 router = APIRouter(tags=["ckan"])
 
+_ENVELOPE = {"application/json": {"schema": {
+    "type": "object", "required": ["help", "success"],
+    "properties": {"help": {"type": "string"}, "success": {"type": "boolean"}, "result": {},
+                   "error": {"type": "object", "properties": {"__type": {"type": "string"},
+                                                              "message": {"type": "string"}}}},
+}}}
+#: What an action answers besides 200, always in CKAN's envelope (api/ckan/actions.py has the error types).
+CKAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": _ENVELOPE} for status, text in (
+        (400, "Bad Request: unknown action, body not a JSON object"), (403, "Authorization Error"),
+        (404, "Not Found Error"), (409, "Validation Error"), (414, "Bad Request: URL too long"),
+        (500, "Internal Server Error"), (503, "Service Unavailable"),
+    )
+}
+
 
 async def _data(request: Request) -> dict[str, Any] | None:
     if request.method == "GET":
@@ -32,7 +47,7 @@ async def _data(request: Request) -> dict[str, Any] | None:
         return dict(request.query_params)
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -52,7 +67,7 @@ for _prefix in ("/api/3/action", "/api/action"):
         _id = f"ckan{_prefix.replace('/', '_')}_{_method.lower()}"
         router.add_api_route(
             f"{_prefix}/{{name}}", action, methods=[_method], name=_id, operation_id=_id,
-            summary="CKAN Action API", response_model=dict[str, Any],
+            summary="CKAN Action API", response_model=dict[str, Any], responses=CKAN_RESPONSES,
             description="CKAN-compatible actions: package_list, package_show, package_search, organization_list, "
             "organization_show, resource_show, datastore_search, datastore_search_sql, status_show, help_show "
             "(and write actions with an admin key). Data as query parameters (GET) or a JSON object (POST).",

@@ -15,7 +15,7 @@ from catalog.search import SearchQuery
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 
-Number = Annotated[int, Path(ge=1, description="release number")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
 
 
 class FacetValuePublic(BaseModel):

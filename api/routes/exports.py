@@ -11,10 +11,11 @@ from api.deps import EngineDep, PublishedDep
 from api.exports import FORMATS, stream_export
 from api.http_cache import cache_headers, canonical_query, etag_for, not_modified
 from api.query import parse_rows_query, schema_fields
+from api.values import ESCAPE_FORMULAS
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["exports"])
 
-RESERVED = ("release", "select", "order")
+RESERVED = ("release", "select", "order", "escape_formulas")
 
 
 @router.get(
@@ -32,9 +33,10 @@ def export_rows(
     request: Request,
     published: PublishedDep,
     engine: EngineDep,
-    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
     select: Annotated[str | None, Query(description="comma-separated columns")] = None,
     order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
+    escape_formulas: Annotated[bool, Query(description=ESCAPE_FORMULAS)] = True,
 ) -> Response:
     published.dataset(name)
     pinned = published.release(name, release)
@@ -44,7 +46,7 @@ def export_rows(
     headers = cache_headers(etag, release is not None, pinned.number)
     if (unchanged := not_modified(request, etag, headers)) is not None:
         return unchanged
-    chunks = stream_export(engine, pinned, query, format, schema_fields(pinned))
+    chunks = stream_export(engine, pinned, query, format, schema_fields(pinned), escape_formulas=escape_formulas)
     headers["Content-Disposition"] = f'attachment; filename="{name}-{pinned.number}.{format}"'
     if format == "parquet":
         headers["Content-Encoding"] = "identity"  # already compressed; keeps gzip off it

@@ -17,7 +17,7 @@ from opendata.errors import ActionConflict, ApprovalError
 
 router = APIRouter(prefix="/api/v1/datasets/{name}/releases/{number}", tags=["privacy review"])
 
-Number = Annotated[int, Path(ge=1, description="release number")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
 
 
 class DecisionRequest(BaseModel):

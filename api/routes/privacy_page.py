@@ -29,7 +29,7 @@ STATIC_DIR = HERE / "static"
 
 router = APIRouter(tags=["privacy review"])
 
-Number = Annotated[int, Path(ge=1, description="release number")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
 
 
 @router.get("/datasets/{name}/releases/{number}/privacy", name="privacy_report_page", response_class=HTMLResponse,

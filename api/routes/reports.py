@@ -16,7 +16,7 @@ from api.deps import CatalogDep, EngineDep
 
 router = APIRouter(prefix="/api/v1/datasets/{name}/releases/{number}", tags=["reports"])
 
-Number = Annotated[int, Path(ge=1, description="release number")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
 IMMUTABLE = "public, max-age=86400, immutable"
 
 

@@ -20,7 +20,7 @@ from api.engine import QueryEngine
 from api.query import RowsPage, RowsQuery, fetch_rows, parse_rows_query
 from api.release_tables import ReleaseTables
 from api.schemas import RowsPublic
-from api.values import csv_value
+from api.values import CSV_LINE_END, ESCAPE_FORMULAS, csv_value
 from catalog.models import Release
 from opendata.errors import QueryError
 from opendata.settings import Settings
@@ -129,10 +129,11 @@ async def list_rows(
     settings: SettingsDep,
     limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
     cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
-    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="response format")] = "json",
     select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
     order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
+    escape_formulas: Annotated[bool, Query(description=ESCAPE_FORMULAS)] = True,
 ) -> Any:
     plan = plan_rows(
         request, name, published, settings, limit=limit, cursor=cursor, release=release, select=select, order=order
@@ -142,7 +143,7 @@ async def list_rows(
         def page() -> RowsPage:
             return plan.page(engine, tables)
 
-        return csv_response(request, name, page() if in_loop else await run_in_threadpool(page))
+        return csv_response(request, name, page() if in_loop else await run_in_threadpool(page), escape_formulas)
     return await release_answer_async(
         request, plan.release, kind="rows", pinned=plan.pinned, compute=lambda: plan.body(engine, tables),
         in_loop=in_loop, extra_headers=plan.headers,
@@ -156,24 +157,25 @@ def link_next(request: Request, next_cursor: str | None) -> dict[str, str]:
     return {"Link": f'<{next_url}>; rel="next"', "X-Next-Cursor": next_cursor}
 
 
-def csv_response(request: Request, name: str, page: RowsPage) -> Response:
+def csv_response(request: Request, name: str, page: RowsPage, escape_formulas: bool = True) -> Response:
     headers = {
         "X-Release": str(page.release),
         "Content-Disposition": f'inline; filename="{name}-{page.release}.csv"',
         **link_next(request, page.next_cursor),
     }
     return StreamingResponse(
-        csv_chunks(page), media_type="text/csv; charset=utf-8", headers=headers
+        csv_chunks(page, escape_formulas), media_type="text/csv; charset=utf-8", headers=headers
     )
 
 
-def csv_chunks(page: RowsPage) -> Iterator[str]:
+def csv_chunks(page: RowsPage, escape_formulas: bool = True) -> Iterator[str]:
+    """RFC 4180 CSV of a page (CRLF records; CR and LF inside a field quoted)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator=CSV_LINE_END)
     writer.writerow(page.columns)
     for start in range(0, max(len(page.rows), 1), CSV_CHUNK_ROWS):
         for row in page.rows[start : start + CSV_CHUNK_ROWS]:
-            writer.writerow([csv_value(row[c]) for c in page.columns])
+            writer.writerow([csv_value(row[c], escape_formulas) for c in page.columns])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

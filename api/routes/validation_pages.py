@@ -19,7 +19,7 @@ from validation.report import ValidationReport
 
 templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
 router = APIRouter(tags=["validation report"])
-Number = Annotated[int, Path(ge=1, description="release number")]
+Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
 SHOWN_ERRORS = 100
 
 

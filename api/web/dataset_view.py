@@ -94,8 +94,8 @@ def dataset_view(request: Request, web: WebState, catalog: Catalog, name: str, n
     downloads = [
         Download("Data (Parquet)", f"{api}/data.parquet", "application/vnd.apache.parquet",
                  files.get("data.parquet"), sizes["data.parquet"]),
-        Download("Data (CSV export)", f"{base}/api/v1/datasets/{name}/rows?release={release.number}&format=csv",
-                 "text/csv", None, "through the rows API; follow its Link header for more pages"),
+        Download("Data (CSV export)", f"{base}/api/v1/datasets/{name}/export.csv?release={release.number}",
+                 "text/csv", None, "every row of the release, streamed"),
         Download("Data Package (datapackage.json)", f"{api}/datapackage.json", "application/json",
                  files.get("datapackage.json")),
         Download("Privacy report (JSON)", f"{api}/privacy-report", "application/json",

@@ -13,6 +13,7 @@ from api.deps import CatalogDep
 from api.web.dataset_view import base_url, read_privacy
 from api.web.state import WebDep, WebState
 from catalog.dcat import CatalogSnapshot, build_graph, serialize
+from catalog.dcat_facts import CatalogPage
 from catalog.history import ReleaseDiff, diff_releases, release_history
 from catalog.models import Release
 from catalog.store import Catalog
@@ -26,6 +27,8 @@ CATALOG_DESCRIPTION = (
     "numbered, with its privacy and validation reports."
 )
 MEDIA = {"json-ld": "application/ld+json", "turtle": "text/turtle; charset=utf-8"}
+Page = Annotated[int, Query(ge=1, le=1_000_000, description="page of the catalog's datasets, from 1")]
+PageSize = Annotated[int, Query(ge=1, le=1000, description="datasets a page")]
 _cache: dict[tuple[str, str, str], str] = {}
 _cache_lock = threading.Lock()
 
@@ -36,11 +39,27 @@ class ReleaseHistoryPublic(BaseModel):
     changes: list[ReleaseDiff]
 
 
-def snapshot(catalog: Catalog, web: WebState, settings: Settings) -> CatalogSnapshot:
-    datasets = catalog.datasets()
+def snapshot(
+    catalog: Catalog, web: WebState, settings: Settings, page: tuple[str, int, int] | None = None
+) -> CatalogSnapshot:
+    """The DCAT snapshot of the catalog, or of one page ``(document URL, page, page size)`` of its datasets
+    (by name), described as a hydra PartialCollectionView."""
+    datasets = sorted(catalog.datasets(), key=lambda d: d.name)
+    paged: CatalogPage | None = None
+    if page is not None:
+        url, number, size = page
+        last = max(1, -(-len(datasets) // size))
+        if number > last:
+            raise QueryError(f"page {number} is past the last page of the catalog ({last}, {size} datasets "
+                             "a page)", parameter="page")
+        paged = CatalogPage(url=url, number=number, last=last, size=size, total=len(datasets))
+        datasets = datasets[(number - 1) * size : number * size]
     releases: dict[str, list[Release]] = {}
-    for release in catalog.all_releases():
-        releases.setdefault(release.dataset, []).append(release)
+    if page is None:
+        for release in catalog.all_releases():
+            releases.setdefault(release.dataset, []).append(release)
+    else:
+        releases = {d.name: catalog.releases(d.name) for d in datasets}
     coverage = {}
     sizes = {}
     for found in releases.values():
@@ -55,19 +74,22 @@ def snapshot(catalog: Catalog, web: WebState, settings: Settings) -> CatalogSnap
     return CatalogSnapshot(
         title=settings.catalog_title, description=CATALOG_DESCRIPTION, publisher=settings.catalog_publisher,
         datasets=datasets,
-        organizations=catalog.organizations(), releases=releases, coverage=coverage, sizes=sizes,
+        organizations=catalog.organizations(), releases=releases, coverage=coverage, sizes=sizes, page=paged,
     )
 
 
-def _catalog_document(request: Request, catalog: Catalog, web: WebState, fmt: Literal["json-ld", "turtle"]) -> str:
+def _catalog_document(
+    request: Request, catalog: Catalog, web: WebState, fmt: Literal["json-ld", "turtle"], page: int, size: int
+) -> str:
     base = base_url(request)
     state = [(d.model_dump_json(), [r.model_dump_json() for r in catalog.releases(d.name)]) for d in catalog.datasets()]
-    digest = hashlib.sha256(repr(state).encode()).hexdigest()
+    digest = hashlib.sha256(repr((state, page, size)).encode()).hexdigest()
     key = (fmt, base, digest)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    text = serialize(build_graph(snapshot(catalog, web, request.app.state.settings), base), fmt)
+    url = f"{base}{request.url.path}"
+    text = serialize(build_graph(snapshot(catalog, web, request.app.state.settings, (url, page, size)), base), fmt)
     with _cache_lock:
         if len(_cache) > 32:
             _cache.clear()
@@ -79,18 +101,21 @@ def _catalog_document(request: Request, catalog: Catalog, web: WebState, fmt: Li
     "/catalog.jsonld", name="dcat_jsonld", tags=["open metadata"], response_class=Response,
     responses={200: {"content": {"application/ld+json": {}}}},
 )
-def catalog_jsonld(request: Request, catalog: CatalogDep, web: WebDep) -> Response:
-    """The catalog as DCAT-AP 3 in JSON-LD: a dataset series per dataset, a dataset per published release."""
-    return Response(_catalog_document(request, catalog, web, "json-ld"), media_type=MEDIA["json-ld"])
+def catalog_jsonld(request: Request, catalog: CatalogDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
+                   ) -> Response:
+    """The catalog as DCAT-AP 3 in JSON-LD: a dataset series per dataset, a dataset per published release;
+    ``page_size`` datasets a page, linked as a hydra PartialCollectionView (``hydra:next``)."""
+    return Response(_catalog_document(request, catalog, web, "json-ld", page, page_size), media_type=MEDIA["json-ld"])
 
 
 @router.get(
     "/catalog.ttl", name="dcat_turtle", tags=["open metadata"], response_class=Response,
     responses={200: {"content": {"text/turtle": {}}}},
 )
-def catalog_turtle(request: Request, catalog: CatalogDep, web: WebDep) -> Response:
-    """The catalog as DCAT-AP 3 in Turtle."""
-    return Response(_catalog_document(request, catalog, web, "turtle"), media_type=MEDIA["turtle"])
+def catalog_turtle(request: Request, catalog: CatalogDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
+                   ) -> Response:
+    """The catalog as DCAT-AP 3 in Turtle, paged like the JSON-LD."""
+    return Response(_catalog_document(request, catalog, web, "turtle", page, page_size), media_type=MEDIA["turtle"])
 
 
 @router.get(
@@ -112,8 +137,11 @@ def history(name: str, catalog: CatalogDep, web: WebDep) -> ReleaseHistoryPublic
     response_model=ReleaseDiff, response_model_by_alias=True,
 )
 def changes(
-    name: str, number: Annotated[int, Path(ge=1, description="release number")], catalog: CatalogDep, web: WebDep,
-    since: Annotated[int | None, Query(ge=1, description="the earlier release (default: the one before)")] = None,
+    name: str, number: Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")], catalog: CatalogDep,
+    web: WebDep,
+    since: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="the earlier release (default: the one before)")
+    ] = None,
 ) -> ReleaseDiff:
     """What changed between an earlier release (``since``) and this one."""
     after = catalog.release(name, number)

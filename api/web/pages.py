@@ -94,7 +94,7 @@ def dataset(request: Request, name: str, web: WebDep, catalog: CatalogDep) -> HT
 
 @router.get("/datasets/{name}/releases/{number}", name="web_release")
 def release(
-    request: Request, name: str, number: Annotated[int, Path(ge=1)], web: WebDep, catalog: CatalogDep
+    request: Request, name: str, number: Annotated[int, Path(ge=1, le=2**31 - 1)], web: WebDep, catalog: CatalogDep
 ) -> HTMLResponse:
     try:
         view = dataset_view(request, web, catalog, name, number)

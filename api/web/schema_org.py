@@ -45,8 +45,20 @@ def schema_org_dataset(
         ],
         "includedInDataCatalog": {"@type": "DataCatalog", "url": catalog_url},
     }
-    if coverage is not None:
+    declared = dataset.temporal_coverage
+    if declared is not None and (declared.start or declared.end):  # ISO 8601 interval, ".." for an open end
+        document["temporalCoverage"] = f"{declared.start or '..'}/{declared.end or '..'}"
+    elif coverage is not None:
         document["temporalCoverage"] = f"{coverage.start}/{coverage.end}"
-    if dataset.homepage:
+    if dataset.spatial:
+        places = [{"@type": "Place", "sameAs": uri} for uri in dataset.spatial]
+        document["spatialCoverage"] = places[0] if len(places) == 1 else places
+    if dataset.contact_point is not None:
+        contact = dataset.contact_point
+        document["publisher"] = {**organization, "contactPoint": {
+            "@type": "ContactPoint", "name": contact.name, "contactType": "open data",
+            **({"email": contact.email} if contact.email else {}), **({"url": contact.url} if contact.url else {}),
+        }}
+    if dataset.homepage and dataset.homepage.lower().startswith(("http://", "https://")):
         document["sameAs"] = dataset.homepage
     return document

@@ -20,11 +20,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.server_protocol import protocol
 
     settings.paths.ensure()
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"serving the API at http://{host}:{port}/ (docs at /docs); Ctrl-C stops it", file=sys.stderr)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips)  # None: uvicorn's own default
+                forwarded_allow_ips=settings.forwarded_allow_ips,  # None: uvicorn's own default
+                http=protocol())  # its refusals of unreadable requests in our JSON error shape
     return EXIT_OK
