@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,8 @@ FIELD_WEIGHTS: dict[str, float] = {
 #: PostgreSQL's weight label of each field (D holds organisation and description).
 POSTGRES_LABELS = {"title": "A", "tags": "B", "columns": "C", "organization": "D"}
 FACETS = ("organization", "tag", "license", "format")
+#: Columns a search may be ordered by (``order=``), besides its rank or title.
+ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_at", "score"})
 #: Most values a facet lists (the most frequent first).
 FACET_VALUES = 50
 _WORD = re.compile(r"[^\W_]+")
@@ -123,10 +126,16 @@ class CatalogSearch:
 
     def search(
         self, query: SearchQuery, *, limit: int | None = None, offset: int = 0, after: tuple[str, str] | None = None,
-        facets: bool = True,
+        facets: bool = True, names: Sequence[str] | None = None, tags: Sequence[str] = (),
+        order: Sequence[tuple[str, bool]] | None = None,
     ) -> SearchResult:
+        """One page of hits (``limit`` from ``offset``, or ``after`` a (title, name) key without ``q``), the
+        total and the facet counts. ``names`` and ``tags`` narrow further (every tag must be present);
+        ``order`` is (column, descending) pairs among ``ORDER_COLUMNS``, instead of rank or title."""
+        if order is not None and any(column not in ORDER_COLUMNS for column, _ in order):
+            raise ValueError(f"search order columns are {', '.join(sorted(ORDER_COLUMNS))}")
         with self.catalog.database.connect() as db:
-            hits = _Hits(db, query)
+            hits = _Hits(db, query, names, [*([query.tag] if query.tag else []), *tags], order)
             if hits.empty:
                 return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
             total = int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
@@ -134,18 +143,24 @@ class CatalogSearch:
             datasets = _datasets(db, [str(r["name"]) for r in page])
             counts = facet_counts(db, hits) if facets else {n: [] for n in FACETS}
         found = [_hit(r, datasets[str(r["name"])], query.q) for r in page if str(r["name"]) in datasets]
-        more = limit is not None and (after is not None or query.q is None) and len(page) == limit \
-            and (offset + len(page) < total if after is None else True)
-        key = (str(page[-1]["sort_title"]), str(page[-1]["name"])) if more and page and query.q is None else None
+        # The key after the last hit, for the next page of the title listing (None on its last page): more
+        # follow when this page is full and hits remain past it (counted, since a keyed page has no offset).
+        key = None
+        if limit is not None and page and len(page) == limit and query.q is None and not order:
+            last = (str(page[-1]["sort_title"]), str(page[-1]["name"]))
+            if hits.count_after(last):
+                key = last
         return SearchResult(query=query, hits=found, facets=counts, total=total, offset=offset, after=key)
 
 
 class _Hits:
     """The SQL of one query's hits, with its parameters, in the database's dialect."""
 
-    def __init__(self, db: CatalogConnection, query: SearchQuery) -> None:
+    def __init__(self, db: CatalogConnection, query: SearchQuery, names: Sequence[str] | None, tags: list[str],
+                 order: Sequence[tuple[str, bool]] | None) -> None:
         self.db = db
         self.query = query
+        self.order = order
         self.params: dict[str, Any] = {}
         self.where: list[str] = []
         self.score = "0.0"
@@ -157,12 +172,16 @@ class _Hits:
             if value:
                 self.where.append(f"d.{name} = :{name}")
                 self.params[name] = value
-        for facet in ("tag", "format"):
-            value = getattr(query, facet)
-            if value:
-                self.where.append(f"EXISTS (SELECT 1 FROM search_terms t WHERE t.doc = d.id AND t.facet = '{facet}' "
-                                  f"AND t.value = :{facet})")
-                self.params[facet] = value
+        wanted = [("format", query.format)] if query.format else []
+        wanted += [("tag", tag) for tag in tags]
+        for position, (facet, value) in enumerate(wanted):
+            self.where.append(f"EXISTS (SELECT 1 FROM search_terms t WHERE t.doc = d.id AND t.facet = '{facet}' "
+                              f"AND t.value = :term{position})")
+            self.params[f"term{position}"] = value
+        if names is not None:
+            marks = ", ".join(f":name{i}" for i in range(len(names)))
+            self.where.append(f"d.name IN ({marks})" if names else "1 = 0")
+            self.params.update({f"name{i}": name for i, name in enumerate(names)})
         if query.q:
             found = words(query.q)
             if not found:
@@ -205,6 +224,13 @@ class _Hits:
         clauses = self.where + extra + ([self.match] if match and self.match else [])
         return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
+    def count_after(self, key: tuple[str, str]) -> bool:
+        """Whether any hit follows ``key`` in the title order."""
+        sql = (f"SELECT 1 FROM search_documents d{self._condition([])}"
+               + (" AND " if self.where or self.match else " WHERE ")
+               + "(d.sort_title > :after_title OR (d.sort_title = :after_title AND d.name > :after_name)) LIMIT 1")
+        return self.db.execute(sql, {**self.params, "after_title": key[0], "after_name": key[1]}).fetchone() is not None
+
     def ids(self) -> str:
         """SQL of the ids of every hit (for the total and the facet counts)."""
         return f"SELECT d.id FROM search_documents d{self._condition([])}"
@@ -212,13 +238,18 @@ class _Hits:
     def page(self, limit: int | None, offset: int, after: tuple[str, str] | None) -> list[Any]:
         params = dict(self.params)
         extra = []
-        if after is not None and not self.query.q:
+        if after is not None and not self.query.q and not self.order:
             extra.append("(d.sort_title > :after_title OR (d.sort_title = :after_title AND d.name > :after_name))")
             params.update(after_title=after[0], after_name=after[1])
         source = self.ranked_source or "search_documents d"
         where = self._condition(extra, match=self.ranked_source is None)  # SQLite's join matches already
+        if self.order:
+            ordering = ", ".join(f"{column} {'DESC' if descending else 'ASC'}" for column, descending in self.order)
+            ordering += ", d.name"
+        else:
+            ordering = "score DESC, d.name" if self.query.q else "d.sort_title, d.name"
         sql = (f"SELECT d.name, d.sort_title, d.columns, d.formats, {self.score} AS score FROM {source}{where}"
-               + (" ORDER BY score DESC, d.name" if self.query.q else " ORDER BY d.sort_title, d.name"))
+               f" ORDER BY {ordering}")
         if limit is not None:
             sql += " LIMIT :limit OFFSET :offset"
             params.update(limit=limit, offset=offset if after is None else 0)

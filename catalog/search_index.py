@@ -24,7 +24,7 @@ from typing import Any
 from catalog.database import SCHEMA_LOCK, CatalogConnection, CatalogDatabase
 
 #: Bump when what a document holds changes: catalogs indexed by an older layout are indexed again.
-LAYOUT = 1
+LAYOUT = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS search_documents (
@@ -36,10 +36,13 @@ CREATE TABLE IF NOT EXISTS search_documents (
     title TEXT NOT NULL,
     sort_title TEXT NOT NULL,
     latest_release INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
     columns TEXT NOT NULL,
     formats TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS search_documents_by_title ON search_documents(sort_title, name);
+CREATE INDEX IF NOT EXISTS search_documents_by_update ON search_documents(updated_at);
 CREATE INDEX IF NOT EXISTS search_documents_by_organization ON search_documents(organization, sort_title, name);
 CREATE TABLE IF NOT EXISTS search_terms (
     doc INTEGER NOT NULL,
@@ -145,7 +148,9 @@ def _drop(db: CatalogConnection, name: str) -> None:
 
 _SOURCES = (
     "SELECT d.name, d.organization, d.title, d.description, d.license, d.tags, o.title AS organization_title, "
-    "r.number, r.table_schema, r.files FROM datasets d JOIN organizations o ON o.name = d.organization "
+    "d.updated_at, r.number, r.table_schema, r.files, (SELECT min(y.created_at) FROM releases y "
+    "WHERE y.dataset = d.name AND y.state = 'published') AS first_created "
+    "FROM datasets d JOIN organizations o ON o.name = d.organization "
     "JOIN releases r ON r.dataset = d.name AND r.number = (SELECT max(x.number) FROM releases x "
     "WHERE x.dataset = d.name AND x.state = 'published')"
 )
@@ -168,7 +173,8 @@ def _insert(db: CatalogConnection, row: Any) -> None:
     values = {
         "name": row["name"], "organization": row["organization"], "organization_title": row["organization_title"],
         "license": row["license"], "title": row["title"], "sort_title": str(row["title"]).lower(),
-        "latest_release": int(row["number"]), "columns": json.dumps([n for n, _ in columns]),
+        "latest_release": int(row["number"]), "updated_at": row["updated_at"], "created_at": row["first_created"],
+        "columns": json.dumps([n for n, _ in columns]),
         "formats": json.dumps(formats),
     }
     texts = {

@@ -159,6 +159,18 @@ class Catalog:
             ).fetchall()
         return [Organization(**dict(r)) for r in rows]
 
+    def organization(self, name: str) -> Organization | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT o.name, o.title, (SELECT count(*) FROM datasets d WHERE d.organization = o.name) AS datasets "
+                "FROM organizations o WHERE o.name = ?", (name,)
+            ).fetchone()
+        return Organization(**dict(row)) if row is not None else None
+
+    def organization_count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT count(*) FROM organizations").fetchone()[0])
+
     def datasets(self, *, published_only: bool = True) -> list[Dataset]:
         with self._connect() as db:
             rows = db.execute(
@@ -204,6 +216,12 @@ class Catalog:
                 params = (limit, offset)
             names = [str(r[0]) for r in db.execute(query, params).fetchall()]
         return names, total
+
+    def recently_updated(self, limit: int) -> list[str]:
+        """Names of the published datasets updated most recently, newest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT name FROM search_documents ORDER BY updated_at DESC, name LIMIT ?", (limit,))
+            return [str(r[0]) for r in rows.fetchall()]
 
     def published_counts(self) -> dict[str, int]:
         """Organisation -> its number of published datasets."""
@@ -288,6 +306,31 @@ class Catalog:
             rows = db.execute(query + " ORDER BY dataset, number").fetchall()
         return [_release(r) for r in rows]
 
+    def scheduled(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        """Each scheduled dataset (or just ``dataset``) with what missed-release checks need, in one query: its
+        latest release that is not rejected (number, created_at), its latest run (state, error) and when its
+        first run started."""
+        order = self.database.insert_order
+        query = (
+            "SELECT d.name, d.schedule, d.timezone, "
+            "(SELECT r.number FROM releases r WHERE r.dataset = d.name AND r.state <> 'rejected' "
+            " ORDER BY r.number DESC LIMIT 1) AS last_release, "
+            "(SELECT r.created_at FROM releases r WHERE r.dataset = d.name AND r.state <> 'rejected' "
+            " ORDER BY r.number DESC LIMIT 1) AS last_release_at, "
+            f"(SELECT u.state FROM runs u WHERE u.dataset = d.name ORDER BY u.started_at DESC, u.{order} DESC "
+            " LIMIT 1) AS last_run_state, "
+            f"(SELECT u.error FROM runs u WHERE u.dataset = d.name ORDER BY u.started_at DESC, u.{order} DESC "
+            " LIMIT 1) AS last_error, "
+            "(SELECT min(u.started_at) FROM runs u WHERE u.dataset = d.name) AS first_run_at "
+            "FROM datasets d WHERE d.schedule IS NOT NULL AND d.schedule <> ''"
+        )
+        params: tuple[Any, ...] = ()
+        if dataset is not None:
+            query += " AND d.name = ?"
+            params = (dataset,)
+        with self._connect() as db:
+            return [dict(r) for r in db.execute(query + " ORDER BY d.name", params).fetchall()]
+
     # --- runs --------------------------------------------------------------------------------------
     def save_run(self, run: Run) -> None:
         with self.transaction() as db:
@@ -303,6 +346,25 @@ class Catalog:
             order = self.database.insert_order
             rows = db.execute(query + f" ORDER BY started_at DESC, {order} DESC LIMIT ?", (*params, limit))
             return [_run(r) for r in rows.fetchall()]
+
+    def runs_page(
+        self, dataset: str | None = None, state: str | None = None, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[Run], int]:
+        """A page of runs, newest first (of one dataset, in one state, when given), and how many match."""
+        where, params = [], []
+        if dataset:
+            where.append("dataset = ?")
+            params.append(dataset)
+        if state:
+            where.append("state = ?")
+            params.append(state)
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        order = self.database.insert_order
+        with self._connect() as db:
+            total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0])
+            rows = db.execute(f"SELECT * FROM runs{condition} ORDER BY started_at DESC, {order} DESC LIMIT ? OFFSET ?",
+                              (*params, limit, offset)).fetchall()
+        return [_run(r) for r in rows], total
 
     def run(self, run_id: str) -> Run:
         with self._connect() as db:

@@ -39,7 +39,10 @@ class RunPublic(BaseModel):
 
 class RunsPublic(BaseModel):
     runs: list[RunPublic]
-    count: int
+    count: int = Field(description="runs in this page")
+    total: int = Field(default=0, description="runs matching, over every page")
+    offset: int = Field(default=0, description="runs skipped before this page (newest first)")
+    limit: int = Field(default=50, description="most runs a page holds")
     missed: list[MissedRelease] = Field(description="scheduled datasets whose release is overdue")
 
 
@@ -62,14 +65,13 @@ def list_runs(
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(max_length=80, description="only this dataset's runs")] = None,
     state: Annotated[RunState | None, Query(description="only runs in this state")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=1000, description="most runs a page holds")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="runs to skip, newest first")] = 0,
 ) -> RunsPublic:
-    runs = catalog.runs(dataset, limit=limit if state is None else 1000)
-    if state is not None:
-        runs = [r for r in runs if r.state == state][:limit]
-    missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
-              if dataset is None or m.dataset == dataset]
-    return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), missed=missed)
+    runs, total = catalog.runs_page(dataset, state, limit=limit, offset=offset)
+    missed = missed_releases(catalog, _now(request), settings.missed_release_grace_seconds, dataset)
+    return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), total=total, offset=offset, limit=limit,
+                      missed=missed)
 
 
 @router.get("/missed", name="list_missed_releases", response_model=list[MissedRelease])

@@ -52,8 +52,8 @@ def runs(
             jobs[run.dataset].append(run)
     grouped = [JobRuns(name, found) for name, found in sorted(jobs.items())]
     clock: Clock = getattr(request.app.state, "clock", None) or SystemClock()
-    missed = [m for m in missed_releases(catalog, clock.now().astimezone(UTC), settings.missed_release_grace_seconds)
-              if not dataset or m.dataset == dataset]
+    missed = missed_releases(catalog, clock.now().astimezone(UTC), settings.missed_release_grace_seconds,
+                             dataset or None)
     return render(
         request, "runs.html", title="Runs", jobs=grouped, dataset=dataset, failed_states=FAILED,
         run_seconds=run_seconds, missed=missed,
