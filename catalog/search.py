@@ -142,14 +142,14 @@ class CatalogSearch:
             page = hits.page(limit, offset, after)
             datasets = _datasets(db, [str(r["name"]) for r in page])
             counts = facet_counts(db, hits) if facets else {n: [] for n in FACETS}
+            # The key after the last hit, for the next page of the title listing (None on its last page): more
+            # follow when this page is full and a hit remains past it (asked, since a keyed page has no offset).
+            key = None
+            if limit is not None and page and len(page) == limit and query.q is None and not order:
+                last = (str(page[-1]["sort_title"]), str(page[-1]["name"]))
+                if hits.any_after(last):
+                    key = last
         found = [_hit(r, datasets[str(r["name"])], query.q) for r in page if str(r["name"]) in datasets]
-        # The key after the last hit, for the next page of the title listing (None on its last page): more
-        # follow when this page is full and hits remain past it (counted, since a keyed page has no offset).
-        key = None
-        if limit is not None and page and len(page) == limit and query.q is None and not order:
-            last = (str(page[-1]["sort_title"]), str(page[-1]["name"]))
-            if hits.count_after(last):
-                key = last
         return SearchResult(query=query, hits=found, facets=counts, total=total, offset=offset, after=key)
 
 
@@ -224,7 +224,7 @@ class _Hits:
         clauses = self.where + extra + ([self.match] if match and self.match else [])
         return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
-    def count_after(self, key: tuple[str, str]) -> bool:
+    def any_after(self, key: tuple[str, str]) -> bool:
         """Whether any hit follows ``key`` in the title order."""
         sql = (f"SELECT 1 FROM search_documents d{self._condition([])}"
                + (" AND " if self.where or self.match else " WHERE ")
