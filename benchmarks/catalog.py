@@ -167,6 +167,7 @@ def measure(settings: Settings, size: int, repeat: int) -> dict[str, float]:
                 times = [timed(path) for _ in range(repeat)]
                 figures[f"{label} p50"] = statistics.median(times)
                 figures[f"{label} p95"] = percentile(times, 0.95)
+            figures["server memory before openapi MB"] = rss_mb(server.pid)
             figures["/openapi.json MB"] = len(client.get("/openapi.json").content) / 1e6
             # A release published while the server runs: its first SQL query and first CKAN call.
             catalog = Catalog(settings.home / "catalog.sqlite3") if settings.catalog_url is None \

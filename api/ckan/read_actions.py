@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from api.ckan.actions import ACTIONS, ActionContext, register_action
@@ -44,8 +45,12 @@ def required(data: dict[str, Any], key: str) -> str:
     return value
 
 
-def _organizations(ctx: ActionContext) -> dict[str, Organization]:
-    return {o.name: o for o in ctx.catalog.organizations()}
+def _organizations(ctx: ActionContext, names: Iterable[str] | None = None) -> dict[str, Organization]:
+    """Organisations by name: every one, or just ``names`` (one indexed read each)."""
+    if names is None:
+        return {o.name: o for o in ctx.catalog.organizations()}
+    found = {name: ctx.catalog.organization(name) for name in set(names)}
+    return {name: o for name, o in found.items() if o is not None}
 
 
 def _package(ctx: ActionContext, dataset: Dataset, orgs: dict[str, Organization]) -> dict[str, Any]:
@@ -65,7 +70,7 @@ def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """One dataset with its releases as resources (id: name)."""
     name = required(data, "id")
     dataset = ctx.published.dataset(name)
-    return _package(ctx, dataset, _organizations(ctx))
+    return _package(ctx, dataset, _organizations(ctx, [dataset.organization]))
 
 
 def _fq_clauses(fq: str) -> list[tuple[str, str]]:
@@ -116,7 +121,7 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     query = SearchQuery(q=q if q not in ("", "*:*") else None, **filters)
     result = CatalogSearch(ctx.catalog).search(query, limit=rows, offset=start, facets=False, names=names or None,
                                                tags=tags, order=order)
-    orgs = _organizations(ctx)
+    orgs = _organizations(ctx, [hit.dataset.organization for hit in result.hits])
     found = [_package(ctx, hit.dataset, orgs) for hit in result.hits]
     return {"count": result.total, "results": found, "sort": sort, "facets": {}, "search_facets": {}}
 
