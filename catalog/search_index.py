@@ -106,16 +106,21 @@ def ensure_search_index(database: CatalogDatabase) -> None:
         row = db.execute("SELECT layout FROM search_layout WHERE id = 1").fetchone()
         if row is not None and int(row[0]) == LAYOUT:
             return  # another process indexed it first
-        db.execute("DELETE FROM search_terms")
-        db.execute("DELETE FROM search_documents")
-        if database.dialect == "sqlite":
-            db.execute("DELETE FROM search_fts")
-        refresh_documents(db, None)
+        rebuild_documents(db)
         db.execute(
             "INSERT INTO search_layout(id, layout) VALUES (1, ?) "
             "ON CONFLICT(id) DO UPDATE SET layout = excluded.layout",
             (LAYOUT,),
         )
+
+
+def rebuild_documents(db: CatalogConnection) -> None:
+    """Index every dataset again, inside the caller's transaction (a new layout, or rows copied in bulk)."""
+    db.execute("DELETE FROM search_terms")
+    db.execute("DELETE FROM search_documents")
+    if db.dialect == "sqlite":
+        db.execute("DELETE FROM search_fts")
+    refresh_documents(db, None)
 
 
 def refresh_organization(db: CatalogConnection, organization: str) -> None:
