@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,10 +121,42 @@ def ts_query(text: str, label: str = "") -> str | None:
 
 
 class CatalogSearch:
-    """Search over one catalog's index (kept by the catalog itself; nothing here to refresh)."""
+    """Search over one catalog's index (kept by the catalog itself; nothing here to refresh).
 
-    def __init__(self, catalog: Catalog) -> None:
+    With ``version`` (the catalog's change counter, e.g. ``CatalogView.version``), the total and facet
+    counts of a query, which cost a pass over every hit, are kept until the catalog changes (at most
+    ``CACHED_COUNTS`` queries, least recently used out); a page of hits is always read afresh."""
+
+    CACHED_COUNTS = 256
+
+    def __init__(self, catalog: Catalog, version: Callable[[], int] | None = None) -> None:
         self.catalog = catalog
+        self.version = version
+        self._counts: OrderedDict[str, tuple[int, int, dict[str, list[FacetValue]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
+        key = json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
+        version = self.version() if self.version is not None else None
+        if version is not None:
+            with self._lock:
+                found = self._counts.get(key)
+                if found is not None and found[0] == version:
+                    self._counts.move_to_end(key)
+                    return found[1], found[2]
+        counts = facet_counts(db, hits) if facets else {n: [] for n in FACETS}
+        if facets:
+            total = sum(v.count for v in counts["organization"]) if len(counts["organization"]) < FACET_VALUES \
+                else int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
+        else:
+            total = int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
+        if version is not None:
+            with self._lock:
+                self._counts[key] = (version, total, counts)
+                self._counts.move_to_end(key)
+                while len(self._counts) > self.CACHED_COUNTS:
+                    self._counts.popitem(last=False)
+        return total, counts
 
     def search(
         self, query: SearchQuery, *, limit: int | None = None, offset: int = 0, after: tuple[str, str] | None = None,
@@ -138,10 +172,9 @@ class CatalogSearch:
             hits = _Hits(db, query, names, [*([query.tag] if query.tag else []), *tags], order)
             if hits.empty:
                 return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
-            total = int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
+            total, counts = self._totals(db, hits, facets)
             page = hits.page(limit, offset, after)
             datasets = _datasets(db, [str(r["name"]) for r in page])
-            counts = facet_counts(db, hits) if facets else {n: [] for n in FACETS}
             # The key after the last hit, for the next page of the title listing (None on its last page): more
             # follow when this page is full and a hit remains past it (asked, since a keyed page has no offset).
             key = None
@@ -266,23 +299,21 @@ def _datasets(db: CatalogConnection, names: list[str]) -> dict[str, Dataset]:
 
 
 def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValue]]:
-    """Counts of each facet's values over every hit, most frequent first (at most FACET_VALUES a facet)."""
-    ids, params = hits.ids(), hits.params
-    found: dict[str, list[FacetValue]] = {}
-    for name in ("organization", "license"):
-        title = "max(d.organization_title)" if name == "organization" else "NULL"
-        rows = db.execute(
-            f"SELECT d.{name} AS value, count(*) AS n, {title} AS title FROM search_documents d "
-            f"WHERE d.id IN ({ids}) GROUP BY d.{name} ORDER BY n DESC, value LIMIT {FACET_VALUES}", params,
-        ).fetchall()
-        found[name] = [FacetValue(value=str(r[0]), count=int(r[1]), title=r[2]) for r in rows]
-    for name in ("tag", "format"):
-        rows = db.execute(
-            f"SELECT t.value, count(*) AS n FROM search_terms t WHERE t.facet = '{name}' AND t.doc IN ({ids}) "
-            f"GROUP BY t.value ORDER BY n DESC, t.value LIMIT {FACET_VALUES}", params,
-        ).fetchall()
-        found[name] = [FacetValue(value=str(r[0]), count=int(r[1])) for r in rows]
-    return {name: found[name] for name in FACETS}
+    """Counts of each facet's values over every hit, most frequent first (at most FACET_VALUES a facet), in
+    one statement over the hits, found once."""
+    sql = (
+        f"WITH h AS MATERIALIZED ({hits.ids()}) "
+        "SELECT 'organization' AS facet, d.organization AS value, count(*) AS n, max(d.organization_title) AS title "
+        "FROM h JOIN search_documents d ON d.id = h.id GROUP BY d.organization "
+        "UNION ALL SELECT 'license', d.license, count(*), NULL FROM h JOIN search_documents d ON d.id = h.id "
+        "GROUP BY d.license "
+        "UNION ALL SELECT t.facet, t.value, count(*), NULL FROM h JOIN search_terms t ON t.doc = h.id "
+        "GROUP BY t.facet, t.value"
+    )
+    found: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
+    for facet, value, count, title in db.execute(sql, hits.params).fetchall():
+        found[str(facet)].append(FacetValue(value=str(value), count=int(count), title=title))
+    return {name: sorted(values, key=lambda v: (-v.count, v.value))[:FACET_VALUES] for name, values in found.items()}
 
 
 def _hit(row: Any, dataset: Dataset, text: str | None) -> SearchHit:

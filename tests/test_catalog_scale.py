@@ -180,3 +180,15 @@ def test_an_existing_catalog_is_indexed_once_when_opened(settings: Settings) -> 
     assert CatalogSearch(catalog).search(SearchQuery()).total == 0
     reopened = Catalog(Path(os.fspath(settings.paths.catalog_db)))
     assert [h.dataset.name for h in CatalogSearch(reopened).search(SearchQuery(q="water")).hits] == ["ds-001"]
+
+
+def test_kept_totals_and_facets_follow_a_publish(backend: Settings) -> None:
+    catalog = open_catalog(backend)
+    for i in range(3):
+        add(catalog, backend, i)
+    client = TestClient(create_app(backend))
+    before = client.get("/api/v1/datasets").json()
+    assert before["total"] == 3 and client.get("/api/v1/datasets").json()["facets"] == before["facets"]
+    add(catalog, backend, 9, organization="org-new")
+    after = client.get("/api/v1/datasets").json()
+    assert after["total"] == 4 and "org-new" in {v["value"] for v in after["facets"]["organization"]}

@@ -8,8 +8,9 @@ from typing import Any
 
 from api.ckan.actions import ACTIONS, ActionContext, register_action
 from api.ckan.shapes import organization_dict, package_dict, resource_dict
+from api.web.state import get_web
 from catalog.models import Dataset, Organization
-from catalog.search import CatalogSearch, SearchQuery
+from catalog.search import SearchQuery
 from opendata.errors import CatalogError, QueryError, SearchQueryError
 
 CKAN_VERSION = "2.10.4"
@@ -119,7 +120,7 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
             if filters[FQ_FILTERS[field]] != value:  # two values of one single-valued field: nothing matches
                 names.append("")
     query = SearchQuery(q=q if q not in ("", "*:*") else None, **filters)
-    result = CatalogSearch(ctx.catalog).search(query, limit=rows, offset=start, facets=False, names=names or None,
+    result = get_web(ctx.request).search.search(query, limit=rows, offset=start, facets=False, names=names or None,
                                                tags=tags, order=order)
     orgs = _organizations(ctx, [hit.dataset.organization for hit in result.hits])
     found = [_package(ctx, hit.dataset, orgs) for hit in result.hits]
@@ -147,7 +148,7 @@ def organization_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any
         raise CatalogError(f"organization '{name}' does not exist")
     result = organization_dict(orgs[name], ctx.base_url, _package_counts(ctx).get(name, 0))
     if flag(data, "include_datasets", True):  # CKAN lists at most 1000 (ckan.search.rows_max)
-        hits = CatalogSearch(ctx.catalog).search(SearchQuery(organization=name), limit=1000, facets=False,
+        hits = get_web(ctx.request).search.search(SearchQuery(organization=name), limit=1000, facets=False,
                                                  order=[("d.name", False)])
         result["packages"] = [_package(ctx, h.dataset, orgs) for h in hits.hits]
     return result

@@ -27,7 +27,7 @@ WARM_DATASETS = 100
 class WebState:
     def __init__(self, request: Request) -> None:
         catalog: Catalog = request.app.state.catalog
-        self.search = CatalogSearch(catalog)
+        self.search = CatalogSearch(catalog, request.app.state.catalog_view.version)
         self.facts = ReleaseFacts(request.app.state.engine)
         # Not a daemon: interpreter exit waits for it rather than killing it inside a DuckDB query.
         threading.Thread(target=self.warm, args=(catalog,), name="web-warm", daemon=False).start()
