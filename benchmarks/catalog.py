@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks catalog                       (sizes 50,5000,50000; SQLite catalog)
     .venv/bin/python -m benchmarks catalog --sizes 50,5000       (fewer sizes)
     .venv/bin/python -m benchmarks catalog --postgres URL        (the catalog in PostgreSQL, a database per size)
+    .venv/bin/python -m benchmarks catalog --postgres auto       (... on a throwaway PostgreSQL server)
 
 Each catalog is built once (kept under ``/tmp/bench-catalog-N``, or a PostgreSQL database per size) through
 the catalog's own recording code (``Catalog.upsert_dataset`` and ``Catalog.record_release``): small datasets
@@ -223,12 +224,23 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks catalog")
     parser.add_argument("--sizes", default="50,5000,50000", help="comma-separated dataset counts")
     parser.add_argument("--repeat", type=int, default=REPEAT, help="requests per figure")
-    parser.add_argument("--postgres", help="a PostgreSQL server URL: catalogs live in databases on it")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: catalogs live in databases on it ('auto': "
+                        "a throwaway server of Debian's PostgreSQL, as the tests start)")
     args = parser.parse_args(argv)
+    if args.postgres == "auto":
+        from tests.publishers_fixtures import throwaway_postgres
+
+        with throwaway_postgres() as url:
+            run(args, url)
+    else:
+        run(args, args.postgres)
+
+
+def run(args: argparse.Namespace, postgres: str | None) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[int, dict[str, float]] = {}
     for size in sizes:
-        settings = _settings(size, args.postgres)
+        settings = _settings(size, postgres)
         settings.home.mkdir(parents=True, exist_ok=True)
         build(settings, size)
         results[size] = measure(settings, size, args.repeat)

@@ -125,15 +125,46 @@ class CatalogSearch:
 
     With ``version`` (the catalog's change counter, e.g. ``CatalogView.version``), the total and facet
     counts of a query, which cost a pass over every hit, are kept until the catalog changes (at most
-    ``CACHED_COUNTS`` queries, least recently used out); a page of hits is always read afresh."""
+    ``CACHED_COUNTS`` queries, least recently used out), and so is the ranking of a ranked search (names and
+    scores); the datasets of a page are always read afresh."""
 
     CACHED_COUNTS = 256
+    CACHED_RANKINGS = 64
+    CACHED_RANKING = 20_000
 
     def __init__(self, catalog: Catalog, version: Callable[[], int] | None = None) -> None:
         self.catalog = catalog
         self.version = version
         self._counts: OrderedDict[str, tuple[int, int, dict[str, list[FacetValue]]]] = OrderedDict()
+        self._rankings: OrderedDict[str, tuple[int, list[tuple[str, float]]]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int) -> list[Any]:
+        """A page of a ranked search from its whole ranking, kept (names and scores only, for rankings of at most
+        ``CACHED_RANKING`` hits) until the catalog changes, as Solr keeps query results."""
+        key = json.dumps(["ranking", hits.ids(), hits.params], sort_keys=True, default=str)
+        version = self.version() if self.version is not None else 0
+        with self._lock:
+            found = self._rankings.get(key)
+            if found is not None and found[0] == version:
+                self._rankings.move_to_end(key)
+        if found is None or found[0] != version:
+            ranking = [(str(r["name"]), float(r["score"])) for r in hits.page(None, 0, None)]
+            if len(ranking) > self.CACHED_RANKING:
+                return hits.page(limit, offset, None)
+            found = (version, ranking)
+            with self._lock:
+                self._rankings[key] = found
+                while len(self._rankings) > self.CACHED_RANKINGS:
+                    self._rankings.popitem(last=False)
+        shown = found[1][offset: None if limit is None else offset + limit]
+        if not shown:
+            return []
+        marks = ", ".join("?" for _ in shown)
+        rows = {str(r["name"]): r for r in db.execute(
+            f"SELECT name, sort_title, columns, formats FROM search_documents WHERE name IN ({marks})",
+            [name for name, _ in shown]).fetchall()}
+        return [{**dict(rows[name]), "score": score} for name, score in shown if name in rows]
 
     def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
         key = json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
@@ -173,7 +204,10 @@ class CatalogSearch:
             if hits.empty:
                 return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
             total, counts = self._totals(db, hits, facets)
-            page = hits.page(limit, offset, after)
+            if query.q and self.version is not None and not order:
+                page = self._ranked_page(db, hits, limit, offset)
+            else:
+                page = hits.page(limit, offset, after)
             datasets = _datasets(db, [str(r["name"]) for r in page])
             # The key after the last hit, for the next page of the title listing (None on its last page): more
             # follow when this page is full and a hit remains past it (asked, since a keyed page has no offset).

@@ -189,6 +189,10 @@ def test_kept_totals_and_facets_follow_a_publish(backend: Settings) -> None:
     client = TestClient(create_app(backend))
     before = client.get("/api/v1/datasets").json()
     assert before["total"] == 3 and client.get("/api/v1/datasets").json()["facets"] == before["facets"]
-    add(catalog, backend, 9, organization="org-new")
+    assert [d["name"] for d in client.get("/api/v1/datasets", params={"q": "daily"}).json()["datasets"]] == [
+        "ds-000", "ds-001", "ds-002"]
+    add(catalog, backend, 9, organization="org-new", title="Daily daily figures")
     after = client.get("/api/v1/datasets").json()
     assert after["total"] == 4 and "org-new" in {v["value"] for v in after["facets"]["organization"]}
+    ranked = client.get("/api/v1/datasets", params={"q": "daily"}).json()
+    assert ranked["total"] == 4 and ranked["datasets"][0]["name"] == "ds-009"  # a title match ranks first
