@@ -140,9 +140,10 @@ class CatalogSearch:
         self._lock = threading.Lock()
 
     def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int) -> list[Any]:
-        """A page of a ranked search from its whole ranking, kept (names and scores only, for rankings of at most
-        ``CACHED_RANKING`` hits) until the catalog changes, as Solr keeps query results."""
-        key = json.dumps(["ranking", hits.ids(), hits.params], sort_keys=True, default=str)
+        """A page of a ranked (or ``order``ed) search from its whole ranking, kept (names and scores only; the
+        caller asks only for rankings of at most ``CACHED_RANKING`` hits) until the catalog changes, as Solr
+        keeps query results."""
+        key = json.dumps(["ranking", hits.ids(), hits.params, hits.order], sort_keys=True, default=str)
         version = self.version() if self.version is not None else 0
         with self._lock:
             found = self._rankings.get(key)
@@ -150,8 +151,6 @@ class CatalogSearch:
                 self._rankings.move_to_end(key)
         if found is None or found[0] != version:
             ranking = [(str(r["name"]), float(r["score"])) for r in hits.page(None, 0, None)]
-            if len(ranking) > self.CACHED_RANKING:
-                return hits.page(limit, offset, None)
             found = (version, ranking)
             with self._lock:
                 self._rankings[key] = found
@@ -204,7 +203,7 @@ class CatalogSearch:
             if hits.empty:
                 return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
             total, counts = self._totals(db, hits, facets)
-            if query.q and self.version is not None and not order:
+            if (query.q or order) and self.version is not None and total <= self.CACHED_RANKING:
                 page = self._ranked_page(db, hits, limit, offset)
             else:
                 page = hits.page(limit, offset, after)
