@@ -14,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
-from catalog.dcat import Coverage
 from opendata.sql_text import quote_identifier
+
+if TYPE_CHECKING:  # catalog.dcat loads rdflib, which the publish stage need not pay for at start
+    from catalog.dcat import Coverage
 
 #: Runs one SELECT with bound parameters and returns its result.
 Runner = Callable[[str, list[Any]], pa.Table]
@@ -176,6 +178,8 @@ def sample_file(
 
 def coverage_of_file(run: Runner, path: str, table_schema: dict[str, Any]) -> Coverage | None:
     """First and last value of the file's first date or datetime column."""
+    from catalog.dcat import Coverage
+
     for f in table_schema.get("fields", []):
         kind = f.get("type")
         if kind not in TEMPORAL or "name" not in f:
@@ -240,6 +244,8 @@ def read_facts(document: Any) -> Facts | None:
     try:
         profiles = [ColumnProfile(**{**p, "bars": [Bar(**b) for b in p.get("bars", [])]})
                     for p in document["profiles"]]
+        from catalog.dcat import Coverage
+
         coverage = Coverage(**document["coverage"]) if document.get("coverage") else None
         return Facts(profiles, [str(c) for c in document["sample_columns"]],
                      [[str(v) for v in row] for row in document["sample_rows"]], coverage)
