@@ -111,13 +111,12 @@ def fts_query(text: str) -> str | None:
     return " AND ".join(terms)
 
 
-def ts_query(text: str, label: str = "") -> str | None:
+def ts_query(text: str) -> str | None:
     """A PostgreSQL tsquery for free text (words are letters and digits only): all words, the last a prefix."""
     found = words(text)
     if not found:
         return None
-    return " & ".join(found[:-1] + [f"{found[-1]}:*"]) if not label else " & ".join(
-        [f"{w}:{label}" for w in found[:-1]] + [f"{found[-1]}:*{label}"])
+    return " & ".join(found[:-1] + [f"{found[-1]}:*"])
 
 
 class CatalogSearch:
