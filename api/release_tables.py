@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from api.cursor import Cursor, encode_cursor
 from api.engine import QueryEngine
-from api.query import RowsPage, RowsQuery
+from api.query import RowsPage, RowsQuery, json_value
 from catalog.models import Release
 from opendata.errors import OpendataError
 
@@ -80,6 +80,37 @@ class ValueIndex:
 class ReleaseTable:
     table: pa.Table
     indexes: dict[str, ValueIndex | None] = field(default_factory=dict)
+    #: (filter column or "", order column, descending) -> whether file order is that order within each block
+    ordered: dict[tuple[str, str, bool], bool] = field(default_factory=dict)
+
+    def in_file_order(self, filtered: str | None, column: str, descending: bool) -> bool:
+        """Whether ``column`` (no nulls) runs in ``descending`` or ascending order along the file, within each
+        value block of ``filtered`` (the whole file when None): then ``ORDER BY column, file_row_number`` over
+        rows of one block is file order, and an ordered page is a file-order page."""
+        key = (filtered or "", column, descending)
+        if key not in self.ordered:
+            self.ordered[key] = self._check(filtered, column, descending)
+        return self.ordered[key]
+
+    def _check(self, filtered: str | None, column: str, descending: bool) -> bool:
+        values = self.table.column(column)
+        if values.null_count or len(values) < 2:
+            return values.null_count == 0
+        boundaries = np.zeros(0, dtype=np.int64)
+        if filtered is not None:
+            index = self.index(filtered)
+            if index is None:
+                return False
+            values = values.take(pa.array(index.positions, type=pa.int64()))
+            starts = np.array(sorted(start for start, _ in index.blocks.values()), dtype=np.int64)
+            boundaries = starts[starts > 0] - 1  # the pair (last of a block, first of the next) is not compared
+        try:
+            wrong = (pc.less if not descending else pc.greater)(values[1:], values[:-1])
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            return False  # a type Arrow does not order (nested values): DuckDB orders it
+        flags = np.asarray(pc.fill_null(wrong, True).to_numpy(zero_copy_only=False), dtype=bool)
+        flags[boundaries] = False
+        return not bool(flags.any())
 
     def has(self, columns: list[str]) -> bool:
         names = self.table.schema.names
@@ -101,9 +132,22 @@ class ReleaseTables:
         self._lock = threading.Lock()
 
     def _fits(self, release: Release, query: RowsQuery, position: Cursor | None) -> bool:
-        if query.order or len(query.filters) > 1 or (position is not None and position.after_values):
+        if len(query.order) > 1 or len(query.filters) > 1:
+            return False
+        if position is not None and len(position.after_values) != len(query.order):
             return False
         return (not query.filters or query.filters[0].op == "eq") and release.rows <= self.memory_rows
+
+    @staticmethod
+    def _ordered_as_file(found: ReleaseTable, query: RowsQuery) -> bool:
+        """Whether the query's order (if any) is file order over the rows its filter selects."""
+        if not query.order:
+            return True
+        order = query.order[0]
+        if not found.has([order.column]):
+            return False
+        filtered = query.filters[0].column if query.filters else None
+        return found.in_file_order(filtered, order.column, order.descending)
 
     def warm(self, release: Release, query: RowsQuery, position: Cursor | None) -> bool:
         """Whether ``page`` answers this from memory already loaded and indexed (microseconds, no I/O)."""
@@ -112,6 +156,11 @@ class ReleaseTables:
         found = self._tables.get((release.dataset, release.number))
         if found is None:
             return False
+        if query.order:
+            order = query.order[0]
+            key = (query.filters[0].column if query.filters else "", order.column, order.descending)
+            if not found.ordered.get(key, False):
+                return False
         return not query.filters or found.indexes.get(query.filters[0].column) is not None
 
     def page(self, release: Release, query: RowsQuery, *, limit: int, position: Cursor | None,
@@ -122,6 +171,10 @@ class ReleaseTables:
         found = self._table(release)
         if found is None or not found.has([*query.columns, *(f.column for f in query.filters)]):
             return None
+        if query.order:
+            with self._lock:
+                if not self._ordered_as_file(found, query):
+                    return None
         after_row = position.after_row if position else -1
         if query.filters:
             column, value = query.filters[0].column, query.filters[0].value
@@ -137,11 +190,12 @@ class ReleaseTables:
         else:
             start = max(after_row + 1, 0)
             rows = np.arange(start, min(start + limit + 1, found.table.num_rows), dtype=np.int64)
-        return self._rows_page(release, found.table, query.columns, rows, limit, filters_hash)
+        order = [o.column for o in query.order]
+        return self._rows_page(release, found.table, query.columns, rows, limit, filters_hash, order)
 
     @staticmethod
     def _rows_page(release: Release, table: pa.Table, columns: list[str], rows: np.ndarray, limit: int,
-                   filters_hash: str) -> RowsPage:
+                   filters_hash: str, order: list[str] | None = None) -> RowsPage:
         shown = rows[:limit]
         selected = table.select(columns)
         if len(shown) and int(shown[-1]) - int(shown[0]) == len(shown) - 1:
@@ -150,7 +204,9 @@ class ReleaseTables:
             picked = selected.take(pa.array(shown, type=pa.int64()))
         next_cursor = None
         if len(rows) > limit:
-            next_cursor = encode_cursor(Cursor(release.number, int(shown[-1]), filters_hash))
+            last = int(shown[-1])
+            values = tuple(json_value(table.column(c)[last].as_py()) for c in order or [])
+            next_cursor = encode_cursor(Cursor(release.number, last, filters_hash, values))
         return RowsPage(release.number, columns, _plain_rows(picked), next_cursor)
 
     def _table(self, release: Release) -> ReleaseTable | None:

@@ -31,7 +31,10 @@ class DatasetSummaryPublic(BaseModel):
 
 class DatasetsPublic(BaseModel):
     datasets: list[DatasetSummaryPublic]
-    count: int
+    count: int = Field(description="datasets in this page")
+    total: int = Field(default=0, description="datasets matching, over every page")
+    limit: int = Field(default=0, description="most datasets a page holds")
+    next: str | None = Field(default=None, description="cursor of the next page, or null on the last page")
 
 
 class ReleaseSummaryPublic(BaseModel):
@@ -87,6 +90,7 @@ class OrganizationPublic(BaseModel):
 class OrganizationsPublic(BaseModel):
     organizations: list[OrganizationPublic]
     count: int
+    total: int = Field(default=0, description="organisations in all")
 
 
 class HealthPublic(BaseModel):
@@ -123,3 +127,6 @@ class SqlTablesPublic(BaseModel):
                                          "`name@N` release N")
     row_cap: int
     timeout_seconds: float
+    datasets: int = Field(default=0, description="published datasets in all (the tables are paged by dataset)")
+    offset: int = Field(default=0, description="datasets skipped before this page")
+    limit: int = Field(default=100, description="most datasets a page lists")

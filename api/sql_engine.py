@@ -1,26 +1,30 @@
-"""The read-only SQL endpoint's engine: a pool of locked DuckDB databases over published releases only.
+"""The read-only SQL endpoint's engine: locked DuckDB databases bound to the tables each query names.
 
-Each pooled database is an in-memory DuckDB with one view per published release (``"name@N"``) and one
-per dataset's latest release (``"name"``), and:
+A query's parse tree (``api.sql_guard``) lists the tables it names; each is resolved in the catalog view, a
+dataset name to its latest published release and ``"name@N"`` to release N (anything else is refused with
+the guard's message). The query then runs on a locked in-memory DuckDB bound to exactly those releases:
 
-- ``allowed_paths`` = exactly the ``data.parquet`` files of published releases (local paths, or ``s3://``
-  URLs with httpfs and the storage's secret set up first), then external access off: a release awaiting
-  approval, staging, ``/etc/passwd``, another bucket or a sibling file are unreadable even to a query
-  that got past ``api.sql_guard``;
+- one view per named table over its ``data.parquet``, and ``allowed_paths`` = exactly those files (local
+  paths, or ``s3://`` URLs with httpfs and the storage's secret set up first), then external access off: a
+  release awaiting approval, staging, ``/etc/passwd``, another bucket or a sibling file are unreadable even
+  to a query that got past ``api.sql_guard``;
 - no extension install/load, ``temp_directory=''`` (no spilling), ``memory_limit`` = the per-query
   limit, configuration locked;
-- one query at a time per database, so its memory limit is the query's memory limit; the pool holds
-  ``sql_concurrency`` databases and a request waits (up to the time limit) for a free one;
+- one query at a time per database, so its memory limit is the query's memory limit; at most
+  ``sql_concurrency`` queries run at once and a request waits (up to the time limit) for a slot;
 - a timer interrupts a query past ``query_timeout_seconds``; more rows than ``sql_row_cap`` is an error.
 
-The pool is rebuilt when the set of published releases changes (a new release, an approval).
+Bound databases are kept for reuse, keyed by the release files they read (at most ``BOUND_DATABASES``,
+least recently used closed first). Releases are immutable, so a kept database never goes stale; a newly
+published release is simply a new key, and nothing else is rebuilt: its first query costs one small
+database (tens of milliseconds), whatever the size of the catalog.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,15 +33,20 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from api.catalog_view import PublishedState
+from api.catalog_view import CatalogView
 from api.engine import interrupt_after, open_locked_database, timed_out
 from api.filters import quote_identifier
-from api.sql_guard import check_sql
+from api.sql_guard import check_sql, named_tables, parse_checked
 from api.values import arrow_rows
+from catalog.models import Release
 from catalog.storage import ReleaseStorage, open_storage
-from opendata.errors import QueryError, QueryTimeout, QueryTooLarge
+from opendata.errors import CatalogError, QueryError, QueryTimeout, QueryTooLarge
 from opendata.settings import Settings
 from opendata.sql_text import quote_literal
+
+#: Bound databases kept for reuse (each a small in-memory DuckDB).
+BOUND_DATABASES = 32
+Binding = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -48,20 +57,30 @@ class SqlResult:
     types: list[str]
 
 
-def release_tables(state: PublishedState, storage: ReleaseStorage) -> dict[str, str]:
-    """Table name -> the Parquet file DuckDB reads, for every published release and each dataset's latest."""
-    tables: dict[str, str] = {}
-    for name, releases in sorted(state.releases.items()):
-        for release in releases:
-            if not storage.exists(release, "data.parquet"):  # missing, or its folder leaves the storage
-                continue
-            path = storage.duckdb_path(release, "data.parquet")
-            tables[f"{name}@{release.number}"] = path
-            tables[name] = path
-    return tables
+def resolve_table(view: CatalogView, table: str) -> Release | None:
+    """The published release a table name means: ``name`` (latest) or ``name@N``; None when there is none."""
+    name, at, number = table.partition("@")
+    try:
+        if at:
+            return view.release(name, int(number)) if number.isdigit() else None
+        return view.latest(name)
+    except CatalogError:
+        return None
 
 
-def _locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: Settings) -> duckdb.DuckDBPyConnection:
+def bind_tables(view: CatalogView, tables: set[str], storage: ReleaseStorage) -> dict[str, str]:
+    """Table name -> the Parquet file DuckDB reads, for the named tables that are published releases."""
+    bound: dict[str, str] = {}
+    for table in sorted(tables):
+        release = resolve_table(view, table)
+        if release is None or not storage.exists(release, "data.parquet"):  # missing, or outside the storage
+            continue
+        bound[table] = storage.duckdb_path(release, "data.parquet")
+    return bound
+
+
+def locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A locked DuckDB that reads exactly ``tables`` (name -> file), one view each."""
     views = [
         f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({quote_literal(path)})"
         for table, path in tables.items()
@@ -73,80 +92,6 @@ def _locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: 
         prepare=views,
         storage=storage.prepare_duckdb(),
     )
-
-
-class SqlPool:
-    """``size`` locked databases over one published state."""
-
-    def __init__(self, state: PublishedState, settings: Settings, storage: ReleaseStorage | None = None) -> None:
-        self.fingerprint = state.fingerprint
-        storage = storage or open_storage(settings)
-        self.tables = release_tables(state, storage)
-        self.settings = settings
-        self._free: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
-        self._all = [_locked_database(self.tables, storage, settings) for _ in range(settings.sql_concurrency)]
-        for con in self._all:
-            self._free.put(con)
-
-    def columns(self) -> dict[str, list[str]]:
-        with self.connection(self.settings.query_timeout_seconds) as con:
-            return {
-                table: [str(r[0]) for r in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()]
-                for table in self.tables
-            }
-
-    @contextmanager
-    def connection(self, wait: float) -> Iterator[duckdb.DuckDBPyConnection]:
-        try:
-            con = self._free.get(timeout=wait)
-        except queue.Empty:
-            raise QueryTimeout(
-                f"every SQL slot stayed busy for {wait:g} s; retry shortly"
-            ) from None
-        try:
-            yield con
-        finally:
-            self._free.put(con)
-
-    def run(self, sql: str) -> SqlResult:
-        check_sql(sql, self.tables)
-        timeout = self.settings.query_timeout_seconds
-        cap = self.settings.sql_row_cap
-        started = time.perf_counter()
-        with self.connection(timeout) as con, interrupt_after(con, timeout) as timer:
-            try:
-                reader = con.execute(sql).to_arrow_reader(min(cap + 1, 10_000))
-                batches: list[pa.RecordBatch] = []
-                count = 0
-                for batch in reader:
-                    batches.append(batch)
-                    count += batch.num_rows
-                    if count > cap:
-                        raise QueryTooLarge(
-                            f"the query returns more than the row cap of {cap:,} rows; add LIMIT (and OFFSET to "
-                            "page), aggregate, or download an export", parameter="sql",
-                        )
-                table = pa.Table.from_batches(batches, schema=reader.schema)
-            except duckdb.InterruptException as exc:
-                if timer.fired:
-                    raise timed_out(timeout) from exc
-                raise QueryError("the query was interrupted", parameter="sql") from exc
-            except duckdb.OutOfMemoryException as exc:
-                raise QueryTooLarge(
-                    f"the query needs more than the memory limit of {self.settings.sql_memory_limit} a query; "
-                    "add filters or aggregate", parameter="sql",
-                ) from exc
-            except duckdb.PermissionException as exc:
-                raise QueryError(f"the query may read published tables only: {exc}", parameter="sql") from exc
-            except duckdb.Error as exc:
-                raise QueryError(f"the query failed: {_first_line(exc)}", parameter="sql") from exc
-        elapsed = (time.perf_counter() - started) * 1000
-        columns = table.column_names
-        return SqlResult(columns, arrow_rows(table), round(elapsed, 2), [kind_of(f.type) for f in table.schema])
-
-    def close(self) -> None:
-        for con in self._all:
-            con.close()
 
 
 def kind_of(arrow_type: pa.DataType) -> str:
@@ -171,25 +116,98 @@ def _first_line(exc: Exception) -> str:
 
 
 class SqlEngine:
-    """The pool for the current published state, rebuilt when that state changes."""
+    """Runs read-only SQL on databases bound to the releases each query names (see the module docstring)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, storage: ReleaseStorage | None = None) -> None:
         self.settings = settings
-        self.storage = open_storage(settings)
-        self._pool: SqlPool | None = None
+        self.storage = storage or open_storage(settings)
+        self._slots = threading.BoundedSemaphore(settings.sql_concurrency)
+        self._idle: OrderedDict[Binding, list[duckdb.DuckDBPyConnection]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def pool(self, state: PublishedState) -> SqlPool:
-        with self._lock:
-            if self._pool is None or self._pool.fingerprint != state.fingerprint:
-                # The old pool's databases close when the last query holding them is done (refcount).
-                self._pool = SqlPool(state, self.settings, self.storage)
-            return self._pool
+    @contextmanager
+    def database(self, tables: dict[str, str]) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A locked database bound to ``tables``, for one query (a slot held while it runs)."""
+        wait = self.settings.query_timeout_seconds
+        if not self._slots.acquire(timeout=wait):
+            raise QueryTimeout(f"every SQL slot stayed busy for {wait:g} s; retry shortly")
+        try:
+            key: Binding = tuple(sorted(tables.items()))
+            with self._lock:
+                idle = self._idle.get(key)
+                con = idle.pop() if idle else None
+            if con is None:
+                con = locked_database(tables, self.storage, self.settings)
+            try:
+                yield con
+            finally:
+                self._keep(key, con)
+        finally:
+            self._slots.release()
 
-    def run(self, state: PublishedState, sql: str) -> SqlResult:
-        return self.pool(state).run(sql)
+    def _keep(self, key: Binding, con: duckdb.DuckDBPyConnection) -> None:
+        closing: list[duckdb.DuckDBPyConnection] = []
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            self._idle.move_to_end(key)
+            if len(idle) < self.settings.sql_concurrency:
+                idle.append(con)
+            else:
+                closing.append(con)
+            while len(self._idle) > BOUND_DATABASES:
+                closing += self._idle.popitem(last=False)[1]
+        for old in closing:
+            old.close()
+
+    def bound(self, view: CatalogView, sql: str) -> dict[str, str]:
+        """The tables ``sql`` may read (checked by the guard), bound to their files."""
+        tree = parse_checked(sql)
+        tables = bind_tables(view, named_tables(tree), self.storage)
+        check_sql(sql, tables, tree)
+        return tables
+
+    def run(self, view: CatalogView, sql: str) -> SqlResult:
+        tables = self.bound(view, sql)
+        timeout = self.settings.query_timeout_seconds
+        cap = self.settings.sql_row_cap
+        started = time.perf_counter()
+        with self.database(tables) as con, interrupt_after(con, timeout) as timer:
+            table = self._execute(con, sql, cap, timeout, timer)
+        elapsed = (time.perf_counter() - started) * 1000
+        columns = table.column_names
+        return SqlResult(columns, arrow_rows(table), round(elapsed, 2), [kind_of(f.type) for f in table.schema])
+
+    def _execute(self, con: duckdb.DuckDBPyConnection, sql: str, cap: int, timeout: float, timer: Any) -> pa.Table:
+        try:
+            reader = con.execute(sql).to_arrow_reader(min(cap + 1, 10_000))
+            batches: list[pa.RecordBatch] = []
+            count = 0
+            for batch in reader:
+                batches.append(batch)
+                count += batch.num_rows
+                if count > cap:
+                    raise QueryTooLarge(
+                        f"the query returns more than the row cap of {cap:,} rows; add LIMIT (and OFFSET to "
+                        "page), aggregate, or download an export", parameter="sql",
+                    )
+            return pa.Table.from_batches(batches, schema=reader.schema)
+        except duckdb.InterruptException as exc:
+            if timer.fired:
+                raise timed_out(timeout) from exc
+            raise QueryError("the query was interrupted", parameter="sql") from exc
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryTooLarge(
+                f"the query needs more than the memory limit of {self.settings.sql_memory_limit} a query; "
+                "add filters or aggregate", parameter="sql",
+            ) from exc
+        except duckdb.PermissionException as exc:
+            raise QueryError(f"the query may read published tables only: {exc}", parameter="sql") from exc
+        except duckdb.Error as exc:
+            raise QueryError(f"the query failed: {_first_line(exc)}", parameter="sql") from exc
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.close()
+            idle = [con for found in self._idle.values() for con in found]
+            self._idle.clear()
+        for con in idle:
+            con.close()

@@ -15,6 +15,7 @@ the problem,
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -43,12 +44,28 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
             stack.extend(node)
 
 
+_PARSER: list[duckdb.DuckDBPyConnection] = []
+_PARSER_LOCK = threading.Lock()
+
+
+def _parser() -> duckdb.DuckDBPyConnection:
+    """A cursor of the process's one parsing DuckDB (it reads nothing: ``json_serialize_sql`` parses its
+    argument), locked down like the engines."""
+    with _PARSER_LOCK:
+        if not _PARSER:
+            con = duckdb.connect(":memory:", config={"enable_external_access": False, "threads": 1})
+            con.execute("SET lock_configuration = true")
+            _PARSER.append(con)
+        return _PARSER[0].cursor()
+
+
 def parse_tree(sql: str) -> dict[str, Any]:
-    con = duckdb.connect(":memory:")
+    """DuckDB's parse tree of ``sql``, parsed by a cursor of one kept DuckDB (not a new database per query)."""
+    cursor = _parser()
     try:
-        row = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+        row = cursor.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     finally:
-        con.close()
+        cursor.close()
     tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True, "error_message": "no result"}
     if tree.get("error") and "Only SELECT" in str(tree.get("error_message")):
         raise QueryError("only one SELECT statement is allowed (no PRAGMA, SET, COPY, ATTACH ...)", parameter="sql")
@@ -68,12 +85,26 @@ def cte_names(tree: Any) -> set[str]:
     return names
 
 
-def check_sql(sql: str, tables: Collection[str]) -> None:
-    """Refuse ``sql`` unless it is one SELECT over ``tables`` (names as the SQL engine defines them)."""
+def parse_checked(sql: str) -> dict[str, Any]:
+    """The parse tree of one read-only statement (length and statement type checked first)."""
     if len(sql) > 100_000:
         raise QueryError("the SQL is over 100,000 characters; write a shorter query", parameter="sql")
     check_read_only(sql)
-    tree = parse_tree(sql)
+    return parse_tree(sql)
+
+
+def named_tables(tree: Any) -> set[str]:
+    """The base tables a parse tree names (lower case), its own CTEs left out."""
+    ctes = cte_names(tree)
+    found = {str(n.get("table_name", "")).lower() for n in _nodes(tree) if n.get("type") == "BASE_TABLE"}
+    return found - ctes
+
+
+def check_sql(sql: str, tables: Collection[str], tree: dict[str, Any] | None = None) -> None:
+    """Refuse ``sql`` unless it is one SELECT over ``tables`` (names as the SQL engine defines them);
+    ``tree`` is its parse tree when the caller has it already (``parse_checked``)."""
+    if tree is None:
+        tree = parse_checked(sql)
     allowed = {t.lower() for t in tables} | cte_names(tree)
     for node in _nodes(tree):
         kind = node.get("type")

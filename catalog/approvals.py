@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from catalog.search_index import refresh_documents
 from catalog.store import Catalog, utc_now
 from opendata.errors import ApprovalError, CatalogError
 
@@ -98,6 +99,7 @@ class Approvals:
                     "UPDATE runs SET state = 'rejected', error = ? WHERE dataset = ? AND release = ? "
                     "AND state = 'awaiting-approval'", (f"rejected by {by.strip()}: {reason}", dataset, number),
                 )
+            refresh_documents(db, [dataset])  # an approved release may make the dataset public in search
             decision_id = int(inserted[0])
         return ApprovalDecision(
             id=decision_id, dataset=dataset, number=number, decision=decision, decided_by=by.strip(), role=role,

@@ -18,6 +18,7 @@ from pathlib import Path
 from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.models import Release, Run
+from catalog.release_facts import FACTS_FILE, compute_facts
 from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
 from catalog.typed_table import write_typed_parquet, write_typed_parquet_file
@@ -65,6 +66,8 @@ def publish_release(
     else:
         rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by,
                                    timezone=job.timezone)
+    # Profiles, sample rows and coverage, once, over the file just written (the pages read them back).
+    write_json(build / FACTS_FILE, compute_facts(build / "data.parquet", job.table_schema, settings.run_memory_limit))
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     for name, document in (extra_files or {}).items():

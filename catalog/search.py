@@ -1,38 +1,47 @@
-"""Ranked catalog search with facets by organisation, tag, licence and format.
+"""Ranked catalog search with facets by organisation, tag, licence and format, answered by the database.
 
-Each published dataset is one document: its title, tags, the column names (with their titles and
-descriptions) of its latest release, its organisation and its description. SQLite FTS5 ranks matches with
-field weights, a title match weighing most, then tags, columns, organisation and description; words are
-stemmed (Porter) and the last word of a query also matches as a prefix, so ``complaint`` finds
-``complaints`` and ``bor`` finds ``borough``. BM25's idf vanishes when a word is in half the documents of a
-small catalog, so each query word also scores the weights of the fields it is found in; BM25 then orders
-datasets within those.
+Each published dataset is one document (``catalog.search_index``, updated when the catalog changes): its
+title, tags, the column names (with their titles and descriptions) of its latest release, its organisation
+and its description. The engine's full-text index ranks matches with field weights, a title match weighing
+most, then tags, columns, organisation and description; words are stemmed (Porter on SQLite, English on
+PostgreSQL) and the last word of a query also matches as a prefix, so ``complaint`` finds ``complaints`` and
+``bor`` finds ``borough``. BM25's idf vanishes when a word is in half the documents of a small catalog, so
+each query word also scores the weights of the fields it is found in; the rank then orders datasets within
+those.
 
-The index is an in-memory SQLite database, rebuilt only when what it indexes changes (a hash of the
-documents), so a search costs two catalog reads and one FTS query. Facet counts are taken over the hits
-of the query and every filter, as CKAN does.
+Ranking, filters, paging (``limit``/``offset``, or ``after`` a (title, name) key for the unranked listing,
+which stays exact while datasets are published) and the facet counts over every hit are SQL, so a search
+costs the same few indexed queries at 50 datasets and at 50,000.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import sqlite3
 import threading
-from collections import Counter
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalog.database import CatalogConnection
 from catalog.models import Dataset, Release
-from catalog.store import Catalog
+from catalog.search_index import column_texts as schema_column_texts
+from catalog.search_index import release_formats as files_formats
+from catalog.store import Catalog, dataset_from_row
 
-#: BM25 weight of a match in each indexed field, in the index's column order.
+#: Weight of a match in each indexed field, in the index's column order.
 FIELD_WEIGHTS: dict[str, float] = {
     "title": 10.0, "tags": 6.0, "columns": 4.0, "organization": 3.0, "description": 1.0,
 }
+#: PostgreSQL's weight label of each field (D holds organisation and description).
+POSTGRES_LABELS = {"title": "A", "tags": "B", "columns": "C", "organization": "D"}
 FACETS = ("organization", "tag", "license", "format")
+#: Columns a search may be ordered by (``order=``), besides its rank or title.
+ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_at", "score"})
+#: Most values a facet lists (the most frequent first).
+FACET_VALUES = 50
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -59,7 +68,7 @@ class FacetValue(BaseModel):
 
 class SearchHit(BaseModel):
     dataset: Dataset
-    score: float = Field(description="BM25 relevance, higher is better; 0 without a query")
+    score: float = Field(description="relevance, higher is better; 0 without a query")
     formats: list[str]
     columns: list[str] = Field(description="column names of the latest release")
     matched_columns: list[str] = Field(default_factory=list, description="columns whose name matches the query")
@@ -69,6 +78,10 @@ class SearchResult(BaseModel):
     query: SearchQuery
     hits: list[SearchHit]
     facets: dict[str, list[FacetValue]]
+    total: int = Field(default=0, description="datasets matching, over every page")
+    offset: int = 0
+    after: tuple[str, str] | None = Field(default=None, description="the (title, name) key after the last hit, "
+                                          "when more follow in the unranked listing")
 
     @property
     def count(self) -> int:
@@ -77,24 +90,12 @@ class SearchResult(BaseModel):
 
 def release_formats(release: Release | None) -> list[str]:
     """The formats a release is offered in: its Parquet file, and CSV and JSON through the rows API."""
-    if release is None or "data.parquet" not in release.files:
-        return []
-    formats = ["Parquet", "CSV", "JSON"]
-    if "datapackage.json" in release.files:
-        formats.append("Data Package")
-    return formats
+    return files_formats(release.files if release else None)
 
 
 def column_texts(release: Release | None) -> list[tuple[str, str]]:
     """(name, name + title + description) of each column of a release's schema."""
-    if release is None:
-        return []
-    found = []
-    for field in release.table_schema.get("fields", []):
-        name = str(field.get("name", ""))
-        words = " ".join(str(field.get(k, "")) for k in ("name", "title", "description"))
-        found.append((name, words.strip()))
-    return found
+    return schema_column_texts(release.table_schema if release else None)
 
 
 def words(text: str) -> list[str]:
@@ -110,127 +111,249 @@ def fts_query(text: str) -> str | None:
     return " AND ".join(terms)
 
 
-class _Document(BaseModel):
-    dataset: Dataset
-    release: Release | None
-    organization_title: str
+def ts_query(text: str) -> str | None:
+    """A PostgreSQL tsquery for free text (words are letters and digits only): all words, the last a prefix."""
+    found = words(text)
+    if not found:
+        return None
+    return " & ".join(found[:-1] + [f"{found[-1]}:*"])
 
 
 class CatalogSearch:
-    """Search over one catalog; keeps its FTS index in memory between searches."""
+    """Search over one catalog's index (kept by the catalog itself; nothing here to refresh).
 
-    def __init__(self, catalog: Catalog) -> None:
+    With ``version`` (the catalog's change counter, e.g. ``CatalogView.version``), the total and facet
+    counts of a query, which cost a pass over every hit, are kept until the catalog changes (at most
+    ``CACHED_COUNTS`` queries, least recently used out), and so is the ranking of a ranked search (names and
+    scores); the datasets of a page are always read afresh."""
+
+    CACHED_COUNTS = 256
+    CACHED_RANKINGS = 64
+    CACHED_RANKING = 20_000
+
+    def __init__(self, catalog: Catalog, version: Callable[[], int] | None = None) -> None:
         self.catalog = catalog
+        self.version = version
+        self._counts: OrderedDict[str, tuple[int, int, dict[str, list[FacetValue]]]] = OrderedDict()
+        self._rankings: OrderedDict[str, tuple[int, list[tuple[str, float]]]] = OrderedDict()
         self._lock = threading.Lock()
-        self._digest: str | None = None
-        self._index = sqlite3.connect(":memory:", check_same_thread=False)
-        self._documents: list[_Document] = []
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        documents = self._load()
+    def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int) -> list[Any]:
+        """A page of a ranked (or ``order``ed) search from its whole ranking, kept (names and scores only; the
+        caller asks only for rankings of at most ``CACHED_RANKING`` hits) until the catalog changes, as Solr
+        keeps query results."""
+        key = json.dumps(["ranking", hits.ids(), hits.params, hits.order], sort_keys=True, default=str)
+        version = self.version() if self.version is not None else 0
         with self._lock:
-            self._refresh(documents)
-            ranked = self._rank(query.q)
-        by_name = {d.dataset.name: d for d in documents}
-        if ranked is None:
-            order = sorted(documents, key=lambda d: d.dataset.title.lower())
-            scored = [(d, 0.0) for d in order]
+            found = self._rankings.get(key)
+            if found is not None and found[0] == version:
+                self._rankings.move_to_end(key)
+        if found is None or found[0] != version:
+            ranking = [(str(r["name"]), float(r["score"])) for r in hits.page(None, 0, None)]
+            found = (version, ranking)
+            with self._lock:
+                self._rankings[key] = found
+                while len(self._rankings) > self.CACHED_RANKINGS:
+                    self._rankings.popitem(last=False)
+        shown = found[1][offset: None if limit is None else offset + limit]
+        if not shown:
+            return []
+        marks = ", ".join("?" for _ in shown)
+        rows = {str(r["name"]): r for r in db.execute(
+            f"SELECT name, sort_title, columns, formats FROM search_documents WHERE name IN ({marks})",
+            [name for name, _ in shown]).fetchall()}
+        return [{**dict(rows[name]), "score": score} for name, score in shown if name in rows]
+
+    def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
+        key = json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
+        version = self.version() if self.version is not None else None
+        if version is not None:
+            with self._lock:
+                found = self._counts.get(key)
+                if found is not None and found[0] == version:
+                    self._counts.move_to_end(key)
+                    return found[1], found[2]
+        counts = facet_counts(db, hits) if facets else {n: [] for n in FACETS}
+        if facets:
+            total = sum(v.count for v in counts["organization"]) if len(counts["organization"]) < FACET_VALUES \
+                else int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
         else:
-            scored = [(by_name[name], score) for name, score in ranked if name in by_name]
-        hits = [_hit(d, score, query.q) for d, score in scored if _passes(d, query)]
-        organizations = {d.dataset.organization: d.organization_title for d in documents}
-        return SearchResult(query=query, hits=hits, facets=facet_counts(hits, organizations))
+            total = int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
+        if version is not None:
+            with self._lock:
+                self._counts[key] = (version, total, counts)
+                self._counts.move_to_end(key)
+                while len(self._counts) > self.CACHED_COUNTS:
+                    self._counts.popitem(last=False)
+        return total, counts
 
-    def _load(self) -> list[_Document]:
-        latest: dict[str, Release] = {}
-        for release in self.catalog.all_releases():
-            latest[release.dataset] = release  # ordered by number, so the last one wins
-        titles = {o.name: o.title for o in self.catalog.organizations()}
-        return [
-            _Document(dataset=d, release=latest.get(d.name), organization_title=titles.get(d.organization, ""))
-            for d in self.catalog.datasets()
-        ]
+    def search(
+        self, query: SearchQuery, *, limit: int | None = None, offset: int = 0, after: tuple[str, str] | None = None,
+        facets: bool = True, names: Sequence[str] | None = None, tags: Sequence[str] = (),
+        order: Sequence[tuple[str, bool]] | None = None,
+    ) -> SearchResult:
+        """One page of hits (``limit`` from ``offset``, or ``after`` a (title, name) key without ``q``), the
+        total and the facet counts. ``names`` and ``tags`` narrow further (every tag must be present);
+        ``order`` is (column, descending) pairs among ``ORDER_COLUMNS``, instead of rank or title."""
+        if order is not None and any(column not in ORDER_COLUMNS for column, _ in order):
+            raise ValueError(f"search order columns are {', '.join(sorted(ORDER_COLUMNS))}")
+        with self.catalog.database.connect() as db:
+            hits = _Hits(db, query, names, [*([query.tag] if query.tag else []), *tags], order)
+            if hits.empty:
+                return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
+            total, counts = self._totals(db, hits, facets)
+            if (query.q or order) and self.version is not None and total <= self.CACHED_RANKING:
+                page = self._ranked_page(db, hits, limit, offset)
+            else:
+                page = hits.page(limit, offset, after)
+            datasets = _datasets(db, [str(r["name"]) for r in page])
+            # The key after the last hit, for the next page of the title listing (None on its last page): more
+            # follow when this page is full and a hit remains past it (asked, since a keyed page has no offset).
+            key = None
+            if limit is not None and page and len(page) == limit and query.q is None and not order:
+                last = (str(page[-1]["sort_title"]), str(page[-1]["name"]))
+                if hits.any_after(last):
+                    key = last
+        found = [_hit(r, datasets[str(r["name"])], query.q) for r in page if str(r["name"]) in datasets]
+        return SearchResult(query=query, hits=found, facets=counts, total=total, offset=offset, after=key)
 
-    def _refresh(self, documents: list[_Document]) -> None:
-        digest = hashlib.sha256(
-            json.dumps([d.model_dump(mode="json") for d in documents], sort_keys=True).encode()
-        ).hexdigest()
-        if digest == self._digest:
-            return
-        db = self._index
-        db.execute("DROP TABLE IF EXISTS docs")
-        db.execute(
-            f"CREATE VIRTUAL TABLE docs USING fts5(name UNINDEXED, {', '.join(FIELD_WEIGHTS)}, "
-            "tokenize = 'porter unicode61')"
-        )
-        db.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    d.dataset.name, d.dataset.title, " ".join(d.dataset.tags),
-                    " ".join(text for _, text in column_texts(d.release)),
-                    f"{d.dataset.organization} {d.organization_title}", d.dataset.description,
-                )
-                for d in documents
-            ],
-        )
-        self._digest = digest
 
-    def _rank(self, text: str | None) -> list[tuple[str, float]] | None:
-        match = fts_query(text or "")
-        if match is None:
-            return None
+class _Hits:
+    """The SQL of one query's hits, with its parameters, in the database's dialect."""
+
+    def __init__(self, db: CatalogConnection, query: SearchQuery, names: Sequence[str] | None, tags: list[str],
+                 order: Sequence[tuple[str, bool]] | None) -> None:
+        self.db = db
+        self.query = query
+        self.order = order
+        self.params: dict[str, Any] = {}
+        self.where: list[str] = []
+        self.score = "0.0"
+        self.match: str | None = None  # the full-text condition, when there is a query
+        self.ranked_source: str | None = None  # SQLite: the FTS rank joined to the documents
+        self.empty = False
+        for name in ("organization", "license"):
+            value = getattr(query, name)
+            if value:
+                self.where.append(f"d.{name} = :{name}")
+                self.params[name] = value
+        wanted = [("format", query.format)] if query.format else []
+        wanted += [("tag", tag) for tag in tags]
+        for position, (facet, value) in enumerate(wanted):
+            self.where.append(f"EXISTS (SELECT 1 FROM search_terms t WHERE t.doc = d.id AND t.facet = '{facet}' "
+                              f"AND t.value = :term{position})")
+            self.params[f"term{position}"] = value
+        if names is not None:
+            marks = ", ".join(f":name{i}" for i in range(len(names)))
+            self.where.append(f"d.name IN ({marks})" if names else "1 = 0")
+            self.params.update({f"name{i}": name for i, name in enumerate(names)})
+        if query.q:
+            found = words(query.q)
+            if not found:
+                self.empty = True
+            elif db.dialect == "sqlite":
+                self._sqlite(found)
+            else:
+                self._postgres(found)
+
+    def _sqlite(self, found: list[str]) -> None:
+        self.params["match"] = fts_query(" ".join(found))
+        self.match = "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"
         weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
-        rows = self._index.execute(
-            f"SELECT name, bm25(docs, 0.0, {weights}) FROM docs WHERE docs MATCH ?", (match,)
-        ).fetchall()
-        scores = {str(name): -float(rank) for name, rank in rows}
-        found = words(text or "")
+        bonus = []
         for position, word in enumerate(found):
             term = f'"{word}"*' if position == len(found) - 1 else f'"{word}"'
             for field, weight in FIELD_WEIGHTS.items():
-                for (name,) in self._index.execute("SELECT name FROM docs WHERE docs MATCH ?", (f"{field} : {term}",)):
-                    if name in scores:
-                        scores[name] += weight
-        return sorted(((name, round(score, 4)) for name, score in scores.items()), key=lambda item: (-item[1], item[0]))
+                key = f"m{position}_{field}"
+                self.params[key] = f"{field} : {term}"
+                bonus.append(f"CASE WHEN d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{key}) "
+                             f"THEN {weight} ELSE 0 END")
+        self.ranked_source = (f"(SELECT rowid AS doc, -bm25(search_fts, {weights}) AS rank FROM search_fts "
+                              "WHERE search_fts MATCH :match) f JOIN search_documents d ON d.id = f.doc")
+        self.score = f"round(f.rank + {' + '.join(bonus)}, 4)"
+
+    def _postgres(self, found: list[str]) -> None:
+        self.params["match"] = ts_query(" ".join(found))
+        self.match = "d.document @@ to_tsquery('english', :match)"
+        bonus = []
+        for position, word in enumerate(found):
+            for field, label in POSTGRES_LABELS.items():
+                key = f"m{position}_{field}"
+                self.params[key] = f"{word}:*{label}" if position == len(found) - 1 else f"{word}:{label}"
+                bonus.append(f"CASE WHEN d.document @@ to_tsquery('english', :{key}) "
+                             f"THEN {FIELD_WEIGHTS[field]} ELSE 0 END")
+        rank = "ts_rank(d.document, to_tsquery('english', :match), 1)"
+        self.score = f"round(CAST({rank} + {' + '.join(bonus)} AS numeric), 4)"
+
+    def _condition(self, extra: list[str], *, match: bool = True) -> str:
+        clauses = self.where + extra + ([self.match] if match and self.match else [])
+        return f" WHERE {' AND '.join(clauses)}" if clauses else ""
+
+    def any_after(self, key: tuple[str, str]) -> bool:
+        """Whether any hit follows ``key`` in the title order."""
+        sql = (f"SELECT 1 FROM search_documents d{self._condition([])}"
+               + (" AND " if self.where or self.match else " WHERE ")
+               + "(d.sort_title > :after_title OR (d.sort_title = :after_title AND d.name > :after_name)) LIMIT 1")
+        return self.db.execute(sql, {**self.params, "after_title": key[0], "after_name": key[1]}).fetchone() is not None
+
+    def ids(self) -> str:
+        """SQL of the ids of every hit (for the total and the facet counts)."""
+        return f"SELECT d.id FROM search_documents d{self._condition([])}"
+
+    def page(self, limit: int | None, offset: int, after: tuple[str, str] | None) -> list[Any]:
+        params = dict(self.params)
+        extra = []
+        if after is not None and not self.query.q and not self.order:
+            extra.append("(d.sort_title > :after_title OR (d.sort_title = :after_title AND d.name > :after_name))")
+            params.update(after_title=after[0], after_name=after[1])
+        source = self.ranked_source or "search_documents d"
+        where = self._condition(extra, match=self.ranked_source is None)  # SQLite's join matches already
+        if self.order:
+            ordering = ", ".join(f"{column} {'DESC' if descending else 'ASC'}" for column, descending in self.order)
+            ordering += ", d.name"
+        else:
+            ordering = "score DESC, d.name" if self.query.q else "d.sort_title, d.name"
+        sql = (f"SELECT d.name, d.sort_title, d.columns, d.formats, {self.score} AS score FROM {source}{where}"
+               f" ORDER BY {ordering}")
+        if limit is not None:
+            sql += " LIMIT :limit OFFSET :offset"
+            params.update(limit=limit, offset=offset if after is None else 0)
+        return list(self.db.execute(sql, params).fetchall())
 
 
-def _passes(document: _Document, query: SearchQuery) -> bool:
-    dataset = document.dataset
-    return (
-        (query.organization is None or dataset.organization == query.organization)
-        and (query.tag is None or query.tag in dataset.tags)
-        and (query.license is None or dataset.license == query.license)
-        and (query.format is None or query.format in release_formats(document.release))
+def _datasets(db: CatalogConnection, names: list[str]) -> dict[str, Dataset]:
+    if not names:
+        return {}
+    marks = ", ".join("?" for _ in names)
+    rows = db.execute(f"SELECT d.*, s.latest_release FROM datasets d JOIN search_documents s ON s.name = d.name "
+                      f"WHERE d.name IN ({marks})", names).fetchall()
+    return {str(r["name"]): dataset_from_row(r) for r in rows}
+
+
+def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValue]]:
+    """Counts of each facet's values over every hit, most frequent first (at most FACET_VALUES a facet), in
+    one statement over the hits, found once."""
+    sql = (
+        f"WITH h AS MATERIALIZED ({hits.ids()}) "
+        "SELECT 'organization' AS facet, d.organization AS value, count(*) AS n, max(d.organization_title) AS title "
+        "FROM h JOIN search_documents d ON d.id = h.id GROUP BY d.organization "
+        "UNION ALL SELECT 'license', d.license, count(*), NULL FROM h JOIN search_documents d ON d.id = h.id "
+        "GROUP BY d.license "
+        "UNION ALL SELECT t.facet, t.value, count(*), NULL FROM h JOIN search_terms t ON t.doc = h.id "
+        "GROUP BY t.facet, t.value"
     )
+    found: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
+    for facet, value, count, title in db.execute(sql, hits.params).fetchall():
+        found[str(facet)].append(FacetValue(value=str(value), count=int(count), title=title))
+    return {name: sorted(values, key=lambda v: (-v.count, v.value))[:FACET_VALUES] for name, values in found.items()}
 
 
-def _hit(document: _Document, score: float, text: str | None) -> SearchHit:
-    columns = column_texts(document.release)
+def _hit(row: Any, dataset: Dataset, text: str | None) -> SearchHit:
+    columns: list[str] = json.loads(row["columns"])
     wanted = words(text or "")
     matched = [
-        name for name, _ in columns
+        name for name in columns
         if wanted and any(w.startswith(q) or q.startswith(w) for q in wanted for w in words(name) if len(q) > 2)
     ]
-    return SearchHit(
-        dataset=document.dataset, score=score, formats=release_formats(document.release),
-        columns=[name for name, _ in columns], matched_columns=matched,
-    )
-
-
-def facet_counts(hits: Iterable[SearchHit], organization_titles: dict[str, str]) -> dict[str, list[FacetValue]]:
-    """Counts of each facet's values over the hits, most frequent first."""
-    counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for hit in hits:
-        counters["organization"][hit.dataset.organization] += 1
-        counters["tag"].update(set(hit.dataset.tags))
-        counters["license"][hit.dataset.license] += 1
-        counters["format"].update(hit.formats)
-    return {
-        name: [
-            FacetValue(value=value, count=count,
-                       title=organization_titles.get(value) if name == "organization" else None)
-            for value, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-        ]
-        for name, counter in counters.items()
-    }
+    return SearchHit(dataset=dataset, score=float(row["score"]), formats=json.loads(row["formats"]),
+                     columns=columns, matched_columns=matched)

@@ -15,6 +15,7 @@ from typing import Any
 
 from catalog.database import CatalogConnection, CatalogDatabase, SqliteDatabase, catalog_database, integrity_error
 from catalog.models import METADATA_FIELDS, Dataset, Organization, Release, Run
+from catalog.search_index import ensure_search_index, refresh_documents, refresh_organization
 from opendata.errors import CatalogError
 from opendata.settings import Settings
 
@@ -73,6 +74,14 @@ CREATE TABLE IF NOT EXISTS dataset_transfers (
     at TEXT NOT NULL
 );
 """
+# Indexes of the lookups the API makes per request (a dataset's releases, runs newest first, by state).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS releases_by_state ON releases(state, dataset, number);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_at);
+CREATE INDEX IF NOT EXISTS runs_by_state ON runs(state, started_at);
+CREATE INDEX IF NOT EXISTS datasets_by_organization ON datasets(organization, name);
+CREATE INDEX IF NOT EXISTS datasets_scheduled ON datasets(name) WHERE schedule IS NOT NULL;
+"""
 
 
 # Columns added to a table after its first release: (name, SQL type and default), added when missing.
@@ -103,6 +112,8 @@ class Catalog:
         self.database.add_columns("datasets", DATASET_COLUMNS_ADDED)
         if self.database.dialect == "postgresql":
             self.database.add_columns("runs", POSTGRES_RUN_COLUMNS)
+        self.database.ensure_schema("catalog-indexes", INDEXES)
+        ensure_search_index(self.database)
 
     @contextmanager
     def _connect(self) -> Iterator[CatalogConnection]:
@@ -117,6 +128,7 @@ class Catalog:
     # --- organisations and datasets -------------------------------------------------------------
     def upsert_dataset(self, dataset: Dataset, organization_title: str) -> None:
         with self.transaction() as db:
+            retitled = _retitles(db, dataset.organization, organization_title)
             db.execute(
                 "INSERT INTO organizations(name, title) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET title = excluded.title",
@@ -133,6 +145,10 @@ class Catalog:
                 f"ON CONFLICT(name) DO UPDATE SET {updates}",
                 row,
             )
+            if retitled:
+                refresh_organization(db, dataset.organization)
+            else:
+                refresh_documents(db, [dataset.name])
 
     def record_transfer(self, dataset: str, from_organization: str, to_organization: str, job_path: str) -> None:
         """Record that ``dataset`` moves between organisations (a job file's ``transfer_from``)."""
@@ -153,11 +169,14 @@ class Catalog:
     def upsert_organization(self, name: str, title: str) -> None:
         """Add an organisation, or retitle it (the CKAN organization_create action; datasets add theirs)."""
         with self.transaction() as db:
+            retitled = _retitles(db, name, title)
             db.execute(
                 "INSERT INTO organizations(name, title) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET title = excluded.title",
                 (name, title),
             )
+            if retitled:
+                refresh_organization(db, name)
 
     def organizations(self) -> list[Organization]:
         with self._connect() as db:
@@ -166,6 +185,18 @@ class Catalog:
                 "LEFT JOIN datasets d ON d.organization = o.name GROUP BY o.name ORDER BY o.name"
             ).fetchall()
         return [Organization(**dict(r)) for r in rows]
+
+    def organization(self, name: str) -> Organization | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT o.name, o.title, (SELECT count(*) FROM datasets d WHERE d.organization = o.name) AS datasets "
+                "FROM organizations o WHERE o.name = ?", (name,)
+            ).fetchone()
+        return Organization(**dict(row)) if row is not None else None
+
+    def organization_count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT count(*) FROM organizations").fetchone()[0])
 
     def datasets(self, *, published_only: bool = True) -> list[Dataset]:
         with self._connect() as db:
@@ -177,10 +208,73 @@ class Catalog:
         return [d for d in found if d.latest_release is not None] if published_only else found
 
     def dataset(self, name: str, *, published_only: bool = True) -> Dataset:
-        for found in self.datasets(published_only=published_only):
-            if found.name == name:
-                return found
-        raise CatalogError(f"dataset '{name}' does not exist or has no published release")
+        """One dataset, by its primary key."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT d.*, (SELECT max(number) FROM releases r WHERE r.dataset = d.name "
+                "AND r.state = 'published') AS latest_release FROM datasets d WHERE d.name = ?", (name,)
+            ).fetchone()
+        if row is None or (published_only and row["latest_release"] is None):
+            raise CatalogError(f"dataset '{name}' does not exist or has no published release")
+        return _dataset(row)
+
+    def published_dataset(self, name: str) -> tuple[Dataset | None, list[Release]]:
+        """A dataset and its published releases (oldest first); (None, []) when it has none published."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+            found = db.execute(
+                "SELECT * FROM releases WHERE dataset = ? AND state = 'published' ORDER BY number", (name,)
+            ).fetchall() if row is not None else []
+        releases = [_release(r) for r in found]
+        if row is None or not releases:
+            return None, []
+        values = dict(row)
+        values["latest_release"] = releases[-1].number
+        return _dataset(values), releases
+
+    def published_names(self, limit: int | None = None, offset: int = 0) -> tuple[list[str], int]:
+        """Names of the published datasets in name order (a page of them), and how many there are."""
+        with self._connect() as db:
+            total = int(db.execute("SELECT count(*) FROM search_documents").fetchone()[0])
+            query = "SELECT name FROM search_documents ORDER BY name"
+            params: tuple[Any, ...] = ()
+            if limit is not None:
+                query += " LIMIT ? OFFSET ?"
+                params = (limit, offset)
+            names = [str(r[0]) for r in db.execute(query, params).fetchall()]
+        return names, total
+
+    def recently_updated(self, limit: int) -> list[str]:
+        """Names of the published datasets updated most recently, newest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT name FROM search_documents ORDER BY updated_at DESC, name LIMIT ?", (limit,))
+            return [str(r[0]) for r in rows.fetchall()]
+
+    def published_counts(self) -> dict[str, int]:
+        """Organisation -> its number of published datasets."""
+        with self._connect() as db:
+            rows = db.execute("SELECT organization, count(*) FROM search_documents GROUP BY organization").fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def published(self) -> tuple[dict[str, Dataset], dict[str, list[Release]]]:
+        """Every published dataset and its published releases (oldest first), in one query."""
+        datasets: dict[str, Dataset] = {}
+        releases: dict[str, list[Release]] = {}
+        with self._connect() as db:
+            dataset_rows = db.execute(
+                "SELECT d.*, (SELECT max(number) FROM releases r WHERE r.dataset = d.name "
+                "AND r.state = 'published') AS latest_release FROM datasets d "
+                "WHERE EXISTS (SELECT 1 FROM releases r WHERE r.dataset = d.name AND r.state = 'published') "
+                "ORDER BY d.name"
+            ).fetchall()
+            release_rows = db.execute(
+                "SELECT * FROM releases WHERE state = 'published' ORDER BY dataset, number"
+            ).fetchall()
+        for row in dataset_rows:
+            datasets[row["name"]] = _dataset(row)
+        for row in release_rows:
+            releases.setdefault(row["dataset"], []).append(_release(row))
+        return datasets, releases
 
     # --- releases --------------------------------------------------------------------------------
     def next_release_number(self, dataset: str) -> int:
@@ -199,6 +293,8 @@ class Catalog:
                     f"INSERT INTO releases({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
                 )
                 _write_run(db, run)
+                if release.state == "published":
+                    refresh_documents(db, [release.dataset])
         except Exception as exc:
             if integrity_error(exc):  # the job lock makes this unreachable unless two catalogs race
                 raise CatalogError(
@@ -215,6 +311,7 @@ class Catalog:
                 "WHERE dataset = ? AND number = ?",
                 (state, published_at, dataset, number),
             )
+            refresh_documents(db, [dataset])
 
     def releases(self, dataset: str, *, published_only: bool = True) -> list[Release]:
         query = "SELECT * FROM releases WHERE dataset = ?"
@@ -236,6 +333,34 @@ class Catalog:
             rows = db.execute(query + " ORDER BY dataset, number").fetchall()
         return [_release(r) for r in rows]
 
+    def scheduled(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        """Each scheduled dataset (or just ``dataset``) with what missed-release checks need, in one query: its
+        latest release that is not rejected (number, created_at), its latest run (state, error) and when its
+        first run started."""
+        order = self.database.insert_order
+        query = (
+            "SELECT d.name, d.schedule, d.timezone, "
+            "(SELECT r.number FROM releases r WHERE r.dataset = d.name AND r.state <> 'rejected' "
+            " ORDER BY r.number DESC LIMIT 1) AS last_release, "
+            "(SELECT r.created_at FROM releases r WHERE r.dataset = d.name AND r.state <> 'rejected' "
+            " ORDER BY r.number DESC LIMIT 1) AS last_release_at, "
+            f"(SELECT u.state FROM runs u WHERE u.dataset = d.name ORDER BY u.started_at DESC, u.{order} DESC "
+            " LIMIT 1) AS last_run_state, "
+            # the public side's error: never the private message, which may quote the source
+            "(SELECT CASE WHEN u.public_error IS NOT NULL THEN u.public_error WHEN u.error IS NOT NULL THEN "
+            "'the run ended ' || u.state || '; its private report holds the details' END "
+            f"FROM runs u WHERE u.dataset = d.name ORDER BY u.started_at DESC, u.{order} DESC "
+            " LIMIT 1) AS last_error, "
+            "(SELECT min(u.started_at) FROM runs u WHERE u.dataset = d.name) AS first_run_at "
+            "FROM datasets d WHERE d.schedule IS NOT NULL AND d.schedule <> ''"
+        )
+        params: tuple[Any, ...] = ()
+        if dataset is not None:
+            query += " AND d.name = ?"
+            params = (dataset,)
+        with self._connect() as db:
+            return [dict(r) for r in db.execute(query + " ORDER BY d.name", params).fetchall()]
+
     # --- runs --------------------------------------------------------------------------------------
     def save_run(self, run: Run) -> None:
         with self.transaction() as db:
@@ -251,6 +376,29 @@ class Catalog:
             order = self.database.insert_order
             rows = db.execute(query + f" ORDER BY started_at DESC, {order} DESC LIMIT ?", (*params, limit))
             return [_run(r) for r in rows.fetchall()]
+
+    def runs_page(
+        self, dataset: str | None = None, state: str | None = None, *, limit: int = 50, offset: int = 0,
+        published_only: bool = False,
+    ) -> tuple[list[Run], int]:
+        """A page of runs, newest first (of one dataset, in one state, when given; of datasets with a
+        published release only, for the public side), and how many match."""
+        where, params = [], []
+        if published_only:
+            where.append("dataset IN (SELECT dataset FROM releases WHERE state = 'published')")
+        if dataset:
+            where.append("dataset = ?")
+            params.append(dataset)
+        if state:
+            where.append("state = ?")
+            params.append(state)
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        order = self.database.insert_order
+        with self._connect() as db:
+            total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0])
+            rows = db.execute(f"SELECT * FROM runs{condition} ORDER BY started_at DESC, {order} DESC LIMIT ? OFFSET ?",
+                              (*params, limit, offset)).fetchall()
+        return [_run(r) for r in rows], total
 
     def run(self, run_id: str) -> Run:
         with self._connect() as db:
@@ -280,6 +428,12 @@ def pick_release(dataset: str, found: list[Release], number: int | None) -> Rele
     raise CatalogError(f"dataset '{dataset}' has no release {number}; its releases are {numbers}")
 
 
+def _retitles(db: CatalogConnection, organization: str, title: str) -> bool:
+    """Whether writing ``title`` changes an existing organisation's title (its datasets' documents hold it)."""
+    row = db.execute("SELECT title FROM organizations WHERE name = ?", (organization,)).fetchone()
+    return row is not None and row[0] != title
+
+
 def _write_run(db: CatalogConnection, run: Run) -> None:
     row = run.model_dump()
     row["stages"] = json.dumps(row["stages"])
@@ -290,6 +444,11 @@ def _write_run(db: CatalogConnection, run: Run) -> None:
         f"ON CONFLICT(run_id) DO UPDATE SET {updates}",
         row,
     )
+
+
+def dataset_from_row(row: Any) -> Dataset:
+    """A ``Dataset`` from a row of ``datasets`` (plus its ``latest_release``)."""
+    return _dataset(row)
 
 
 def _dataset(row: Any) -> Dataset:

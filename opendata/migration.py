@@ -23,6 +23,7 @@ from catalog.api_keys import ApiKeyStore
 from catalog.approvals import Approvals
 from catalog.database import CatalogConnection, CatalogDatabase
 from catalog.models import Release
+from catalog.search_index import rebuild_documents
 from catalog.storage import LocalStorage, ReleaseStorage
 from catalog.store import Catalog
 from opendata.errors import CatalogError
@@ -141,6 +142,7 @@ def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_data
         if legacy_source_columns is not None:
             report.copied_rows["source_columns"] = report.copied_rows.get("source_columns", 0) + _legacy_columns(
                 legacy_source_columns, dst)
+        rebuild_documents(dst)  # the search index of what was copied (rows went in without the catalog's writes)
         if target_database.dialect == "postgresql":  # identities continue after the copied ids
             dst.execute(
                 "SELECT setval(pg_get_serial_sequence('approvals', 'id'), "

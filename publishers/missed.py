@@ -35,25 +35,21 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def missed_releases(catalog: Catalog, now: datetime, grace_seconds: float) -> list[MissedRelease]:
+def missed_releases(
+    catalog: Catalog, now: datetime, grace_seconds: float, dataset: str | None = None
+) -> list[MissedRelease]:
+    """The scheduled datasets (or just ``dataset``) whose release is overdue at ``now``; one catalog query."""
     found: list[MissedRelease] = []
-    for dataset in catalog.datasets(published_only=False):
-        if not dataset.schedule:
-            continue
-        due = previous_fire(dataset.schedule, dataset.timezone, now - timedelta(seconds=grace_seconds))
-        releases = [r for r in catalog.releases(dataset.name, published_only=False) if r.state != "rejected"]
-        runs = catalog.runs(dataset.name, limit=1000)
-        latest_run = runs[0] if runs else None
-        if releases:
-            if parse_utc(releases[-1].created_at) >= due:
+    for facts in catalog.scheduled(dataset):
+        due = previous_fire(facts["schedule"], facts["timezone"], now - timedelta(seconds=grace_seconds))
+        if facts["last_release_at"] is not None:
+            if parse_utc(facts["last_release_at"]) >= due:
                 continue
-        elif not runs or parse_utc(runs[-1].started_at) >= due:
+        elif facts["first_run_at"] is None or parse_utc(facts["first_run_at"]) >= due:
             continue
         found.append(MissedRelease(
-            dataset=dataset.name, schedule=dataset.schedule, timezone=dataset.timezone, due_at=_iso(due),
-            last_release=releases[-1].number if releases else None,
-            last_release_at=releases[-1].created_at if releases else None,
-            last_run_state=latest_run.state if latest_run else None,
-            last_error=latest_run.public_message if latest_run else None,
+            dataset=facts["name"], schedule=facts["schedule"], timezone=facts["timezone"], due_at=_iso(due),
+            last_release=facts["last_release"], last_release_at=facts["last_release_at"],
+            last_run_state=facts["last_run_state"], last_error=facts["last_error"],
         ))
     return found

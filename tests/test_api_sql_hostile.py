@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from tests.api_fixtures import DATASET, STAGING_MARKER, ApiHome, TestClient, build_home, requests_table
@@ -134,16 +135,23 @@ def test_each_limit_answers_with_its_own_error(client: TestClient) -> None:
 
 def test_files_are_refused_even_past_the_guard(home: ApiHome) -> None:
     from api.catalog_view import CatalogView
-    from api.sql_engine import SqlPool
+    from api.sql_engine import SqlEngine
 
-    pool = SqlPool(CatalogView(home.catalog).state(), home.settings)
-    con = pool._all[0]
-    for path in ("/etc/passwd", paths(home)["csv"], paths(home)["awaiting"]):
-        with pytest.raises(Exception, match="(?i)permission|not allowed|disabled"):
-            con.execute(f"SELECT * FROM read_csv('{path}')").fetchall()
-    with pytest.raises(Exception, match="(?i)lock"):
-        con.execute("SET enable_external_access = true")
-    pool.close()
+    engine = SqlEngine(home.settings)
+    view = CatalogView(home.catalog)
+    tables = engine.bound(view, f'SELECT * FROM "{DATASET}" JOIN "{DATASET}@1" USING (category)')
+    assert set(tables) == {DATASET, f"{DATASET}@1"}  # bound to what the query names, nothing else
+    with engine.database(tables) as con:
+        assert con.execute(f'SELECT count(*) FROM "{DATASET}@1"').fetchone() == (250,)
+        for path in ("/etc/passwd", paths(home)["csv"], paths(home)["awaiting"], tables[DATASET] + "x"):
+            with pytest.raises(Exception, match="(?i)permission|not allowed|disabled"):
+                con.execute(f"SELECT * FROM read_csv('{path}')").fetchall()
+        with pytest.raises(duckdb.CatalogException):  # a published table the query did not name is not bound
+            con.execute(f'SELECT * FROM "{DATASET}@2"').fetchall()
+        with pytest.raises(Exception, match="(?i)lock"):
+            con.execute("SET enable_external_access = true")
+    engine.close()
+    view.close()
 
 
 def test_select_over_datasets_and_pinned_releases(client: TestClient) -> None:

@@ -23,7 +23,7 @@ def test_a_job_publishes_a_numbered_typed_release_with_both_reports(
 
     folder = settings.paths.releases / result.release.folder
     assert sorted(p.name for p in folder.iterdir()) == [
-        "data.parquet", "datapackage.json", "privacy-report.json", "validation-report.json"]
+        "data.parquet", "datapackage.json", "facts.json", "privacy-report.json", "validation-report.json"]
     for name, digest in result.release.files.items():
         assert sha256_file(folder / name) == digest
 
@@ -112,3 +112,21 @@ def test_a_source_with_duplicate_columns_fails_with_a_clear_error(
         run_job(write_job(header=header), settings)
     run = Catalog(settings.paths.catalog_db).runs("service-requests")[0]
     assert run.state == "failed" and "duplicate column" in (run.error or "")
+
+
+def test_profiles_samples_and_coverage_are_computed_once_at_publish(settings: Settings, write_job: JobWriter) -> None:
+    from api.engine import QueryEngine
+    from api.web.profile import ReleaseFacts, profile_release
+
+    result = run_job(write_job(), settings)
+    assert result.release is not None
+    folder = settings.paths.releases / result.release.folder
+    stored = json.loads((folder / "facts.json").read_text())
+    assert stored["version"] == 1 and stored["sample_columns"] and len(stored["sample_rows"]) > 0
+    engine = QueryEngine(settings)
+    computed = profile_release(engine, result.release)  # what the page would compute from the data
+    facts = ReleaseFacts(engine)
+    assert facts.profile(result.release) == computed
+    (folder / "data.parquet").unlink()  # the page's facts come from the stored document, not the data
+    assert ReleaseFacts(engine).profile(result.release) == computed
+    assert ReleaseFacts(engine).sample(result.release)[0] == stored["sample_columns"]

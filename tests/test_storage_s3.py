@@ -46,7 +46,7 @@ from tests.publishers_fixtures import free_port, write_source_job
 DATASET = "service-requests"
 API = f"/api/v1/datasets/{DATASET}"
 PSEUDONYM_KEY = "test-key-not-secret"
-FILES = ["data.parquet", "datapackage.json", "privacy-report.json", "validation-report.json"]
+FILES = ["data.parquet", "datapackage.json", "facts.json", "privacy-report.json", "validation-report.json"]
 
 
 def people_job(folder: Path) -> Path:

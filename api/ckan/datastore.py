@@ -24,7 +24,7 @@ CKAN_TYPES = {"integer": "int", "year": "int", "number": "numeric", "string": "t
 
 def _release(ctx: ActionContext, resource: str) -> Release:
     name, _, number = resource.partition("@")
-    if name not in ctx.published.state().datasets:
+    if not ctx.published.exists(name):
         raise CatalogError(f"Resource \"{resource}\" was not found.")
     if number and not number.isdigit():
         raise CatalogError(f"Resource \"{resource}\" was not found.")
@@ -138,7 +138,7 @@ def _link(ctx: ActionContext, data: dict[str, Any], offset: int | None) -> str:
 def datastore_search_sql(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """One read-only SELECT; tables are resource ids ("<dataset>@<release>") or dataset names."""
     sql = required(data, "sql")
-    result = ctx.sql_engine.run(ctx.published.state(), sql)
+    result = ctx.sql_engine.run(ctx.published, sql)
     fields = [{"id": c, "type": t} for c, t in zip(result.columns, result.types, strict=True)]
     return {"sql": sql, "records": result.rows, "fields": fields, "records_format": "objects"}
 

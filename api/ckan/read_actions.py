@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from api.ckan.actions import ACTIONS, ActionContext, register_action
 from api.ckan.shapes import organization_dict, package_dict, resource_dict
+from api.web.state import get_web
 from catalog.models import Dataset, Organization
+from catalog.search import SearchQuery
 from opendata.errors import CatalogError, QueryError, SearchQueryError
 
 CKAN_VERSION = "2.10.4"
 FQ_FIELDS = {"organization", "owner_org", "tags", "name", "license_id", "res_format", "id"}
 SORT_KEYS = {"name", "title_string", "metadata_modified", "metadata_created", "score"}
+#: The search index's column each CKAN sort key orders by ("score" is the relevance itself).
+SORT_COLUMNS = {"name": "d.name", "title_string": "d.sort_title", "metadata_modified": "d.updated_at",
+                "metadata_created": "d.created_at", "score": "score"}
+FQ_FILTERS = {"organization": "organization", "owner_org": "organization", "license_id": "license",
+              "res_format": "format"}
 
 
 #: The largest offset or count accepted: past any catalog or table, and inside DuckDB's BIGINT (an offset of
@@ -45,30 +53,32 @@ def required(data: dict[str, Any], key: str) -> str:
     return value
 
 
-def _organizations(ctx: ActionContext) -> dict[str, Organization]:
-    return {o.name: o for o in ctx.catalog.organizations()}
+def _organizations(ctx: ActionContext, names: Iterable[str] | None = None) -> dict[str, Organization]:
+    """Organisations by name: every one, or just ``names`` (one indexed read each)."""
+    if names is None:
+        return {o.name: o for o in ctx.catalog.organizations()}
+    found = {name: ctx.catalog.organization(name) for name in set(names)}
+    return {name: o for name, o in found.items() if o is not None}
 
 
 def _package(ctx: ActionContext, dataset: Dataset, orgs: dict[str, Organization]) -> dict[str, Any]:
-    releases = ctx.published.state().releases.get(dataset.name, [])
+    releases = ctx.published.releases(dataset.name)
     return package_dict(dataset, releases, orgs.get(dataset.organization), ctx.base_url)
 
 
 def package_list(ctx: ActionContext, data: dict[str, Any]) -> list[str]:
-    """Names of the published datasets (limit, offset)."""
-    names = sorted(ctx.published.state().datasets)
+    """Names of the published datasets, by name (limit, offset; without a limit, every name)."""
     offset = integer(data, "offset", 0)
-    limit = integer(data, "limit", len(names) or 1, low=0)
-    return names[offset: offset + limit]
+    limit = integer(data, "limit", 0, low=0) if "limit" in data else None
+    names, _ = ctx.catalog.published_names(limit, offset)
+    return names
 
 
 def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """One dataset with its releases as resources (id: name)."""
     name = required(data, "id")
-    dataset = ctx.published.state().datasets.get(name)
-    if dataset is None:
-        raise CatalogError(f"dataset '{name}' does not exist or has no published release")
-    return _package(ctx, dataset, _organizations(ctx))
+    dataset = ctx.published.dataset(name)
+    return _package(ctx, dataset, _organizations(ctx, [dataset.organization]))
 
 
 def _fq_clauses(fq: str) -> list[tuple[str, str]]:
@@ -86,26 +96,9 @@ def _fq_clauses(fq: str) -> list[tuple[str, str]]:
     return clauses
 
 
-def _matches_fq(package: dict[str, Any], field: str, value: str) -> bool:
-    if field in ("organization", "owner_org"):
-        return bool(package["owner_org"] == value)
-    if field == "tags":
-        return value in [t["name"] for t in package["tags"]]
-    if field == "res_format":
-        return any(r["format"].lower() == value.lower() for r in package["resources"])
-    return bool(package.get("name" if field == "id" else field) == value)
-
-
-def _matches_q(package: dict[str, Any], q: str) -> bool:
-    if q in ("", "*:*"):
-        return True
-    text = " ".join([package["name"], package["title"], package["notes"], *(t["name"] for t in package["tags"]),
-                     package["owner_org"]]).lower()
-    return all(word in text for word in q.lower().split())
-
-
 def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Search published datasets: q (words, all must match), fq (field:value ...), rows, start, sort."""
+    """Search published datasets: q (words, all must match; stemmed, the last a prefix), fq (field:value ...),
+    rows, start, sort. Answered by the catalog's search index."""
     q = str(data.get("q") or "")
     if ":" in q and q != "*:*":
         clauses, q = _fq_clauses(q), ""
@@ -114,20 +107,31 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     clauses += _fq_clauses(str(data.get("fq") or ""))
     rows = integer(data, "rows", 10, high=1000)
     start = integer(data, "start", 0)
-    orgs = _organizations(ctx)
-    packages = [_package(ctx, d, orgs) for d in ctx.published.state().datasets.values()]
-    found = [p for p in packages if _matches_q(p, q) and all(_matches_fq(p, f, v) for f, v in clauses)]
     sort = str(data.get("sort") or "score desc, metadata_modified desc")
-    for key in reversed([s.strip() for s in sort.split(",") if s.strip()]):
+    order = []
+    for key in [s.strip() for s in sort.split(",") if s.strip()]:
         field, _, direction = key.partition(" ")
         if field not in SORT_KEYS or direction.strip().lower() not in ("", "asc", "desc"):
             raise SearchQueryError(f"cannot sort on '{key}': use {', '.join(sorted(SORT_KEYS))} asc|desc")
-        if field == "score":
-            continue
-        attribute = "title" if field == "title_string" else field
-        found.sort(key=lambda p: str(p[attribute]).lower(), reverse=direction.strip().lower() == "desc")
-    return {"count": len(found), "results": found[start: start + rows], "sort": sort, "facets": {},
-            "search_facets": {}}
+        order.append((SORT_COLUMNS[field], direction.strip().lower() == "desc"))
+    filters: dict[str, str] = {}
+    names: list[str] = []
+    tags: list[str] = []
+    for field, value in clauses:
+        if field in ("name", "id"):
+            names.append(value)
+        elif field == "tags":
+            tags.append(value)
+        else:
+            filters.setdefault(FQ_FILTERS[field], value)
+            if filters[FQ_FILTERS[field]] != value:  # two values of one single-valued field: nothing matches
+                names.append("")
+    query = SearchQuery(q=q if q not in ("", "*:*") else None, **filters)
+    result = get_web(ctx.request).search.search(query, limit=rows, offset=start, facets=False, names=names or None,
+                                               tags=tags, order=order)
+    orgs = _organizations(ctx, [hit.dataset.organization for hit in result.hits])
+    found = [_package(ctx, hit.dataset, orgs) for hit in result.hits]
+    return {"count": result.total, "results": found, "sort": sort, "facets": {}, "search_facets": {}}
 
 
 def organization_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
@@ -140,10 +144,7 @@ def organization_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
 
 
 def _package_counts(ctx: ActionContext) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for dataset in ctx.published.state().datasets.values():
-        counts[dataset.organization] = counts.get(dataset.organization, 0) + 1
-    return counts
+    return ctx.catalog.published_counts()
 
 
 def organization_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
@@ -153,16 +154,17 @@ def organization_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any
     if name not in orgs:
         raise CatalogError(f"organization '{name}' does not exist")
     result = organization_dict(orgs[name], ctx.base_url, _package_counts(ctx).get(name, 0))
-    if flag(data, "include_datasets", True):
-        datasets = [d for d in ctx.published.state().datasets.values() if d.organization == name]
-        result["packages"] = [_package(ctx, d, orgs) for d in datasets]
+    if flag(data, "include_datasets", True):  # CKAN lists at most 1000 (ckan.search.rows_max)
+        hits = get_web(ctx.request).search.search(SearchQuery(organization=name), limit=1000, facets=False,
+                                                 order=[("d.name", False)])
+        result["packages"] = [_package(ctx, h.dataset, orgs) for h in hits.hits]
     return result
 
 
 def resource_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """One resource: id is "<dataset>@<release>" (or a dataset name: its latest release)."""
     name, _, number = required(data, "id").partition("@")
-    releases = ctx.published.state().releases.get(name, [])
+    releases = ctx.published.releases(name)
     for position, release in enumerate(reversed(releases)):
         if not number or str(release.number) == number:
             return resource_dict(release, ctx.base_url, position)

@@ -124,7 +124,7 @@ def _package(ctx: ActionContext, data: dict[str, Any], name: str, created: str, 
 
 
 def _published(ctx: ActionContext, name: str) -> bool:
-    return name in ctx.published.state().datasets
+    return ctx.published.exists(name)
 
 
 def package_create(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import CatalogDep, LinksDep
+from api import list_cursor
+from api.deps import LinksDep, PublishedDep
 from api.present import dataset_detail, dataset_summary, release_detail
 from api.schemas import DatasetPublic, DatasetsPublic, ReleasePublic
 from api.web.state import WebDep
@@ -16,6 +17,8 @@ from catalog.search import SearchQuery
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
 
 Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 
 
 class FacetValuePublic(BaseModel):
@@ -33,7 +36,6 @@ class DatasetsSearchPublic(DatasetsPublic):
 
 @router.get("", name="list_datasets", response_model=DatasetsSearchPublic)
 def list_datasets(
-    catalog: CatalogDep,
     links: LinksDep,
     web: WebDep,
     organization: Annotated[str | None, Query(description="only this organisation's datasets")] = None,
@@ -43,24 +45,32 @@ def list_datasets(
     ] = None,
     license: Annotated[str | None, Query(description="only datasets under this licence")] = None,
     format: Annotated[str | None, Query(description="only datasets offered in this format (Parquet, CSV, ...)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="most datasets a page holds")] = DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=400, description="the `next` value of the previous page")] = None,
 ) -> DatasetsSearchPublic:
     query = SearchQuery(q=(q or "").strip() or None, organization=organization, tag=tag, license=license, format=format)
-    result = web.search.search(query)
+    key = list_cursor.query_hash(query.model_dump())
+    position = list_cursor.decode(cursor, key) if cursor else list_cursor.ListCursor(key)
+    result = web.search.search(query, limit=limit, offset=position.offset, after=position.after)
     facets = {
         name: [FacetValuePublic(**v.model_dump()) for v in values] for name, values in result.facets.items()
     }
+    following = None
+    if result.after is not None:
+        following = list_cursor.encode(list_cursor.ListCursor(key, after=result.after))
+    elif query.q and position.offset + result.count < result.total:
+        following = list_cursor.encode(list_cursor.ListCursor(key, offset=position.offset + result.count))
     return DatasetsSearchPublic(
         datasets=[dataset_summary(links, hit.dataset) for hit in result.hits], count=result.count, q=query.q,
-        facets=facets,
+        facets=facets, total=result.total, limit=limit, next=following,
     )
 
 
 @router.get("/{name}", name="get_dataset", response_model=DatasetPublic)
-def get_dataset(name: str, catalog: CatalogDep, links: LinksDep) -> DatasetPublic:
-    dataset = catalog.dataset(name)
-    return dataset_detail(links, dataset, catalog.releases(name))
+def get_dataset(name: str, published: PublishedDep, links: LinksDep) -> DatasetPublic:
+    return dataset_detail(links, published.dataset(name), published.releases(name))
 
 
 @router.get("/{name}/releases/{number}", name="get_release", response_model=ReleasePublic)
-def get_release(name: str, number: Number, catalog: CatalogDep, links: LinksDep) -> ReleasePublic:
-    return release_detail(links, catalog.release(name, number))
+def get_release(name: str, number: Number, published: PublishedDep, links: LinksDep) -> ReleasePublic:
+    return release_detail(links, published.release(name, number))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter
 
 from api.deps import CatalogDep
@@ -14,9 +12,9 @@ router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 
 @router.get("", name="list_organizations", response_model=OrganizationsPublic)
 def list_organizations(catalog: CatalogDep) -> OrganizationsPublic:
-    published = Counter(d.organization for d in catalog.datasets())
+    published = catalog.published_counts()
     found = [
-        OrganizationPublic(name=o.name, title=o.title, datasets=published[o.name])
+        OrganizationPublic(name=o.name, title=o.title, datasets=published.get(o.name, 0))
         for o in catalog.organizations()
     ]
-    return OrganizationsPublic(organizations=found, count=len(found))
+    return OrganizationsPublic(organizations=found, count=len(found), total=len(found))

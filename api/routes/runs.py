@@ -41,7 +41,10 @@ class RunPublic(BaseModel):
 
 class RunsPublic(BaseModel):
     runs: list[RunPublic]
-    count: int
+    count: int = Field(description="runs in this page")
+    total: int = Field(default=0, description="runs matching, over every page")
+    offset: int = Field(default=0, description="runs skipped before this page (newest first)")
+    limit: int = Field(default=50, description="most runs a page holds")
     missed: list[MissedRelease] = Field(description="scheduled datasets whose release is overdue")
 
 
@@ -66,16 +69,16 @@ def list_runs(
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(max_length=80, description="only this dataset's runs")] = None,
     state: Annotated[RunState | None, Query(description="only runs in this state")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=1000, description="most runs a page holds")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="runs to skip, newest first")] = 0,
     key: OptionalKey = None,
 ) -> RunsPublic:
     visible = visible_datasets(catalog, key)
-    runs = catalog.runs(dataset, limit=limit if state is None and visible is None else 1000)
-    runs = [r for r in runs if (state is None or r.state == state) and (visible is None or r.dataset in visible)]
-    runs = runs[:limit]
-    missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds)
-              if (dataset is None or m.dataset == dataset) and (visible is None or m.dataset in visible)]
-    return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), missed=missed)
+    runs, total = catalog.runs_page(dataset, state, limit=limit, offset=offset, published_only=visible is not None)
+    missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds, dataset)
+              if visible is None or m.dataset in visible]
+    return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), total=total, offset=offset, limit=limit,
+                      missed=missed)
 
 
 @router.get("/missed", name="list_missed_releases", response_model=list[MissedRelease])

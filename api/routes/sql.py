@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from api.deps import PublishedDep, SettingsDep
+from api.deps import CatalogDep, PublishedDep, SettingsDep
 from api.schemas import SqlPublic, SqlTablesPublic
 from api.sql_engine import SqlEngine
 from api.values import dumps
+from catalog.models import Release
 from opendata.errors import QueryError
 
 router = APIRouter(prefix="/api/v1/sql", tags=["sql"])
@@ -31,7 +32,7 @@ def _answer(request: Request, published: PublishedDep, sql: str | None) -> Respo
     if not sql or not sql.strip():
         raise QueryError("give the query as sql=SELECT ... (GET) or {\"sql\": \"SELECT ...\"} (POST)",
                          parameter="sql")
-    result = sql_engine(request).run(published.state(), sql)
+    result = sql_engine(request).run(published, sql)
     body = {"columns": result.columns, "rows": result.rows, "row_count": len(result.rows),
             "elapsed_ms": result.elapsed_ms}
     return Response(dumps(body), media_type="application/json")
@@ -56,9 +57,28 @@ def sql_post(
 
 
 @router.get("/tables", name="sql_tables", response_model=SqlTablesPublic)
-def sql_tables(request: Request, published: PublishedDep, settings: SettingsDep) -> SqlTablesPublic:
-    """The tables SQL may read, with their columns."""
-    pool = sql_engine(request).pool(published.state())
+def sql_tables(
+    catalog: CatalogDep,
+    published: PublishedDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="datasets per page (each gives its latest and every "
+                                "pinned release)")] = 100,
+    offset: Annotated[int, Query(ge=0, description="datasets to skip, in name order")] = 0,
+) -> SqlTablesPublic:
+    """The tables SQL may read, with their columns (from each release's Table Schema), a page of datasets at a time."""
+    names, total = catalog.published_names(limit, offset)
+    tables: dict[str, list[str]] = {}
+    for name in names:
+        releases = published.releases(name)
+        for release in releases:
+            tables[f"{name}@{release.number}"] = schema_columns(release)
+        if releases:
+            tables[name] = schema_columns(releases[-1])
     return SqlTablesPublic(
-        tables=pool.columns(), row_cap=settings.sql_row_cap, timeout_seconds=settings.query_timeout_seconds
+        tables=tables, row_cap=settings.sql_row_cap, timeout_seconds=settings.query_timeout_seconds,
+        datasets=total, offset=offset, limit=limit,
     )
+
+
+def schema_columns(release: Release) -> list[str]:
+    return [str(f.get("name")) for f in release.table_schema.get("fields", [])]

@@ -6,8 +6,9 @@ exist answers an HTML 404 page (people read these), not the API's JSON error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
@@ -23,6 +24,16 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 FACET_TITLES = {"organization": "Organisation", "tag": "Tag", "license": "Licence", "format": "Format"}
 Text = Annotated[str | None, Query(max_length=200)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="page of results, from 1")]
+#: Datasets a catalog or organisation page lists.
+PAGE_SIZE = 20
+
+
+def pager(page: int, total: int, link: Callable[[int], str]) -> dict[str, object]:
+    """What the templates' pager shows: this page, the page count, and links to the pages either side."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {"page": page, "pages": pages, "total": total,
+            "previous": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None}
 
 
 def not_found(request: Request, message: str) -> HTMLResponse:
@@ -32,11 +43,11 @@ def not_found(request: Request, message: str) -> HTMLResponse:
 @router.get("/catalog", name="web_home")
 def home(
     request: Request, web: WebDep, catalog: CatalogDep, q: Text = None, organization: Text = None,
-    tag: Text = None, license: Text = None, format: Text = None,
+    tag: Text = None, license: Text = None, format: Text = None, page: PageNumber = 1,
 ) -> HTMLResponse:
     query = SearchQuery(q=(q or "").strip() or None, organization=organization or None, tag=tag or None,
                         license=license or None, format=format or None)
-    result = web.search.search(query)
+    result = web.search.search(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     active = query.filters()
 
     def link(**change: str | None) -> str:
@@ -61,26 +72,28 @@ def home(
     ]
     return render(
         request, "home.html", title="Datasets", result=result, query=query, facets=facets, removable=removable,
-        hidden=active, organizations=len(catalog.organizations()),
+        hidden=active, organizations=catalog.organization_count(),
+        pager=pager(page, result.total, lambda n: link(page=str(n) if n > 1 else None)),
     )
 
 
 @router.get("/organizations", name="web_organizations")
 def organizations(request: Request, catalog: CatalogDep) -> HTMLResponse:
-    published: dict[str, int] = {}
-    for dataset in catalog.datasets():
-        published[dataset.organization] = published.get(dataset.organization, 0) + 1
+    published = catalog.published_counts()
     found = [(o, published.get(o.name, 0)) for o in catalog.organizations()]
     return render(request, "organizations.html", title="Organisations", organizations=found)
 
 
 @router.get("/organizations/{name}", name="web_organization")
-def organization(request: Request, name: str, web: WebDep, catalog: CatalogDep) -> HTMLResponse:
-    found = next((o for o in catalog.organizations() if o.name == name), None)
+def organization(request: Request, name: str, web: WebDep, catalog: CatalogDep, page: PageNumber = 1) -> HTMLResponse:
+    found = catalog.organization(name)
     if found is None:
         return not_found(request, f"There is no organisation '{name}'.")
-    result = web.search.search(SearchQuery(organization=name))
-    return render(request, "organization.html", title=found.title, organization=found, result=result)
+    result = web.search.search(SearchQuery(organization=name), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                               facets=False)
+    base = f"/organizations/{quote(name)}"
+    return render(request, "organization.html", title=found.title, organization=found, result=result,
+                  pager=pager(page, result.total, lambda n: base + (f"?page={n}" if n > 1 else "")))
 
 
 @router.get("/datasets/{name}", name="web_dataset")

@@ -1,193 +1,66 @@
-"""Column profiles, sample rows and temporal coverage of a release, read through the locked QueryEngine.
+"""Column profiles, sample rows and temporal coverage of a release, as the pages show them.
 
-A profile is two queries over the release's Parquet file: one for counts, nulls, distinct values and
-ranges of every column, one (a UNION ALL) for every column's histogram (numbers, dates, datetimes) or top
-values (everything else). Releases are immutable, so results are kept per release in ``ReleaseFacts``.
+The publish stage stores them with each release (``facts.json``, see :mod:`catalog.release_facts`); a
+release published before that is profiled here when first shown, through the locked QueryEngine. Either
+way the results are kept per release in ``ReleaseFacts`` (releases are immutable).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 
 from api.engine import QueryEngine
 from catalog.dcat import Coverage
 from catalog.models import Release
-from opendata.sql_text import quote_identifier
+from catalog.release_facts import (
+    FACTS_FILE,
+    Bar,
+    ColumnProfile,
+    Facts,
+    coverage_of_file,
+    profile_file,
+    read_facts,
+    sample_file,
+)
+from opendata.errors import CatalogError
 
-HISTOGRAM_BINS = 12
-TOP_VALUES = 5
-SAMPLE_ROWS = 10
-NUMERIC = {"integer", "number", "year"}
-TEMPORAL = {"date", "datetime"}
-UNPROFILED = {"object", "array", "geojson", "geopoint", "duration", "any"}
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    count: int
-    share: float = 0.0  # count relative to the largest bar, for drawing
+__all__ = ["Bar", "ColumnProfile", "ReleaseFacts", "profile_release", "sample_rows", "temporal_coverage"]
 
 
-@dataclass(frozen=True)
-class ColumnProfile:
-    name: str
-    type: str
-    nulls: int
-    distinct: int | None
-    minimum: str | None
-    maximum: str | None
-    kind: str  # "histogram", "top-values", "unique" (no value repeats) or "none"
-    bars: list[Bar] = field(default_factory=list)
-
-    @property
-    def summary(self) -> str:
-        """One sentence that says what the chart shows (its accessible name)."""
-        if self.kind == "histogram" and self.bars:
-            peak = max(self.bars, key=lambda b: b.count)
-            return (f"Histogram of {self.name}: {len(self.bars)} bins from {self.minimum} to {self.maximum}; "
-                    f"the largest, {peak.label}, holds {peak.count:,} rows.")
-        if self.kind == "top-values" and self.bars:
-            top = ", ".join(f"{b.label} ({b.count:,})" for b in self.bars[:3])
-            return f"Most frequent values of {self.name}: {top}."
-        if self.kind == "unique":
-            return f"Every value of {self.name} is different."
-        return f"No chart for {self.name}."
-
-
-def _label(value: Any) -> str:
-    if value is None:
-        return "(empty)"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    return str(value)
+def _runner(engine: QueryEngine) -> Any:
+    return lambda sql, params: engine.execute(sql, params)
 
 
 def profile_release(engine: QueryEngine, release: Release) -> list[ColumnProfile]:
-    fields = [f for f in release.table_schema.get("fields", []) if "name" in f]
-    if not fields:
+    if not [f for f in release.table_schema.get("fields", []) if "name" in f]:
         return []
-    path = str(engine.release_file(release, "data.parquet"))
-    stats_sql = ["count(*) AS __rows"]
-    for i, f in enumerate(fields):
-        column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
-        stats_sql.append(f"count({column}) AS n{i}")
-        stats_sql.append(f"approx_count_distinct({column}) AS d{i}")
-        if kind in NUMERIC:
-            stats_sql += [f"min({column})::DOUBLE AS lo{i}", f"max({column})::DOUBLE AS hi{i}"]
-        elif kind in TEMPORAL:
-            stats_sql += [f"epoch(min({column}))::DOUBLE AS lo{i}", f"epoch(max({column}))::DOUBLE AS hi{i}"]
-    stats = engine.execute(f"SELECT {', '.join(stats_sql)} FROM read_parquet(?)", [path]).to_pylist()[0]
-    rows = int(stats["__rows"])
-
-    parts: list[str] = []
-    for i, f in enumerate(fields):
-        column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
-        lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
-        if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
-            value = f"epoch({column})" if kind in TEMPORAL else f"{column}::DOUBLE"
-            width = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
-            bucket = f"least(floor(({value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1})::INTEGER"
-            parts.append(
-                f"(SELECT {i} AS col, {bucket}::VARCHAR AS v, count(*) AS n FROM t WHERE {column} IS NOT NULL "
-                "GROUP BY 2)"
-            )
-        elif kind not in UNPROFILED:
-            parts.append(
-                f"(SELECT {i} AS col, {column}::VARCHAR AS v, count(*) AS n FROM t WHERE {column} IS NOT NULL "
-                f"GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {TOP_VALUES})"
-            )
-    grouped: dict[int, list[tuple[str, int]]] = {}
-    if parts:
-        sql = f"WITH t AS MATERIALIZED (SELECT * FROM read_parquet(?)) {' UNION ALL '.join(parts)}"
-        for row in engine.execute(sql, [path]).to_pylist():
-            grouped.setdefault(int(row["col"]), []).append((str(row["v"]), int(row["n"])))
-
-    profiles = []
-    for i, f in enumerate(fields):
-        name, kind = str(f["name"]), str(f.get("type", "string"))
-        lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
-        found = grouped.get(i, [])
-        if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
-            bars = _histogram(found, float(lo), float(hi), kind)
-            profile_kind = "histogram"
-        elif found and max(n for _, n in found) == 1:
-            bars, profile_kind = [], "unique"
-        elif found:
-            bars = [Bar(label, count) for label, count in sorted(found, key=lambda x: (-x[1], x[0]))]
-            profile_kind = "top-values"
-        else:
-            bars, profile_kind = [], "none"
-        peak = max((b.count for b in bars), default=0)
-        bars = [Bar(b.label, b.count, b.count / peak if peak else 0.0) for b in bars]
-        profiles.append(ColumnProfile(
-            name=name, type=kind, nulls=rows - int(stats[f"n{i}"]), distinct=int(stats[f"d{i}"]),
-            minimum=_bound(lo, kind), maximum=_bound(hi, kind), kind=profile_kind, bars=bars,
-        ))
-    return profiles
+    return profile_file(_runner(engine), str(engine.release_file(release, "data.parquet")), release.table_schema)
 
 
-def _bound(value: Any, kind: str) -> str | None:
-    if value is None:
-        return None
-    if kind in TEMPORAL:
-        moment = datetime.fromtimestamp(float(value), UTC)
-        return moment.date().isoformat() if kind == "date" else moment.strftime("%Y-%m-%d %H:%M")
-    if kind in ("integer", "year"):
-        return f"{int(value):,}" if kind == "integer" else str(int(value))
-    return _label(float(value))
-
-
-def _histogram(found: list[tuple[str, int]], lo: float, hi: float, kind: str) -> list[Bar]:
-    counts = {int(v): n for v, n in found}
-    bins = HISTOGRAM_BINS if hi > lo else 1
-    width = (hi - lo) / bins if hi > lo else 1.0
-    return [Bar(f"{_bound(lo + b * width, kind)} – {_bound(lo + (b + 1) * width if hi > lo else hi, kind)}",
-                counts.get(b, 0)) for b in range(bins)]
-
-
-def sample_rows(engine: QueryEngine, release: Release, limit: int = SAMPLE_ROWS) -> tuple[list[str], list[list[str]]]:
+def sample_rows(engine: QueryEngine, release: Release) -> tuple[list[str], list[list[str]]]:
     """The first rows of a release, as display strings."""
-    columns = [str(f["name"]) for f in release.table_schema.get("fields", []) if "name" in f]
-    if not columns:
+    if not [f for f in release.table_schema.get("fields", []) if "name" in f]:
         return [], []
-    path = str(engine.release_file(release, "data.parquet"))
-    table = engine.execute(
-        f"SELECT {', '.join(quote_identifier(c) for c in columns)} FROM read_parquet(?) LIMIT {int(limit)}", [path]
-    )
-    return columns, [["" if v is None else _label(v) for v in row.values()] for row in table.to_pylist()]
+    return sample_file(_runner(engine), str(engine.release_file(release, "data.parquet")), release.table_schema)
 
 
 def temporal_coverage(engine: QueryEngine, release: Release) -> Coverage | None:
     """First and last value of the release's first date or datetime column."""
-    for f in release.table_schema.get("fields", []):
-        kind = f.get("type")
-        if kind not in TEMPORAL or "name" not in f:
-            continue
-        path = str(engine.release_file(release, "data.parquet"))
-        column = quote_identifier(str(f["name"]))
-        row = engine.execute(f"SELECT min({column}) AS lo, max({column}) AS hi FROM read_parquet(?)", [path])
-        lo, hi = row.to_pylist()[0].values()
-        if lo is None or hi is None:
-            return None
-        if isinstance(lo, datetime) and isinstance(hi, datetime):
-            return Coverage(start=_iso(lo), end=_iso(hi), kind="datetime")
-        if isinstance(lo, date) and isinstance(hi, date):
-            return Coverage(start=lo.isoformat(), end=hi.isoformat(), kind="date")
+    if not any(f.get("type") in ("date", "datetime") for f in release.table_schema.get("fields", [])):
         return None
-    return None
+    return coverage_of_file(_runner(engine), str(engine.release_file(release, "data.parquet")), release.table_schema)
 
 
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def stored_facts(engine: QueryEngine, release: Release) -> Facts | None:
+    """The facts published with the release (``facts.json``), or None when it has none (older releases)."""
+    if FACTS_FILE not in release.files:
+        return None
+    try:
+        return read_facts(engine.storage.read_json(release, FACTS_FILE))
+    except (CatalogError, ValueError):
+        return None
 
 
 class ReleaseFacts:
@@ -214,14 +87,27 @@ class ReleaseFacts:
                 self._cache.popitem(last=False)
         return value
 
+    def stored(self, release: Release) -> Facts | None:
+        result: Facts | None = self.remember("stored", release, stored_facts)
+        return result
+
     def profile(self, release: Release) -> list[ColumnProfile]:
+        stored = self.stored(release)
+        if stored is not None:
+            return stored.profiles
         result: list[ColumnProfile] = self.remember("profile", release, profile_release)
         return result
 
     def sample(self, release: Release) -> tuple[list[str], list[list[str]]]:
+        stored = self.stored(release)
+        if stored is not None:
+            return stored.sample_columns, stored.sample_rows
         result: tuple[list[str], list[list[str]]] = self.remember("sample", release, sample_rows)
         return result
 
     def coverage(self, release: Release) -> Coverage | None:
+        stored = self.stored(release)
+        if stored is not None:
+            return stored.coverage
         result: Coverage | None = self.remember("coverage", release, temporal_coverage)
         return result

@@ -47,8 +47,8 @@ def runs(
     key: OptionalKey = None,
 ) -> HTMLResponse:
     visible = visible_datasets(catalog, key)
-    recent = [r for r in catalog.runs(dataset or None, limit=RUNS_PER_JOB if dataset else 500)
-              if visible is None or r.dataset in visible]
+    recent, _ = catalog.runs_page(dataset or None, limit=RUNS_PER_JOB if dataset else 500,
+                                  published_only=visible is not None)
     jobs: dict[str, list[Run]] = {}
     for run in recent:
         jobs.setdefault(run.dataset, [])
@@ -56,8 +56,8 @@ def runs(
             jobs[run.dataset].append(run)
     grouped = [JobRuns(name, found) for name, found in sorted(jobs.items())]
     clock: Clock = getattr(request.app.state, "clock", None) or SystemClock()
-    missed = [m for m in missed_releases(catalog, clock.now().astimezone(UTC), settings.missed_release_grace_seconds)
-              if (not dataset or m.dataset == dataset) and (visible is None or m.dataset in visible)]
+    missed = [m for m in missed_releases(catalog, clock.now().astimezone(UTC), settings.missed_release_grace_seconds,
+                                         dataset or None) if visible is None or m.dataset in visible]
     return render(
         request, "runs.html", title="Runs", jobs=grouped, dataset=dataset, failed_states=FAILED,
         run_seconds=run_seconds, missed=missed,

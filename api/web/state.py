@@ -20,24 +20,29 @@ from catalog.store import Catalog
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 WARM_DELAY_SECONDS = 0.5
+#: Datasets profiled ahead of time: the most recently updated (the facts cache holds few more).
+WARM_DATASETS = 100
 
 
 class WebState:
     def __init__(self, request: Request) -> None:
         catalog: Catalog = request.app.state.catalog
-        self.search = CatalogSearch(catalog)
+        self.search = CatalogSearch(catalog, request.app.state.catalog_view.version)
         self.facts = ReleaseFacts(request.app.state.engine)
         # Not a daemon: interpreter exit waits for it rather than killing it inside a DuckDB query.
         threading.Thread(target=self.warm, args=(catalog,), name="web-warm", daemon=False).start()
 
     def warm(self, catalog: Catalog) -> None:
-        """Profile each dataset's latest release in the background, so its page is fast on first visit."""
+        """Profile the latest release of the most recently updated datasets in the background, so their pages
+        are fast on first visit (a bounded number: the cache of facts is bounded too)."""
         time.sleep(WARM_DELAY_SECONDS)  # let the request that made this state finish first (2 cores, one GIL)
         try:
-            latest: dict[str, Release] = {}
-            for release in catalog.all_releases():
-                latest[release.dataset] = release
-            for release in latest.values():
+            latest: list[Release] = []
+            for name in catalog.recently_updated(WARM_DATASETS):
+                dataset, releases = catalog.published_dataset(name)
+                if dataset is not None:
+                    latest.append(releases[-1])
+            for release in latest:
                 self.facts.profile(release)
                 self.facts.sample(release)
                 self.facts.coverage(release)

@@ -1,0 +1,254 @@
+"""National size: the catalog's requests at 50, 5,000 and 50,000 datasets, p50/p95 and the ratio against 50.
+
+    .venv/bin/python -m benchmarks catalog                       (sizes 50,5000,50000; SQLite catalog)
+    .venv/bin/python -m benchmarks catalog --sizes 50,5000       (fewer sizes)
+    .venv/bin/python -m benchmarks catalog --postgres URL        (the catalog in PostgreSQL, a database per size)
+    .venv/bin/python -m benchmarks catalog --postgres auto       (... on a throwaway PostgreSQL server)
+
+Each catalog is built once (kept under ``/tmp/bench-catalog-N``, or a PostgreSQL database per size) through
+the catalog's own recording code (``Catalog.upsert_dataset`` and ``Catalog.record_release``): small datasets
+with one to three releases, every release's ``data.parquet`` a hard link to one tiny Parquet file. The server
+is ``opendata serve`` in a subprocess (so its resident memory is its own); one keep-alive client sends
+sequential requests. "first SQL" is the first query after the server starts and the first query of a
+release published while it runs (its catalog commit, then the query); "first CKAN" is the first
+``package_show`` of that new release. Memory is the server's resident set after all the reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from catalog.models import Dataset, Release, Run
+from catalog.store import Catalog, utc_now
+from opendata.settings import Settings
+
+WORDS = ["air", "water", "transit", "budget", "school", "permit", "noise", "tree", "crime", "housing",
+         "energy", "waste", "road", "health", "library", "park", "tax", "bus", "bridge", "flood"]
+ORGANIZATIONS = 40
+REPEAT = 15
+SCHEMA = {"fields": [{"name": "id", "type": "integer"}, {"name": "station", "type": "string"},
+                     {"name": "value", "type": "number", "description": "measured value"}]}
+
+
+def dataset_of(i: int) -> Dataset:
+    a, b = WORDS[i % len(WORDS)], WORDS[(i * 7 + 3) % len(WORDS)]
+    return Dataset(
+        name=f"ds-{i:05d}", organization=f"org-{i % ORGANIZATIONS:02d}", title=f"{a.title()} {b} records {i}",
+        description=f"Daily {a} and {b} measurements from district {i % 97}.", license="CC-BY-4.0",
+        tags=[a, b], updated_at=utc_now(),
+    )
+
+
+LINKS_PER_FILE = 20_000  # below the file system's limit of hard links to one file
+
+
+def shared_parquet(home: Path, copy: int = 0) -> Path:
+    path = home / f"shared-data-{copy}.parquet"
+    if not path.exists():
+        table = pa.table({"id": list(range(20)), "station": [f"s{i % 4}" for i in range(20)],
+                          "value": [float(i) for i in range(20)]})
+        pq.write_table(table, path)
+    return path
+
+
+def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
+    """One release of ``dataset`` recorded as the publish stage records it (files in place, then the commit)."""
+    folder = home / "public" / "releases" / dataset / str(number)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "data.parquet").exists():
+        source = shared_parquet(home, int(dataset.rsplit("-", 1)[1]) * 3 // LINKS_PER_FILE)
+        os.link(source, folder / "data.parquet")
+    for name in ("privacy-report.json", "validation-report.json", "datapackage.json"):
+        (folder / name).write_text("{}\n")
+    now = utc_now()
+    run = Run(run_id=f"{dataset}-{number}-{time.time_ns()}", dataset=dataset, job_path=f"datasets/{dataset}.yaml",
+              state="succeeded", started_at=now, ended_at=now, rows_in=20, rows_out=20, release=number)
+    release = Release(dataset=dataset, number=number, state="published", created_at=now, published_at=now,
+                      rows=20, table_schema=SCHEMA, folder=f"{dataset}/{number}",
+                      files={"data.parquet": "0" * 64, "privacy-report.json": "0" * 64,
+                             "validation-report.json": "0" * 64, "datapackage.json": "0" * 64},
+                      run_id=run.run_id, policy_hash="0" * 64)
+    catalog.record_release(release, run)
+
+
+def build(settings: Settings, size: int) -> None:
+    home = settings.home
+    done = home / f"built-{size}"
+    if done.exists():
+        return
+    catalog = Catalog(home / "catalog.sqlite3") if settings.catalog_url is None else _postgres_catalog(settings)
+    started = time.perf_counter()
+    for i in range(size):
+        dataset = dataset_of(i)
+        catalog.upsert_dataset(dataset, f"Organisation {dataset.organization}")
+        for number in range(catalog.next_release_number(dataset.name), 2 + i % 3):  # resumes an unfinished build
+            record(catalog, home, dataset.name, number)
+    done.write_text(f"{time.perf_counter() - started:.1f} s\n")
+    print(f"  built {size:,} datasets in {done.read_text().strip()}", flush=True)
+
+
+def _postgres_catalog(settings: Settings) -> Catalog:
+    from catalog.store import open_catalog
+
+    return open_catalog(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+REQUESTS = {
+    "search ?q=air": "/api/v1/datasets?q=air",
+    "list /api/v1/datasets": "/api/v1/datasets",
+    "list page 2 (cursor)": None,  # filled in from the first page's next cursor, when the API pages
+    "/catalog page": "/catalog",
+    "/catalog?q=air page": "/catalog?q=air",
+    "organisation page": "/organizations/org-07",
+    "dataset detail": "/api/v1/datasets/ds-00042",
+    "CKAN package_search": "/api/3/action/package_search?q=air",
+    "CKAN package_list": "/api/3/action/package_list",
+    "/api/v1/runs": "/api/v1/runs",
+    "/runs page": "/runs",
+    "SQL SELECT 1": "/api/v1/sql?sql=SELECT%201",
+    "SQL small table": "/api/v1/sql?sql=SELECT%20count(*)%20FROM%20%22ds-00042%22",
+}
+
+
+def measure(settings: Settings, size: int, repeat: int) -> dict[str, float]:
+    port = free_port()
+    env = {**os.environ, "OPENDATA_HOME": str(settings.home), "OPENDATA_RATE_LIMIT_ANONYMOUS": "100000000",
+           "OPENDATA_RATE_LIMIT_KEYED": "100000000"}
+    if settings.catalog_url is not None:
+        env["OPENDATA_CATALOG_URL"] = settings.catalog_url.get_secret_value()
+    server = subprocess.Popen([sys.executable, "-m", "opendata.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    figures: dict[str, float] = {}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+            _wait(client, server)
+
+            def timed(path: str) -> float:
+                start = time.perf_counter()
+                response = client.get(path)
+                elapsed = (time.perf_counter() - start) * 1000
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+                return elapsed
+
+            figures["first SQL after start ms"] = timed(REQUESTS["SQL small table"] or "")
+            first = client.get("/api/v1/datasets").json()
+            cursor = first.get("next")
+            paths = dict(REQUESTS)
+            paths["list page 2 (cursor)"] = f"/api/v1/datasets?cursor={cursor}" if cursor else None
+            for label, path in paths.items():
+                if path is None:
+                    continue
+                times = [timed(path) for _ in range(repeat)]
+                figures[f"{label} p50"] = statistics.median(times)
+                figures[f"{label} p95"] = percentile(times, 0.95)
+            figures["server memory before openapi MB"] = rss_mb(server.pid)
+            figures["/openapi.json MB"] = len(client.get("/openapi.json").content) / 1e6
+            # A release published while the server runs: its first SQL query and first CKAN call.
+            catalog = Catalog(settings.home / "catalog.sqlite3") if settings.catalog_url is None \
+                else _postgres_catalog(settings)
+            name = "ds-00001"
+            number = catalog.next_release_number(name)
+            record(catalog, settings.home, name, number)
+            figures["first SQL after publish ms"] = timed(
+                f"/api/v1/sql?sql=SELECT%20count(*)%20FROM%20%22{name}@{number}%22")
+            figures["first CKAN after publish ms"] = timed(f"/api/3/action/package_show?id={name}")
+            figures["server memory MB"] = rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return figures
+
+
+def _wait(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited: {server.stderr.read().decode() if server.stderr else ''}")
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not start in 120 s")
+
+
+def _settings(size: int, postgres: str | None) -> Settings:
+    home = Path(os.environ.get("BENCH_CATALOG_HOME", "/tmp")) / (f"bench-catalog-{size}" + ("-pg" if postgres else ""))
+    if postgres is None:
+        return Settings(home=home)
+    import psycopg
+
+    name = f"bench_catalog_{size}"
+    with psycopg.connect(postgres, autocommit=True) as db:
+        exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            if home.exists():
+                shutil.rmtree(home)
+            db.execute(f"CREATE DATABASE {name}")
+    return Settings(home=home, catalog_url=postgres.rsplit("/", 1)[0] + "/" + name)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks catalog")
+    parser.add_argument("--sizes", default="50,5000,50000", help="comma-separated dataset counts")
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="requests per figure")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: catalogs live in databases on it ('auto': "
+                        "a throwaway server of Debian's PostgreSQL, as the tests start)")
+    args = parser.parse_args(argv)
+    if args.postgres == "auto":
+        from tests.publishers_fixtures import throwaway_postgres
+
+        with throwaway_postgres() as url:
+            run(args, url)
+    else:
+        run(args, args.postgres)
+
+
+def run(args: argparse.Namespace, postgres: str | None) -> None:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        settings = _settings(size, postgres)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        build(settings, size)
+        results[size] = measure(settings, size, args.repeat)
+        print(f"  measured {size:,}", flush=True)
+    base = sizes[0]
+    header = f"{'figure':<34}" + "".join(f"{s:>12,}" for s in sizes) + "".join(f"{'x' + str(s):>9}" for s in sizes[1:])
+    print(header)
+    for label in results[base]:
+        values = [results[s].get(label, float("nan")) for s in sizes]
+        ratios = [v / values[0] if values[0] else float("nan") for v in values[1:]]
+        print(f"{label:<34}" + "".join(f"{v:12.1f}" for v in values) + "".join(f"{r:9.1f}" for r in ratios))

@@ -1,0 +1,253 @@
+"""Column profiles, sample rows and temporal coverage of a release's Parquet file: its facts.
+
+A profile is two queries over the file: one for counts, nulls, distinct values and ranges of every column,
+one (a UNION ALL) for every column's histogram (numbers, dates, datetimes) or top values (everything else).
+Releases are immutable, so the publish stage computes these once, over the file it has just written, and
+stores them with the release as ``facts.json`` (``compute_facts``); the pages read them back
+(``read_facts``) instead of querying the data. Releases published before there was a ``facts.json`` are
+profiled when first shown (``api.web.profile``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from opendata.sql_text import quote_identifier
+
+if TYPE_CHECKING:  # catalog.dcat loads rdflib, which the publish stage need not pay for at start
+    from catalog.dcat import Coverage
+
+#: Runs one SELECT with bound parameters and returns its result.
+Runner = Callable[[str, list[Any]], pa.Table]
+FACTS_FILE = "facts.json"
+FACTS_VERSION = 1
+
+HISTOGRAM_BINS = 12
+TOP_VALUES = 5
+SAMPLE_ROWS = 10
+NUMERIC = {"integer", "number", "year"}
+TEMPORAL = {"date", "datetime"}
+UNPROFILED = {"object", "array", "geojson", "geopoint", "duration", "any"}
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    share: float = 0.0  # count relative to the largest bar, for drawing
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    name: str
+    type: str
+    nulls: int
+    distinct: int | None
+    minimum: str | None
+    maximum: str | None
+    kind: str  # "histogram", "top-values", "unique" (no value repeats) or "none"
+    bars: list[Bar] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """One sentence that says what the chart shows (its accessible name)."""
+        if self.kind == "histogram" and self.bars:
+            peak = max(self.bars, key=lambda b: b.count)
+            return (f"Histogram of {self.name}: {len(self.bars)} bins from {self.minimum} to {self.maximum}; "
+                    f"the largest, {peak.label}, holds {peak.count:,} rows.")
+        if self.kind == "top-values" and self.bars:
+            top = ", ".join(f"{b.label} ({b.count:,})" for b in self.bars[:3])
+            return f"Most frequent values of {self.name}: {top}."
+        if self.kind == "unique":
+            return f"Every value of {self.name} is different."
+        return f"No chart for {self.name}."
+
+
+def _label(value: Any) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return str(value)
+
+
+def profile_file(run: Runner, path: str, table_schema: dict[str, Any]) -> list[ColumnProfile]:
+    """Profiles of every column of a Parquet file (``run`` executes SQL with parameters)."""
+    fields = [f for f in table_schema.get("fields", []) if "name" in f]
+    if not fields:
+        return []
+    stats_sql = ["count(*) AS __rows"]
+    for i, f in enumerate(fields):
+        column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
+        stats_sql.append(f"count({column}) AS n{i}")
+        stats_sql.append(f"approx_count_distinct({column}) AS d{i}")
+        if kind in NUMERIC:
+            stats_sql += [f"min({column})::DOUBLE AS lo{i}", f"max({column})::DOUBLE AS hi{i}"]
+        elif kind in TEMPORAL:
+            stats_sql += [f"epoch(min({column}))::DOUBLE AS lo{i}", f"epoch(max({column}))::DOUBLE AS hi{i}"]
+    stats = run(f"SELECT {', '.join(stats_sql)} FROM read_parquet(?)", [path]).to_pylist()[0]
+    rows = int(stats["__rows"])
+
+    parts: list[str] = []
+    for i, f in enumerate(fields):
+        column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
+        lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
+        if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
+            value = f"epoch({column})" if kind in TEMPORAL else f"{column}::DOUBLE"
+            width = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
+            bucket = f"least(floor(({value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1})::INTEGER"
+            parts.append(
+                f"(SELECT {i} AS col, {bucket}::VARCHAR AS v, count(*) AS n FROM t WHERE {column} IS NOT NULL "
+                "GROUP BY 2)"
+            )
+        elif kind not in UNPROFILED:
+            parts.append(
+                f"(SELECT {i} AS col, {column}::VARCHAR AS v, count(*) AS n FROM t WHERE {column} IS NOT NULL "
+                f"GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {TOP_VALUES})"
+            )
+    grouped: dict[int, list[tuple[str, int]]] = {}
+    if parts:
+        sql = f"WITH t AS MATERIALIZED (SELECT * FROM read_parquet(?)) {' UNION ALL '.join(parts)}"
+        for row in run(sql, [path]).to_pylist():
+            grouped.setdefault(int(row["col"]), []).append((str(row["v"]), int(row["n"])))
+
+    profiles = []
+    for i, f in enumerate(fields):
+        name, kind = str(f["name"]), str(f.get("type", "string"))
+        lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
+        found = grouped.get(i, [])
+        if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
+            bars = _histogram(found, float(lo), float(hi), kind)
+            profile_kind = "histogram"
+        elif found and max(n for _, n in found) == 1:
+            bars, profile_kind = [], "unique"
+        elif found:
+            bars = [Bar(label, count) for label, count in sorted(found, key=lambda x: (-x[1], x[0]))]
+            profile_kind = "top-values"
+        else:
+            bars, profile_kind = [], "none"
+        peak = max((b.count for b in bars), default=0)
+        bars = [Bar(b.label, b.count, b.count / peak if peak else 0.0) for b in bars]
+        profiles.append(ColumnProfile(
+            name=name, type=kind, nulls=rows - int(stats[f"n{i}"]), distinct=int(stats[f"d{i}"]),
+            minimum=_bound(lo, kind), maximum=_bound(hi, kind), kind=profile_kind, bars=bars,
+        ))
+    return profiles
+
+
+def _bound(value: Any, kind: str) -> str | None:
+    if value is None:
+        return None
+    if kind in TEMPORAL:
+        moment = datetime.fromtimestamp(float(value), UTC)
+        return moment.date().isoformat() if kind == "date" else moment.strftime("%Y-%m-%d %H:%M")
+    if kind in ("integer", "year"):
+        return f"{int(value):,}" if kind == "integer" else str(int(value))
+    return _label(float(value))
+
+
+def _histogram(found: list[tuple[str, int]], lo: float, hi: float, kind: str) -> list[Bar]:
+    counts = {int(v): n for v, n in found}
+    bins = HISTOGRAM_BINS if hi > lo else 1
+    width = (hi - lo) / bins if hi > lo else 1.0
+    return [Bar(f"{_bound(lo + b * width, kind)} – {_bound(lo + (b + 1) * width if hi > lo else hi, kind)}",
+                counts.get(b, 0)) for b in range(bins)]
+
+
+def sample_file(
+    run: Runner, path: str, table_schema: dict[str, Any], limit: int = SAMPLE_ROWS
+) -> tuple[list[str], list[list[str]]]:
+    """The first rows of a Parquet file, as display strings."""
+    columns = [str(f["name"]) for f in table_schema.get("fields", []) if "name" in f]
+    if not columns:
+        return [], []
+    table = run(
+        f"SELECT {', '.join(quote_identifier(c) for c in columns)} FROM read_parquet(?) LIMIT {int(limit)}", [path]
+    )
+    return columns, [["" if v is None else _label(v) for v in row.values()] for row in table.to_pylist()]
+
+
+def coverage_of_file(run: Runner, path: str, table_schema: dict[str, Any]) -> Coverage | None:
+    """First and last value of the file's first date or datetime column."""
+    from catalog.dcat import Coverage
+
+    for f in table_schema.get("fields", []):
+        kind = f.get("type")
+        if kind not in TEMPORAL or "name" not in f:
+            continue
+        column = quote_identifier(str(f["name"]))
+        row = run(f"SELECT min({column}) AS lo, max({column}) AS hi FROM read_parquet(?)", [path])
+        lo, hi = row.to_pylist()[0].values()
+        if lo is None or hi is None:
+            return None
+        if isinstance(lo, datetime) and isinstance(hi, datetime):
+            return Coverage(start=_iso(lo), end=_iso(hi), kind="datetime")
+        if isinstance(lo, date) and isinstance(hi, date):
+            return Coverage(start=lo.isoformat(), end=hi.isoformat(), kind="date")
+        return None
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the pages show of a release besides its schema: profiles, sample rows, temporal coverage."""
+
+    profiles: list[ColumnProfile]
+    sample_columns: list[str]
+    sample_rows: list[list[str]]
+    coverage: Coverage | None
+
+
+def compute_facts(path: Path, table_schema: dict[str, Any], memory_limit: str = "512MB") -> dict[str, Any]:
+    """The facts of a Parquet file as the JSON document stored with its release (a DuckDB of its own)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit])
+        con.execute("SET threads = 1")
+        con.execute("SET TimeZone = 'UTC'")
+
+        def run(sql: str, params: list[Any]) -> pa.Table:
+            return con.execute(sql, params).to_arrow_table()
+
+        profiles = profile_file(run, str(path), table_schema)
+        columns, rows = sample_file(run, str(path), table_schema)
+        coverage = coverage_of_file(run, str(path), table_schema)
+    finally:
+        con.close()
+    return {
+        "version": FACTS_VERSION, "profiles": [asdict(p) for p in profiles], "sample_columns": columns,
+        "sample_rows": rows, "coverage": asdict(coverage) if coverage else None,
+    }
+
+
+def read_facts(document: Any) -> Facts | None:
+    """The facts a stored ``facts.json`` holds; None when it is not a document of this version."""
+    if not isinstance(document, dict) or document.get("version") != FACTS_VERSION:
+        return None
+    try:
+        profiles = [ColumnProfile(**{**p, "bars": [Bar(**b) for b in p.get("bars", [])]})
+                    for p in document["profiles"]]
+        from catalog.dcat import Coverage
+
+        coverage = Coverage(**document["coverage"]) if document.get("coverage") else None
+        return Facts(profiles, [str(c) for c in document["sample_columns"]],
+                     [[str(v) for v in row] for row in document["sample_rows"]], coverage)
+    except (KeyError, TypeError):
+        return None

@@ -1,0 +1,206 @@
+"""The search documents, kept in the catalog database and updated in the transaction that changes them.
+
+One row of ``search_documents`` per dataset with a published release: what the catalog's search lists and
+facets (organisation and its title, licence, latest release, the column names of that release), with its
+tags and formats in ``search_terms`` (one row a value, for facet counts in SQL). The full-text index is
+the engine's own:
+
+- SQLite: an FTS5 table ``search_fts`` (title, tags, columns, organisation, description; Porter stemming),
+  its rowid the document's id;
+- PostgreSQL: a ``tsvector`` column ``document`` (English stemming, the fields weighted A title, B tags,
+  C columns, D organisation and description) under a GIN index, so every replica searches one index.
+
+``refresh_documents`` runs inside the catalog's own writes (``upsert_dataset``, ``record_release``,
+``set_release_state``, ``upsert_organization``); a search never rebuilds anything. A catalog made before
+this index existed (or by an older layout of it) is indexed once when a process first opens it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from catalog.database import SCHEMA_LOCK, CatalogConnection, CatalogDatabase
+
+#: Bump when what a document holds changes: catalogs indexed by an older layout are indexed again.
+LAYOUT = 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS search_documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    organization TEXT NOT NULL,
+    organization_title TEXT NOT NULL,
+    license TEXT NOT NULL,
+    title TEXT NOT NULL,
+    sort_title TEXT NOT NULL,
+    latest_release INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    formats TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_documents_by_title ON search_documents(sort_title, name);
+CREATE INDEX IF NOT EXISTS search_documents_by_update ON search_documents(updated_at);
+CREATE INDEX IF NOT EXISTS search_documents_by_organization ON search_documents(organization, sort_title, name);
+CREATE TABLE IF NOT EXISTS search_terms (
+    doc INTEGER NOT NULL,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (facet, value, doc)
+);
+CREATE INDEX IF NOT EXISTS search_terms_by_doc ON search_terms(doc);
+CREATE TABLE IF NOT EXISTS search_layout (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    layout INTEGER NOT NULL
+);
+"""
+SQLITE_FTS = """
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+    title, tags, columns, organization, description, tokenize = 'porter unicode61'
+);
+"""
+POSTGRES_FTS = """
+ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS document tsvector;
+CREATE INDEX IF NOT EXISTS search_documents_fts ON search_documents USING GIN (document);
+"""
+POSTGRES_DOCUMENT = (
+    "setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :tags), 'B') || "
+    "setweight(to_tsvector('english', :columns_text), 'C') || "
+    "setweight(to_tsvector('english', :organization_text || ' ' || :description), 'D')"
+)
+
+
+def release_formats(files: dict[str, str] | None) -> list[str]:
+    """The formats a release is offered in: its Parquet file, and CSV and JSON through the rows API."""
+    if not files or "data.parquet" not in files:
+        return []
+    formats = ["Parquet", "CSV", "JSON"]
+    if "datapackage.json" in files:
+        formats.append("Data Package")
+    return formats
+
+
+def column_texts(table_schema: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(name, name + title + description) of each column of a release's schema."""
+    found = []
+    for field in (table_schema or {}).get("fields", []):
+        name = str(field.get("name", ""))
+        words = " ".join(str(field.get(k, "")) for k in ("name", "title", "description"))
+        found.append((name, words.strip()))
+    return found
+
+
+def ensure_search_index(database: CatalogDatabase) -> None:
+    """Create the index's tables, and index every dataset once when the catalog has no index of this layout."""
+    database.ensure_schema("search", SCHEMA)
+    database.ensure_schema("search-fts", SQLITE_FTS if database.dialect == "sqlite" else POSTGRES_FTS)
+    with database.connect() as db:
+        row = db.execute("SELECT layout FROM search_layout WHERE id = 1").fetchone()
+    if row is not None and int(row[0]) == LAYOUT:
+        return
+    with database.transaction() as db:
+        if database.dialect == "postgresql":
+            db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+        row = db.execute("SELECT layout FROM search_layout WHERE id = 1").fetchone()
+        if row is not None and int(row[0]) == LAYOUT:
+            return  # another process indexed it first
+        rebuild_documents(db)
+        db.execute(
+            "INSERT INTO search_layout(id, layout) VALUES (1, ?) "
+            "ON CONFLICT(id) DO UPDATE SET layout = excluded.layout",
+            (LAYOUT,),
+        )
+
+
+def rebuild_documents(db: CatalogConnection) -> None:
+    """Index every dataset again, inside the caller's transaction (a new layout, or rows copied in bulk)."""
+    db.execute("DELETE FROM search_terms")
+    db.execute("DELETE FROM search_documents")
+    if db.dialect == "sqlite":
+        db.execute("DELETE FROM search_fts")
+    refresh_documents(db, None)
+
+
+def refresh_organization(db: CatalogConnection, organization: str) -> None:
+    names = [r[0] for r in db.execute("SELECT name FROM datasets WHERE organization = ?", (organization,))]
+    refresh_documents(db, names)
+
+
+def refresh_documents(db: CatalogConnection, names: Iterable[str] | None) -> None:
+    """Make the documents of ``names`` (None: every dataset) match the catalog, inside the caller's transaction."""
+    wanted = None if names is None else sorted(set(names))
+    if wanted is not None:
+        if not wanted:
+            return
+        for name in wanted:
+            _drop(db, name)
+    for row in _sources(db, wanted):
+        _insert(db, row)
+
+
+def _drop(db: CatalogConnection, name: str) -> None:
+    row = db.execute("SELECT id FROM search_documents WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return
+    doc = int(row[0])
+    db.execute("DELETE FROM search_terms WHERE doc = ?", (doc,))
+    if db.dialect == "sqlite":
+        db.execute("DELETE FROM search_fts WHERE rowid = ?", (doc,))
+    db.execute("DELETE FROM search_documents WHERE id = ?", (doc,))
+
+
+_SOURCES = (
+    "SELECT d.name, d.organization, d.title, d.description, d.license, d.tags, o.title AS organization_title, "
+    "d.updated_at, r.number, r.table_schema, r.files, (SELECT min(y.created_at) FROM releases y "
+    "WHERE y.dataset = d.name AND y.state = 'published') AS first_created "
+    "FROM datasets d JOIN organizations o ON o.name = d.organization "
+    "JOIN releases r ON r.dataset = d.name AND r.number = (SELECT max(x.number) FROM releases x "
+    "WHERE x.dataset = d.name AND x.state = 'published')"
+)
+
+
+def _sources(db: CatalogConnection, names: list[str] | None) -> Iterable[Any]:
+    if names is None:
+        yield from db.execute(_SOURCES).fetchall()
+        return
+    for start in range(0, len(names), 500):
+        chunk = names[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        yield from db.execute(f"{_SOURCES} WHERE d.name IN ({marks})", chunk).fetchall()
+
+
+def _insert(db: CatalogConnection, row: Any) -> None:
+    tags: list[str] = json.loads(row["tags"])
+    columns = column_texts(json.loads(row["table_schema"]))
+    formats = release_formats(json.loads(row["files"]))
+    values = {
+        "name": row["name"], "organization": row["organization"], "organization_title": row["organization_title"],
+        "license": row["license"], "title": row["title"], "sort_title": str(row["title"]).lower(),
+        "latest_release": int(row["number"]), "updated_at": row["updated_at"], "created_at": row["first_created"],
+        "columns": json.dumps([n for n, _ in columns]),
+        "formats": json.dumps(formats),
+    }
+    texts = {
+        "tags": " ".join(tags), "columns_text": " ".join(text for _, text in columns),
+        "organization_text": f"{row['organization']} {row['organization_title']}", "description": row["description"],
+    }
+    names = ", ".join(values)
+    marks = ", ".join(f":{k}" for k in values)
+    if db.dialect == "postgresql":
+        found = db.execute(
+            f"INSERT INTO search_documents({names}, document) VALUES ({marks}, {POSTGRES_DOCUMENT}) RETURNING id",
+            {**values, **texts},
+        ).fetchone()
+    else:
+        found = db.execute(f"INSERT INTO search_documents({names}) VALUES ({marks}) RETURNING id", values).fetchone()
+        db.execute(
+            "INSERT INTO search_fts(rowid, title, tags, columns, organization, description) VALUES (?, ?, ?, ?, ?, ?)",
+            (found[0], row["title"], texts["tags"], texts["columns_text"], texts["organization_text"],
+             row["description"]),
+        )
+    doc = int(found[0])
+    terms = [(doc, "tag", t) for t in sorted(set(tags))] + [(doc, "format", f) for f in formats]
+    for term in terms:
+        db.execute("INSERT INTO search_terms(doc, facet, value) VALUES (?, ?, ?)", term)
