@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from api.cursor import Cursor, encode_cursor
-from api.engine import QueryEngine
+from api.engine import QueryEngine, has_geometry
 from api.query import RowsPage, RowsQuery
 from catalog.models import Release
 from opendata.errors import OpendataError
@@ -102,6 +102,8 @@ class ReleaseTables:
 
     def _fits(self, release: Release, query: RowsQuery, position: Cursor | None) -> bool:
         if query.order or len(query.filters) > 1 or (position is not None and position.after_values):
+            return False
+        if query.geo is not None or has_geometry(release):  # geometry is served as GeoJSON, by DuckDB spatial
             return False
         return (not query.filters or query.filters[0].op == "eq") and release.rows <= self.memory_rows
 

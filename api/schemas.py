@@ -121,3 +121,12 @@ class SqlTablesPublic(BaseModel):
                                          "`name@N` release N")
     row_cap: int
     timeout_seconds: float
+
+
+class GeoBody(BaseModel):
+    """The body of a POST rows, aggregate or export request: the ``intersects`` geo filter."""
+
+    intersects: dict[str, Any] = Field(
+        description="a GeoJSON geometry (Point, LineString, Polygon or their Multi forms); rows whose geometry "
+        "meets it", examples=[{"type": "Polygon", "coordinates": [[[-75, 40], [-73, 40], [-73, 41], [-75, 40]]]}],
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
+from catalog.geometry import published_schema
 from catalog.models import Release, Run
 from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
@@ -56,11 +57,14 @@ def publish_release(
         shutil.rmtree(build)
     build.mkdir(parents=True)
 
+    points = {name: (p.latitude, p.longitude) for name, p in job.publish.points.items()}
     if isinstance(anonymized, Path):  # a staged Parquet file of text columns: DuckDB scans it, never loaded
         rows = write_typed_parquet_file(anonymized, job.table_schema, build / "data.parquet", job.publish.sort_by,
-                                        memory_limit=settings.run_memory_limit, spill=staging)
+                                        memory_limit=settings.run_memory_limit, spill=staging, points=points)
     else:
-        rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by)
+        rows = write_typed_parquet(
+            anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by, points=points
+        )
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     created = utc_now()
@@ -80,7 +84,7 @@ def publish_release(
         created_at=created,
         published_at=None if awaiting else utc_now(),
         rows=rows,
-        table_schema=job.table_schema,
+        table_schema=published_schema(job.table_schema, points),
         folder=folder,
         files=files,
         run_id=run.run_id,
