@@ -7,7 +7,8 @@ per dataset's latest release (``"name"``), and:
   URLs with httpfs and the storage's secret set up first), then external access off: a release awaiting
   approval, staging, ``/etc/passwd``, another bucket or a sibling file are unreadable even to a query
   that got past ``api.sql_guard``;
-- no extension install/load, ``temp_directory=''`` (no spilling), ``memory_limit`` = the per-query
+- no extension install/load (DuckDB spatial is loaded from its wheel first when a release has geometry),
+  ``temp_directory=''`` (no spilling), ``memory_limit`` = the per-query
   limit, configuration locked;
 - one query at a time per database, so its memory limit is the query's memory limit; the pool holds
   ``sql_concurrency`` databases and a request waits (up to the time limit) for a free one;
@@ -33,7 +34,9 @@ from api.catalog_view import PublishedState
 from api.engine import interrupt_after, open_locked_database, timed_out
 from api.filters import quote_identifier
 from api.sql_guard import check_sql
+from catalog.geometry import geometry_columns
 from catalog.storage import ReleaseStorage, open_storage
+from opendata.duckdb_extensions import load_spatial
 from opendata.errors import QueryError, QueryTimeout, QueryTooLarge
 from opendata.settings import Settings
 from opendata.sql_text import quote_literal
@@ -60,9 +63,13 @@ def release_tables(state: PublishedState, storage: ReleaseStorage) -> dict[str, 
     return tables
 
 
-def _locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: Settings) -> duckdb.DuckDBPyConnection:
+def _locked_database(
+    tables: dict[str, str], storage: ReleaseStorage, settings: Settings, spatial: bool = False
+) -> duckdb.DuckDBPyConnection:
+    # Geometry releases carry bounding-box helper columns for the geo filters; views leave them out.
     views = [
-        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({quote_literal(path)})"
+        f"CREATE VIEW {quote_identifier(table)} AS SELECT COLUMNS(lambda c: NOT starts_with(c, '__bbox_')) "
+        f"FROM read_parquet({quote_literal(path)})"
         for table, path in tables.items()
     ]
     return open_locked_database(
@@ -70,8 +77,14 @@ def _locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: 
         threads=settings.query_threads,
         allowed_paths=sorted(set(tables.values())),
         prepare=views,
-        storage=storage.prepare_duckdb(),
+        storage=[*storage.prepare_duckdb(), *(load_spatial() if spatial else [])],
     )
+
+
+def has_geometry_releases(state: PublishedState) -> bool:
+    """Whether any published release has geometry columns: then the SQL databases load DuckDB spatial (its
+    ST_* functions; its file readers such as ST_Read stay refused by the guard and by the lockdown)."""
+    return any(geometry_columns(r.table_schema) for releases in state.releases.values() for r in releases)
 
 
 class SqlPool:
@@ -83,7 +96,10 @@ class SqlPool:
         self.tables = release_tables(state, storage)
         self.settings = settings
         self._free: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
-        self._all = [_locked_database(self.tables, storage, settings) for _ in range(settings.sql_concurrency)]
+        spatial = has_geometry_releases(state)
+        self._all = [
+            _locked_database(self.tables, storage, settings, spatial) for _ in range(settings.sql_concurrency)
+        ]
         for con in self._all:
             self._free.put(con)
 

@@ -87,7 +87,7 @@ def test_contains_is_shapely_covers(client: TestClient) -> None:
         rows = all_rows(client, f"{ALERTS}/rows", {"contains": f"{lat},{lon}", "select": "id"})
         expected = {i for i, p in polygons.items() if p.covers(Point(lon, lat))}
         assert {r["id"] for r in rows} == expected
-    assert all_rows(client, f"{ALERTS}/rows", {"contains": "%s,%s" % FARM})  # the farm is covered
+    assert all_rows(client, f"{ALERTS}/rows", {"contains": "{},{}".format(*FARM)})  # the farm is covered
 
 
 def test_bbox_is_shapely_intersects(client: TestClient) -> None:
@@ -117,7 +117,7 @@ def test_near_on_points_matches_haversine_and_orders_by_distance(client: TestCli
 
 def test_near_on_polygons_is_the_distance_to_the_area(client: TestClient) -> None:
     polygons = cap_polygons()
-    rows = all_rows(client, f"{ALERTS}/rows", {"near": "%s,%s,0" % FARM, "select": "id"})
+    rows = all_rows(client, f"{ALERTS}/rows", {"near": "{},{},0".format(*FARM), "select": "id"})
     assert {r["id"] for r in rows} == {i for i, p in polygons.items() if p.covers(Point(FARM[1], FARM[0]))}
     assert all(r["distance_m"] == 0 for r in rows)
 
@@ -172,7 +172,7 @@ def test_or_and_missing_values_make_active_alerts_one_request(client: TestClient
     assert {r["severity"] for r in severe} == {"Severe", "Extreme"} or {r["severity"] for r in severe} == {"Severe"}
     assert len(severe) == sum(a["severity"] in ("Severe", "Extreme") for a in alerts)
     covered_and_active = all_rows(client, f"{ALERTS}/rows", {
-        "contains": "%s,%s" % FARM, "expires__gt": now, "or": "expires__isnull", "select": "id"})
+        "contains": "{},{}".format(*FARM), "expires__gt": now, "or": "expires__isnull", "select": "id"})
     polygons = cap_polygons()
     assert {r["id"] for r in covered_and_active} == {
         i for i in expected if i in polygons and polygons[i].covers(Point(FARM[1], FARM[0]))}
