@@ -25,6 +25,7 @@ from api.routes import (
     aggregate,
     ckan,
     datasets,
+    events,
     exports,
     meta,
     organizations,
@@ -33,14 +34,18 @@ from api.routes import (
     reports,
     rows,
     sql,
+    subscriptions,
     validation_pages,
 )
 from api.routes import runs as runs_routes
 from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
+from api.webhook_delivery import Dispatcher
 from catalog.api_keys import ApiKeyStore
+from catalog.events import EventLog
 from catalog.store import open_catalog
+from catalog.webhooks import WebhookStore
 from opendata.settings import Settings
 
 TITLE = "Open data API"
@@ -58,7 +63,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = Dispatcher(settings, app.state.catalog, engine) if settings.webhook_dispatch else None
+        if dispatcher is not None:
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            dispatcher.close()
         engine.close()
         app.state.sql_engine.close()
         app.state.catalog_view.close()
@@ -80,6 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_resolver = KeyResolver(ApiKeyStore(app.state.catalog.database))
     app.state.response_cache = ResponseCache(settings.response_cache_entries)
     app.state.sql_engine = SqlEngine(settings)
+    app.state.event_log = EventLog(app.state.catalog.database)
+    app.state.webhooks = WebhookStore(app.state.catalog.database)
     install_error_handlers(app)
     install_middleware(app, settings)
     install_openapi(app, app.state.catalog_view)
@@ -87,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
     for router in (
         meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
-        reports.router, sql.router,
+        reports.router, sql.router, events.router, subscriptions.router,
     ):
         app.include_router(router, responses=errors)
     app.include_router(ckan.router)
