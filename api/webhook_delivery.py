@@ -29,7 +29,6 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -42,8 +41,8 @@ from api.query import RowsQuery, fetch_rows, parse_rows_query
 from catalog.events import Event
 from catalog.models import Release
 from catalog.store import Catalog, utc_now
-from catalog.webhooks import Delivery, Subscription, WebhookStore
-from opendata.errors import CatalogError, OpendataError, QueryError
+from catalog.webhooks import Attempt, Delivery, Subscription, WebhookStore
+from opendata.errors import OpendataError, QueryError
 from opendata.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,17 +98,22 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=settings.webhook_concurrency, thread_name_prefix="webhook")
 
     def run_due(self, limit: int = 1000) -> int:
-        """Send every delivery due now (claimed first); the number of attempts made."""
+        """Send every delivery due now (claimed first, outcomes recorded together); the attempts made."""
         due = self.store.claim_due(time.time(), LEASE_SECONDS, limit)
-        list(self._pool.map(self._attempt, due))
+        if not due:
+            return 0
+        subscriptions = self.store.subscriptions(sorted({d.subscription for d in due}))
+        events = self._events(sorted({d.event for d in due}))
+        bodies: dict[tuple[str | None, int], bytes | None] = {}  # one payload per (row filter, event)
+        outcomes = list(self._pool.map(lambda d: self._attempt(d, subscriptions, events, bodies), due))
+        self.store.finish(outcomes, disable_after=self.settings.webhook_disable_after, at=utc_now())
         return len(due)
 
-    def _event(self, event_id: int) -> Event:
+    def _events(self, ids: list[int]) -> dict[int, Event]:
         with self.catalog.database.connect() as db:
-            row = db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
-        if row is None:
-            raise CatalogError(f"event {event_id} does not exist")
-        return Event(**dict(row))
+            rows = db.execute(f"SELECT * FROM events WHERE id IN ({', '.join('?' for _ in ids)})",
+                              tuple(ids)).fetchall()
+        return {int(r["id"]): Event(**dict(r)) for r in rows}
 
     def _matches(self, subscription: Subscription, event: Event) -> tuple[int, list[dict[str, Any]]] | None:
         """(matching rows, a sample) of the release for the subscription's row filter; None without one."""
@@ -124,6 +128,7 @@ class Dispatcher:
         return count, page.rows
 
     def payload(self, subscription: Subscription, event: Event) -> bytes | None:
+        """The delivery's body, or None when the subscription's row filter matches no row of the release."""
         data = event.data()
         matched = self._matches(subscription, event)
         if matched is not None:
@@ -133,22 +138,23 @@ class Dispatcher:
         body = {"type": event.type, "timestamp": event.created_at, "data": data}
         return json.dumps(body, separators=(",", ":"), default=str).encode()
 
-    def _attempt(self, delivery: Delivery) -> None:
+    def _attempt(
+        self, delivery: Delivery, subscriptions: dict[str, Subscription], events: dict[int, Event],
+        bodies: dict[tuple[str | None, int], bytes | None],
+    ) -> Attempt:
         attempt = delivery.attempts + 1
         schedule = self.settings.webhook_retry_seconds
         retry_in = schedule[attempt - 1] if attempt <= len(schedule) else None
-        finish: Callable[..., None] = self.store.finish
-        options = {"disable_after": self.settings.webhook_disable_after, "at": utc_now()}
+        subscription = subscriptions.get(delivery.subscription)
+        if subscription is None or not subscription.active:
+            return Attempt(delivery, ok=False, error="the subscription is disabled")
         try:
-            subscription = self.store.get(delivery.subscription)
-            if not subscription.active:
-                finish(delivery, ok=False, status=None, error="the subscription is disabled", retry_in=None, **options)
-                return
-            body = self.payload(subscription, self._event(delivery.event))
+            key = (subscription.row_filter, delivery.event)
+            if key not in bodies:
+                bodies[key] = self.payload(subscription, events[delivery.event])
+            body = bodies[key]
             if body is None:
-                finish(delivery, ok=False, status=None, error="the row filter matched no row of the release",
-                       retry_in=None, skipped=True, **options)
-                return
+                return Attempt(delivery, ok=False, error="the row filter matched no row of the release", skipped=True)
             check_target(subscription.url, self.settings.webhook_allow_private_targets)
             stamp = int(time.time())
             headers = {
@@ -159,11 +165,10 @@ class Dispatcher:
             }
             response = self.client.post(subscription.url, content=body, headers=headers)
         except (httpx.HTTPError, OpendataError) as exc:
-            finish(delivery, ok=False, status=None, error=_reason(exc), retry_in=retry_in, **options)
-            return
+            return Attempt(delivery, ok=False, error=_reason(exc), retry_in=retry_in)
         ok = 200 <= response.status_code < 300
-        finish(delivery, ok=ok, status=response.status_code, error=None if ok else f"HTTP {response.status_code}",
-               retry_in=retry_in, **options)
+        return Attempt(delivery, ok=ok, status=response.status_code,
+                       error=None if ok else f"HTTP {response.status_code}", retry_in=None if ok else retry_in)
 
     def start(self) -> None:
         """Send due deliveries every ``webhook_poll_seconds`` in a background thread."""

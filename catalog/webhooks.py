@@ -18,6 +18,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -163,53 +164,68 @@ class WebhookStore:
         return [Delivery(**{k: v for k, v in dict(r).items() if k != "claimed_until"}) for r in rows]
 
     def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Delivery]:
-        """Pending deliveries due by ``now``, each claimed for ``lease_seconds`` (no other process sends it)."""
-        with self.database.connect() as db:
-            rows = db.execute(
-                "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-                "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_attempt_at, id LIMIT ?",
-                (now, now, limit),
-            ).fetchall()
-        claimed: list[Delivery] = []
-        for (delivery_id,) in rows:
-            with self.database.transaction() as db:
-                won = db.execute(
-                    "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ? AND status = 'pending' "
-                    "AND (claimed_until IS NULL OR claimed_until < ?) RETURNING *",
-                    (now + lease_seconds, delivery_id, now),
-                ).fetchone()
-            if won is not None:
-                claimed.append(Delivery(**{k: v for k, v in dict(won).items() if k != "claimed_until"}))
-        return claimed
-
-    def finish(
-        self, delivery: Delivery, *, ok: bool, status: int | None, error: str | None, retry_in: float | None,
-        disable_after: int, at: str, skipped: bool = False,
-    ) -> None:
-        """Record one attempt: delivered (or skipped), retried in ``retry_in`` seconds, or failed for good."""
-        attempts = delivery.attempts + (0 if skipped else 1)
+        """Pending deliveries due by ``now``, claimed for ``lease_seconds`` in one statement (a replica that
+        races for the same rows waits on their locks, then finds them claimed and skips them)."""
+        free = "status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)"
         with self.database.transaction() as db:
-            if ok or skipped:
+            rows = db.execute(
+                f"UPDATE webhook_deliveries SET claimed_until = ? WHERE {free} AND id IN (SELECT id FROM "
+                f"webhook_deliveries WHERE {free} AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?) "
+                "RETURNING *",
+                (now + lease_seconds, now, now, now, limit),
+            ).fetchall()
+        found = [Delivery(**{k: v for k, v in dict(r).items() if k != "claimed_until"}) for r in rows]
+        return sorted(found, key=lambda d: d.id)
+
+    def subscriptions(self, ids: Sequence[str]) -> dict[str, Subscription]:
+        if not ids:
+            return {}
+        with self.database.connect() as db:
+            rows = db.execute(f"SELECT * FROM webhook_subscriptions WHERE id IN ({', '.join('?' for _ in ids)})",
+                              tuple(ids)).fetchall()
+        return {str(r["id"]): _subscription(r) for r in rows}
+
+    def finish(self, outcomes: Sequence[Attempt], *, disable_after: int, at: str) -> None:
+        """Record attempts, all in one transaction: delivered (or skipped), retried later, or failed for good."""
+        now = time.time()
+        with self.database.transaction() as db:
+            for o in outcomes:
+                delivery = o.delivery
+                attempts = delivery.attempts + (0 if o.skipped else 1)
+                if o.ok or o.skipped:
+                    db.execute(
+                        "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, "
+                        "claimed_until = NULL, finished_at = ? WHERE id = ?",
+                        ("skipped" if o.skipped else "delivered", attempts, o.status, o.error, at, delivery.id),
+                    )
+                    if o.ok:
+                        db.execute("UPDATE webhook_subscriptions SET failures = 0 WHERE id = ?",
+                                   (delivery.subscription,))
+                    continue
+                final = o.retry_in is None
                 db.execute(
                     "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, "
-                    "claimed_until = NULL, finished_at = ? WHERE id = ?",
-                    ("skipped" if skipped else "delivered", attempts, status, error, at, delivery.id),
+                    "claimed_until = NULL, next_attempt_at = ?, finished_at = ? WHERE id = ?",
+                    ("failed" if final else "pending", attempts, o.status, o.error, now + (o.retry_in or 0),
+                     at if final else None, delivery.id),
                 )
-                if ok:
-                    db.execute("UPDATE webhook_subscriptions SET failures = 0 WHERE id = ?", (delivery.subscription,))
-                return
-            final = retry_in is None
-            db.execute(
-                "UPDATE webhook_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, "
-                "claimed_until = NULL, next_attempt_at = ?, finished_at = ? WHERE id = ?",
-                ("failed" if final else "pending", attempts, status, error, time.time() + (retry_in or 0),
-                 at if final else None, delivery.id),
-            )
-            db.execute("UPDATE webhook_subscriptions SET failures = failures + 1 WHERE id = ?",
-                       (delivery.subscription,))
-            db.execute(
-                "UPDATE webhook_subscriptions SET active = 0, disabled_reason = ? WHERE id = ? AND failures >= ? "
-                "AND active = 1",
-                (f"disabled after {disable_after} failed deliveries in a row (last: {error or status})",
-                 delivery.subscription, disable_after),
-            )
+                db.execute("UPDATE webhook_subscriptions SET failures = failures + 1 WHERE id = ?",
+                           (delivery.subscription,))
+                db.execute(
+                    "UPDATE webhook_subscriptions SET active = 0, disabled_reason = ? WHERE id = ? AND failures >= ? "
+                    "AND active = 1",
+                    (f"disabled after {disable_after} failed deliveries in a row (last: {o.error or o.status})",
+                     delivery.subscription, disable_after),
+                )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one delivery attempt (``retry_in``: seconds to the next try, None when none is left)."""
+
+    delivery: Delivery
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    retry_in: float | None = None
+    skipped: bool = False
