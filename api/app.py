@@ -23,6 +23,7 @@ from api.ratelimit import RateLimitMiddleware
 from api.release_tables import ReleaseTables
 from api.routes import (
     aggregate,
+    alerts,
     ckan,
     datasets,
     events,
@@ -99,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
     for router in (
         meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
-        reports.router, sql.router, events.router, subscriptions.router,
+        reports.router, sql.router, events.router, subscriptions.router, alerts.router,
     ):
         app.include_router(router, responses=errors)
     app.include_router(ckan.router)
