@@ -36,6 +36,7 @@ from api.routes import (
     rows,
     sql,
     subscriptions,
+    transit,
     validation_pages,
 )
 from api.routes import runs as runs_routes
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
         reports.router, sql.router, events.router, subscriptions.router, alerts.router,
+        transit.router,
     ):
         app.include_router(router, responses=errors)
     app.include_router(ckan.router)

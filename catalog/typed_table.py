@@ -25,6 +25,8 @@ DUCKDB_TYPES = {
     "year": "INTEGER",
 }
 MEMORY_LIMIT = "128MB"
+#: Rows per Parquet row group of a release with geometry (Hilbert-sorted: each group covers a small area).
+GEOMETRY_ROW_GROUP = 16384
 DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
@@ -120,7 +122,7 @@ def _copy_typed(
         with_points = f"SELECT *{''.join(', ' + m for m in made)} FROM ({typed})"
         typed = f"SELECT *, {', '.join(bbox_selects(geometry))} FROM ({with_points})"
         order_terms = order_terms or [hilbert_order(geometry[0])]
-        row_group = 16384  # smaller groups: a geo filter's box skips more of them
+        row_group = GEOMETRY_ROW_GROUP  # smaller groups: a geo filter's box skips more of them
     order_sql = f" ORDER BY {', '.join(order_terms)}" if order_terms else ""
     con.execute("SET TimeZone='UTC'")
     con.execute(
