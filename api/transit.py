@@ -41,6 +41,10 @@ def gtfs_seconds(value: str) -> int | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def gtfs_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -139,7 +143,7 @@ class Feed:
         names = self._rows(stops, f"{quote_identifier('stop_id')} = ?", [stop]) if stops else []
         if not times and not names:
             raise CatalogError(f"stop '{stop}' is not a stop of feed '{self.name}'")
-        trip_ids = sorted({str(r["trip_id"]) for r in times})
+        trip_ids = sorted({r["trip_id"] for r in times}, key=str)  # bound as published (text or integer)
         trips = {str(r["trip_id"]): r for r in self._rows(
             self.trips, f"{quote_identifier('trip_id')} IN ({', '.join('?' for _ in trip_ids)})", trip_ids
         )} if trip_ids else {}
@@ -162,9 +166,9 @@ class Feed:
                 route = routes.get(str(trip.get("route_id")), {})
                 sequence = row.get("stop_sequence")
                 found.append((moment, Departure(
-                    trip_id=str(row["trip_id"]), route_id=trip.get("route_id"),
-                    route_short_name=route.get("route_short_name"),
-                    headsign=row.get("stop_headsign") or trip.get("trip_headsign") or trip.get("headsign"),
+                    trip_id=str(row["trip_id"]), route_id=_text(trip.get("route_id")),
+                    route_short_name=_text(route.get("route_short_name") or trip.get("route_short_name")),
+                    headsign=_text(row.get("stop_headsign") or trip.get("trip_headsign") or trip.get("headsign")),
                     service_date=day.isoformat(), departure_time=str(row.get("departure_time")),
                     departs_at=moment.isoformat(), stop_sequence=int(sequence) if sequence not in (None, "") else None,
                 )))
