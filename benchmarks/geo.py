@@ -156,11 +156,13 @@ def fan_out(subscriptions: int = 1000) -> None:
     from catalog.webhooks import WebhookStore
 
     received = [0]
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             self.rfile.read(int(self.headers["Content-Length"]))
-            received[0] += 1
+            with lock:
+                received[0] += 1
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -195,7 +197,7 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     home = WORK / "home"
     build(home)
-    settings = Settings(home=home, release_memory_rows=0)
+    settings = Settings(home=home, release_memory_rows=0, query_timeout_seconds=300)
     engine = QueryEngine(settings)
     points = release("points", POINTS, published_schema(POINT_SCHEMA, {"location": ("lat", "lon")}))
     polygons = release("polygons", POLYGONS, published_schema(POLYGON_SCHEMA, {}))
