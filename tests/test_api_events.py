@@ -102,3 +102,11 @@ def test_atom_feeds_of_releases(home: ApiHome) -> None:
     catalog = ET.fromstring(client.get("/api/v1/releases.atom").content)
     assert {e.find(f"{ATOM}title").text for e in catalog.findall(f"{ATOM}entry")} == {
         f"{DATASET}: release 2", f"{DATASET}: release 1"}  # air-quality awaits approval: not in the feed
+
+
+def test_withdraw_verb(home: ApiHome) -> None:
+    from opendata.cli import main
+
+    assert main(["--home", str(home.settings.home), "withdraw", DATASET, "1"]) == 0
+    assert [e.type for e in EventLog(home.catalog.database).after(0)][-1] == "release.withdrawn"
+    assert main(["--home", str(home.settings.home), "withdraw", DATASET, "1"]) == 2  # no longer published
