@@ -69,7 +69,9 @@ def publish_release(
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     created = utc_now()
     data_sha = sha256_file(build / "data.parquet")
-    package = datapackage(job, number, rows, (build / "data.parquet").stat().st_size, data_sha, created)
+    public_schema = published_schema(job.table_schema, points)  # geometry columns typed geojson, points added
+    package = datapackage(job.model_copy(update={"table_schema": public_schema}), number, rows,
+                          (build / "data.parquet").stat().st_size, data_sha, created)
     write_json(build / "datapackage.json", package)
     files = {p.name: sha256_file(p) for p in sorted(build.iterdir())}
     checkpoint("publish:before-rename")
@@ -84,7 +86,7 @@ def publish_release(
         created_at=created,
         published_at=None if awaiting else utc_now(),
         rows=rows,
-        table_schema=published_schema(job.table_schema, points),
+        table_schema=public_schema,
         folder=folder,
         files=files,
         run_id=run.run_id,
