@@ -27,6 +27,7 @@ def read_events(url: str, count: int, headers: dict[str, str] | None = None,
                 params: dict[str, Any] | None = None, then: Any = None) -> list[dict[str, Any]]:
     """The first ``count`` events of the stream (``then`` runs once the stream is open)."""
     found: list[dict[str, Any]] = []
+    headers = {"Accept": "text/event-stream", **(headers or {})}
     with httpx.stream("GET", f"{url}/api/v1/events", headers=headers, params=params, timeout=10) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -77,6 +78,16 @@ def test_approval_and_withdrawal_are_events(home: ApiHome) -> None:
         ("release.published", "air-quality", 1), ("release.withdrawn", DATASET, 1)]
     client = home.client()
     assert client.get(f"/api/v1/datasets/{DATASET}/releases/1").status_code == 404  # no longer served
+
+
+def test_without_the_stream_accept_header_events_come_as_json(home: ApiHome) -> None:
+    home.publish(requests_table(40))
+    client = home.client()
+    body = client.get("/api/v1/events", params={"after": 0}).json()
+    assert [(e["type"], e["release"]) for e in body["events"]] == [("release.published", 1),
+                                                                   ("release.published", 2)]
+    assert client.get("/api/v1/events", headers={"Last-Event-ID": str(body["last_event_id"])}).json() == {
+        "events": [], "last_event_id": body["last_event_id"]}
 
 
 def test_bad_event_requests_get_clear_errors(home: ApiHome) -> None:

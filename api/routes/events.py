@@ -6,11 +6,16 @@ that reconnects sends ``Last-Event-ID`` (browsers' EventSource does) and gets wh
 then new events as they are committed; ``after=0`` replays from the start. Events live in the catalog
 database, so any API replica answers the same stream (each polls the catalog every
 ``events_poll_seconds``). Idle streams get a comment line every ``events_heartbeat_seconds``.
+
+The stream is for clients that ask for it (``Accept: text/event-stream``, as EventSource does); any other
+request gets the events after its position as one JSON answer (``{"events": [...], "last_event_id": N}``),
+so a script can poll and nothing that walks the API waits on an endless response.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -52,10 +57,12 @@ def _start(last_event_id: str | None, after: int | None, log: EventLog) -> int:
     "/api/v1/events",
     name="events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+    responses={200: {"content": {"text/event-stream": {}, "application/json": {}},
+                     "description": "Server-Sent Events (Accept: text/event-stream), else the events as JSON"}},
     description="Server-Sent Events of releases: `release.published` and `release.withdrawn`, with dataset, "
     "release number and row count. Send `Last-Event-ID` to resume after an event (or `after=N`; `after=0` "
-    "replays all); without either the stream starts with the next event. `dataset` and `types` narrow it.",
+    "replays all); without either the stream starts with the next event. `dataset` and `types` narrow it. "
+    "Without `Accept: text/event-stream` the answer is the events after the position as JSON.",
 )
 async def events(
     request: Request,
@@ -71,6 +78,11 @@ async def events(
     if dataset:
         published.dataset(dataset)
     position = await run_in_threadpool(_start, last_event_id, after, log)
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        found = await run_in_threadpool(log.after, position, dataset=dataset, types=kinds)
+        body = {"events": [json.loads(event_json(e)) for e in found],
+                "last_event_id": found[-1].id if found else position}
+        return Response(json.dumps(body), media_type="application/json")
 
     async def stream() -> AsyncIterator[str]:
         last = position

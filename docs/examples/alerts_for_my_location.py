@@ -35,7 +35,8 @@ def show(alerts: list[dict]) -> None:
 
 def follow(api: str, lat: float, lon: float) -> None:
     """Listen for new releases of the alerts (Server-Sent Events) and show the alerts again each time."""
-    request = urllib.request.Request(f"{api}/api/v1/events?dataset=weather-alerts&types=release.published")
+    request = urllib.request.Request(f"{api}/api/v1/events?dataset=weather-alerts&types=release.published",
+                                     headers={"Accept": "text/event-stream"})
     with urllib.request.urlopen(request) as stream:
         for line in stream:
             if line.startswith(b"data: "):
