@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.engine import QueryEngine
+from api.engine import QueryEngine, has_geometry
 from api.filters import Filter, quote_identifier, where_clause
+from api.geo import GeoFilter
 from catalog.models import Release
 from opendata.errors import QueryError
 
@@ -46,6 +47,7 @@ class AggregateQuery:
     metrics: list[Metric]
     filters: list[Filter]
     order: list[tuple[str, bool]]
+    geo: GeoFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -117,16 +119,18 @@ def run_aggregate(engine: QueryEngine, release: Release, query: AggregateQuery, 
     groups = [quote_identifier(c) for c in query.group_by]
     selects = [*groups, *(f"{m.sql()} AS {quote_identifier(m.name)}" for m in query.metrics)]
     conditions, params = where_clause(query.filters)
+    conditions += query.geo.conditions() if query.geo else []
     order = [f"{quote_identifier(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in query.order]
     order += [f"{g} ASC NULLS LAST" for g in groups]
-    source, source_params = engine.relation(release)
+    spatial = has_geometry(release)
+    source, source_params = engine.relation(release, spatial)
     sql = f"SELECT {', '.join(selects)} FROM {source}"
     if conditions:
         sql += f" WHERE {' AND '.join(conditions)}"
     if groups:
         sql += f" GROUP BY {', '.join(groups)} ORDER BY {', '.join(order)} LIMIT ?"
         params = [*params, limit + 1]
-    table = engine.execute(sql, [*source_params, *params])
+    table = engine.execute(sql, [*source_params, *params], spatial=spatial)
     rows = table.slice(0, limit).to_pylist()
     return AggregateResult(
         release.number, query.group_by, [m.name for m in query.metrics], rows, truncated=table.num_rows > limit

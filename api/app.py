@@ -24,9 +24,11 @@ from api.ratelimit import RateLimitMiddleware
 from api.release_tables import ReleaseTables
 from api.routes import (
     aggregate,
+    alerts,
     ckan,
     datasets,
     docs,
+    events,
     exports,
     meta,
     organizations,
@@ -36,14 +38,19 @@ from api.routes import (
     reports,
     rows,
     sql,
+    subscriptions,
+    transit,
     validation_pages,
 )
 from api.routes import runs as runs_routes
 from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
+from api.webhook_delivery import Dispatcher
 from catalog.api_keys import ApiKeyStore
+from catalog.events import EventLog
 from catalog.store import open_catalog
+from catalog.webhooks import WebhookStore
 from opendata.settings import Settings
 
 TITLE = "Open data API"
@@ -61,7 +68,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = Dispatcher(settings, app.state.catalog, engine) if settings.webhook_dispatch else None
+        if dispatcher is not None:
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            dispatcher.close()
         engine.close()
         app.state.sql_engine.close()
         app.state.catalog_view.close()
@@ -84,6 +96,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_resolver = KeyResolver(ApiKeyStore(app.state.catalog.database))
     app.state.response_cache = ResponseCache(settings.response_cache_entries)
     app.state.sql_engine = SqlEngine(settings)
+    app.state.event_log = EventLog(app.state.catalog.database)
+    app.state.webhooks = WebhookStore(app.state.catalog.database)
     install_error_handlers(app)
     install_middleware(app, settings)
     install_openapi(app)
@@ -91,7 +105,8 @@ def create_app(settings: Settings) -> FastAPI:
     errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
     for router in (
         meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
-        reports.router, sql.router, red_flags.router,
+        reports.router, sql.router, red_flags.router, events.router, subscriptions.router, alerts.router,
+        transit.router,
     ):
         app.include_router(router, responses=errors)
     app.include_router(docs.router, responses=errors)  # Swagger UI, ReDoc, each dataset's OpenAPI

@@ -110,6 +110,11 @@ def _require(request: Request, role: Role) -> ApiKey:
     return key
 
 
+def require_key(request: Request) -> ApiKey:
+    """FastAPI dependency: any valid key (developer, officer or admin)."""
+    return _require(request, "developer")
+
+
 def require_officer(request: Request) -> ApiKey:
     """FastAPI dependency: a privacy officer's (or an admin's) key."""
     return _require(request, "officer")

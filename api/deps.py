@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.auth import ApiKey, optional_key, require_admin, require_officer
+from api.auth import ApiKey, optional_key, require_admin, require_key, require_officer
 from api.catalog_view import CatalogView
 from api.engine import QueryEngine
 from api.present import Links
@@ -54,5 +54,6 @@ LinksDep = Annotated[Links, Depends(get_links)]
 ReleaseTablesDep = Annotated[ReleaseTables, Depends(get_release_tables)]
 PublishedDep = Annotated[CatalogView, Depends(get_catalog_view)]
 OptionalKey = Annotated[ApiKey | None, Depends(optional_key)]
+AnyKey = Annotated[ApiKey, Depends(require_key)]
 OfficerKey = Annotated[ApiKey, Depends(require_officer)]
 AdminKey = Annotated[ApiKey, Depends(require_admin)]

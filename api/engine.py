@@ -32,8 +32,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from catalog.geometry import geometry_columns
 from catalog.models import Release
 from catalog.storage import open_storage
+from opendata.duckdb_extensions import load_spatial
 from opendata.errors import QueryError, QueryTimeout
 from opendata.settings import Settings
 
@@ -76,22 +78,44 @@ def open_locked_database(
     return con
 
 
+def has_geometry(release: Release) -> bool:
+    """Whether a release has geometry columns (their SQL needs DuckDB spatial: ``spatial=True``)."""
+    return bool(geometry_columns(release.table_schema))
+
+
 class QueryEngine:
-    """A locked-down DuckDB connection; ``execute`` runs one statement on a fresh cursor."""
+    """A locked-down DuckDB connection; ``execute`` runs one statement on a fresh cursor.
+
+    ``spatial=True`` runs on a second locked connection with DuckDB spatial loaded (from its wheel, before
+    the lockdown), opened on first use since loading spatial takes about half a second."""
 
     def __init__(self, settings: Settings) -> None:
         self.storage = open_storage(settings)
         self.memory_limit = settings.query_memory_limit
         self.timeout = settings.query_timeout_seconds
         self.memory_rows = settings.release_memory_rows
-        self._loaded: OrderedDict[tuple[str, int], tuple[str, int]] = OrderedDict()
+        self._threads = settings.query_threads
+        self._loaded: OrderedDict[tuple[str, int, bool], tuple[str, int]] = OrderedDict()
         self._load_lock = threading.Lock()
-        self._con = open_locked_database(
-            memory_limit=settings.query_memory_limit,
-            threads=settings.query_threads,
+        self._con = self._open(spatial=False)
+        self._spatial_con: duckdb.DuckDBPyConnection | None = None
+
+    def _open(self, *, spatial: bool) -> duckdb.DuckDBPyConnection:
+        return open_locked_database(
+            memory_limit=self.memory_limit,
+            threads=self._threads,
             allowed_directories=[self.storage.readable_prefix()],
-            storage=self.storage.prepare_duckdb(),
+            storage=[*self.storage.prepare_duckdb(), *(load_spatial() if spatial else [])],
         )
+
+    def _connection(self, spatial: bool) -> duckdb.DuckDBPyConnection:
+        if not spatial:
+            return self._con
+        if self._spatial_con is None:
+            with self._load_lock:
+                if self._spatial_con is None:
+                    self._spatial_con = self._open(spatial=True)
+        return self._spatial_con
 
     def settings(self) -> dict[str, str]:
         """The engine's effective settings that guard the public side (shown by tests and /healthz)."""
@@ -107,19 +131,19 @@ class QueryEngine:
         return {str(name): str(value) for name, value in rows}
 
     @contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._con.cursor()
+    def cursor(self, spatial: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._connection(spatial).cursor()
         try:
             yield cur
         finally:
             cur.close()
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+    def execute(self, sql: str, params: Sequence[Any] = (), *, spatial: bool = False) -> pa.Table:
         """Run one read-only SELECT with bound parameters and return its result as an Arrow table.
 
         Past ``query_timeout_seconds`` the query is interrupted and a QueryTimeout raised."""
         check_read_only(sql)
-        with self.cursor() as cur, interrupt_after(cur, self.timeout) as timer:
+        with self.cursor(spatial) as cur, interrupt_after(cur, self.timeout) as timer:
             try:
                 return cur.execute(sql, list(params)).to_arrow_table()
             except duckdb.OutOfMemoryException as exc:
@@ -131,12 +155,18 @@ class QueryEngine:
                 if timer.fired:
                     raise timed_out(self.timeout) from exc
                 raise
+            except duckdb.InvalidInputException as exc:
+                if spatial:  # e.g. a GeoJSON geometry DuckDB spatial cannot read
+                    raise QueryError(f"the geometry cannot be used: {str(exc).splitlines()[0]}") from exc
+                raise
 
     @contextmanager
-    def stream(self, sql: str, params: Sequence[Any] = (), batch_rows: int = 10_000) -> Iterator[pa.RecordBatchReader]:
+    def stream(
+        self, sql: str, params: Sequence[Any] = (), batch_rows: int = 10_000, *, spatial: bool = False
+    ) -> Iterator[pa.RecordBatchReader]:
         """Run one read-only SELECT and read its result batch by batch (exports), never all at once."""
         check_read_only(sql)
-        with self.cursor() as cur:
+        with self.cursor(spatial) as cur:
             yield cur.execute(sql, list(params)).to_arrow_reader(batch_rows)
 
     def release_file(self, release: Release, name: str) -> str:
@@ -144,7 +174,7 @@ class QueryEngine:
         when it is missing, and refused (OutsideStorage, a RuntimeError) if it leaves the releases folder."""
         return self.storage.duckdb_path(release, name)
 
-    def relation(self, release: Release) -> tuple[str, list[Any]]:
+    def relation(self, release: Release, spatial: bool = False) -> tuple[str, list[Any]]:
         """``(FROM clause, its parameters)`` for a release's rows, with a ``file_row_number`` column.
 
         Recent releases up to ``release_memory_rows`` in all are copied once into in-memory DuckDB tables
@@ -154,27 +184,30 @@ class QueryEngine:
         parquet = ("read_parquet(?, file_row_number = true)", [path])
         if release.rows > self.memory_rows:
             return parquet
-        key = (release.dataset, release.number)
+        key = (release.dataset, release.number, spatial)
+        connection = self._connection(spatial)
         with self._load_lock:
             found = self._loaded.get(key)
             if found is not None:
                 self._loaded.move_to_end(key)
                 return found[0], []
             name = f'"release {release.dataset}@{release.number}"'
-            with self.cursor() as cur:
+            with connection.cursor() as cur:
                 cur.execute(
                     f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_parquet(?, file_row_number = true)",
                     [path],
                 )
             self._loaded[key] = (name, release.rows)
             while sum(rows for _, rows in self._loaded.values()) > self.memory_rows:
-                (_, (evicted, _)) = self._loaded.popitem(last=False)
-                with self.cursor() as cur:
+                ((_, _, on_spatial), (evicted, _)) = self._loaded.popitem(last=False)
+                with self._connection(on_spatial).cursor() as cur:
                     cur.execute(f"DROP TABLE IF EXISTS {evicted}")
             return name, []
 
     def close(self) -> None:
         self._con.close()
+        if self._spatial_con is not None:
+            self._spatial_con.close()
 
 
 def check_read_only(sql: str) -> None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from api.engine import QueryEngine
-from api.filters import quote_identifier, where_clause
+from api.engine import QueryEngine, has_geometry
+from api.filters import quote_identifier
 from api.query import RowsQuery
 from api.values import CSV_LINE_END, csv_value, dumps, json_value
+from catalog.geometry import geometry_columns
 from catalog.models import Release
 from opendata.errors import QueryError
 
@@ -45,15 +48,24 @@ def coordinate_columns(fields: Mapping[str, Mapping[str, Any]]) -> tuple[str, st
     return None
 
 
-def export_sql(query: RowsQuery, extra_columns: list[str]) -> tuple[str, list[Any]]:
+def export_sql(
+    query: RowsQuery, extra_columns: list[str], geometry: Sequence[str] = (), as_geojson: bool = False
+) -> tuple[str, list[Any]]:
+    """The export's SELECT; ``geometry`` columns as GeoJSON text when ``as_geojson`` (else WKB, for Parquet)."""
     columns = list(dict.fromkeys([*query.columns, *extra_columns]))
-    conditions, params = where_clause(query.filters)
-    sql = f"SELECT {', '.join(quote_identifier(c) for c in columns)} FROM read_parquet(?)"
+    conditions, params = query.conditions()
+    selects = [
+        f"ST_AsGeoJSON({quote_identifier(c)}) AS {quote_identifier(c)}" if as_geojson and c in geometry
+        else quote_identifier(c) for c in columns
+    ]
+    if query.geo is not None and query.geo.near is not None:
+        selects.append(f"{query.geo.distance_sql()} AS distance_m")
+    sql = f"SELECT {', '.join(selects)} FROM read_parquet(?)"
     if conditions:
         sql += f" WHERE {' AND '.join(conditions)}"
     if query.order:
         sql += " ORDER BY " + ", ".join(
-            f"{quote_identifier(o.column)} {'DESC' if o.descending else 'ASC'} NULLS LAST" for o in query.order
+            f"{query.order_expression(o)} {'DESC' if o.descending else 'ASC'} NULLS LAST" for o in query.order
         )
     return sql, params
 
@@ -62,27 +74,57 @@ def stream_export(
     engine: QueryEngine, release: Release, query: RowsQuery, format: str, fields: Mapping[str, Mapping[str, Any]],
     *, escape_formulas: bool = True,
 ) -> Iterator[bytes]:
-    """The export's bytes, chunk by chunk; raises QueryError before the first chunk if it cannot be made."""
-    coordinates = coordinate_columns(fields) if format == "geojson" else None
-    if format == "geojson" and coordinates is None:
+    """The export's bytes, chunk by chunk; raises QueryError before the first chunk if it cannot be made.
+
+    Geometry columns are GeoJSON objects in JSON and JSON Lines, GeoJSON text in CSV, WKB with the
+    GeoParquet ``geo`` metadata in Parquet, and the features' geometry in GeoJSON (the first geometry column,
+    else a Point of the latitude/longitude columns)."""
+    geometry = geometry_columns(release.table_schema)
+    coordinates = coordinate_columns(fields) if format == "geojson" and not geometry else None
+    if format == "geojson" and coordinates is None and not geometry:
         raise QueryError(
-            "GeoJSON needs numeric coordinate columns (latitude/lat and longitude/lon/lng); this dataset has "
-            "none: export csv, json or parquet", parameter="format",
+            "GeoJSON needs a geometry column or numeric coordinate columns (latitude/lat and longitude/lon/lng); "
+            "this dataset has none: export csv, json or parquet", parameter="format",
         )
     extra = list(coordinates) if coordinates else []
-    sql, params = export_sql(query, extra)
+    if format == "geojson" and geometry:
+        extra = [geometry[0]]
+    sql, params = export_sql(query, extra, geometry, as_geojson=format != "parquet")
     path = engine.release_file(release, "data.parquet")
+    shape = Shape(coordinates, [c for c in geometry if c in [*query.columns, *extra]],
+                  with_distance=query.geo is not None and query.geo.near is not None)
     writer = {"csv": _csv if escape_formulas else _csv_raw, "json": _json, "jsonl": _jsonl, "parquet": _parquet,
               "geojson": _geojson}[format]
+    spatial = has_geometry(release)
 
     def chunks() -> Iterator[bytes]:
-        with engine.stream(sql, [str(path), *params], BATCH_ROWS) as reader:
-            yield from writer(reader, query.columns, coordinates)
+        with engine.stream(sql, [str(path), *params], BATCH_ROWS, spatial=spatial) as reader:
+            yield from writer(reader, shape.columns(query.columns), shape)
 
     return chunks()
 
 
-def _csv(reader: pa.RecordBatchReader, columns: list[str], _: Any, neutralize: bool = True) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class Shape:
+    """How an export's rows are shaped: coordinates or geometry columns, and the ``near`` distance."""
+
+    coordinates: tuple[str, str] | None
+    geometry: list[str]
+    with_distance: bool = False
+
+    def columns(self, columns: list[str]) -> list[str]:
+        return [*columns, "distance_m"] if self.with_distance else columns
+
+    def rows(self, batch: pa.RecordBatch, columns: list[str]) -> list[dict[str, Any]]:
+        rows = batch.select(columns).to_pylist() if columns else batch.to_pylist()
+        for row in rows:
+            for column in self.geometry:
+                if row.get(column) is not None:
+                    row[column] = orjson.loads(row[column])
+        return rows
+
+
+def _csv(reader: pa.RecordBatchReader, columns: list[str], _: Shape, neutralize: bool = True) -> Iterator[bytes]:
     """RFC 4180 CSV (CRLF records, fields with CR, LF, comma or quote quoted), formulas neutralised."""
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator=CSV_LINE_END)
@@ -97,25 +139,25 @@ def _csv(reader: pa.RecordBatchReader, columns: list[str], _: Any, neutralize: b
         yield buffer.getvalue().encode("utf-8")
 
 
-def _csv_raw(reader: pa.RecordBatchReader, columns: list[str], extra: Any) -> Iterator[bytes]:
-    return _csv(reader, columns, extra, neutralize=False)
+def _csv_raw(reader: pa.RecordBatchReader, columns: list[str], shape: Shape) -> Iterator[bytes]:
+    return _csv(reader, columns, shape, neutralize=False)
 
 
-def _json(reader: pa.RecordBatchReader, columns: list[str], _: Any) -> Iterator[bytes]:
+def _json(reader: pa.RecordBatchReader, columns: list[str], shape: Shape) -> Iterator[bytes]:
     yield b"["
     first = True
     for batch in reader:
         if batch.num_rows == 0:
             continue
-        body = dumps(batch.select(columns).to_pylist())[1:-1]
+        body = dumps(shape.rows(batch, columns))[1:-1]
         yield body if first else b"," + body
         first = False
     yield b"]"
 
 
-def _jsonl(reader: pa.RecordBatchReader, columns: list[str], _: Any) -> Iterator[bytes]:
+def _jsonl(reader: pa.RecordBatchReader, columns: list[str], shape: Shape) -> Iterator[bytes]:
     for batch in reader:
-        yield b"".join(dumps(row) + b"\n" for row in batch.select(columns).to_pylist())
+        yield b"".join(dumps(row) + b"\n" for row in shape.rows(batch, columns))
 
 
 class _Sink(io.RawIOBase):
@@ -142,9 +184,20 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def _parquet(reader: pa.RecordBatchReader, columns: list[str], _: Any) -> Iterator[bytes]:
+def geoparquet_metadata(columns: Sequence[str]) -> dict[bytes, bytes]:
+    """GeoParquet 1.0 file metadata for WKB geometry columns in longitude/latitude (OGC:CRS84)."""
+    if not columns:
+        return {}
+    geo = {
+        "version": "1.0.0", "primary_column": columns[0],
+        "columns": {c: {"encoding": "WKB", "geometry_types": []} for c in columns},
+    }
+    return {b"geo": orjson.dumps(geo)}
+
+
+def _parquet(reader: pa.RecordBatchReader, columns: list[str], shape: Shape) -> Iterator[bytes]:
     sink = _Sink()
-    schema = pa.schema([reader.schema.field(c) for c in columns])
+    schema = pa.schema([reader.schema.field(c) for c in columns], metadata=geoparquet_metadata(shape.geometry))
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for batch in reader:
             writer.write_batch(batch.select(columns), row_group_size=BATCH_ROWS)
@@ -153,17 +206,20 @@ def _parquet(reader: pa.RecordBatchReader, columns: list[str], _: Any) -> Iterat
     yield sink.drain()
 
 
-def _geojson(reader: pa.RecordBatchReader, columns: list[str], coordinates: tuple[str, str] | None) -> Iterator[bytes]:
-    assert coordinates is not None
-    latitude, longitude = coordinates
-    properties = [c for c in columns if c not in coordinates]
+def _geojson(reader: pa.RecordBatchReader, columns: list[str], shape: Shape) -> Iterator[bytes]:
+    skip = list(shape.coordinates) if shape.coordinates else shape.geometry[:1]
+    properties = [c for c in columns if c not in skip]
     yield b'{"type":"FeatureCollection","features":['
     first = True
     for batch in reader:
         features = []
-        for row in batch.to_pylist():
-            lat, lon = json_value(row[latitude]), json_value(row[longitude])
-            geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+        for row in shape.rows(batch, []):
+            geometry: Any = None
+            if shape.coordinates:
+                lat, lon = json_value(row[shape.coordinates[0]]), json_value(row[shape.coordinates[1]])
+                geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+            else:
+                geometry = row[shape.geometry[0]]
             features.append({"type": "Feature", "geometry": geometry, "properties": {c: row[c] for c in properties}})
         if not features:
             continue

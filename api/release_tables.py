@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from api.cursor import Cursor, encode_cursor
-from api.engine import QueryEngine
+from api.engine import QueryEngine, has_geometry
 from api.query import RowsPage, RowsQuery, json_value
 from catalog.models import Release
 from opendata.errors import OpendataError
@@ -135,6 +135,8 @@ class ReleaseTables:
         if len(query.order) > 1 or len(query.filters) > 1:
             return False
         if position is not None and len(position.after_values) != len(query.order):
+            return False
+        if query.geo is not None or has_geometry(release):  # geometry is served as GeoJSON, by DuckDB spatial
             return False
         return (not query.filters or query.filters[0].op == "eq") and release.rows <= self.memory_rows
 

@@ -130,3 +130,12 @@ class SqlTablesPublic(BaseModel):
     datasets: int = Field(default=0, description="published datasets in all (the tables are paged by dataset)")
     offset: int = Field(default=0, description="datasets skipped before this page")
     limit: int = Field(default=100, description="most datasets a page lists")
+
+
+class GeoBody(BaseModel):
+    """The body of a POST rows, aggregate or export request: the ``intersects`` geo filter."""
+
+    intersects: dict[str, Any] = Field(
+        description="a GeoJSON geometry (Point, LineString, Polygon or their Multi forms); rows whose geometry "
+        "meets it", examples=[{"type": "Polygon", "coordinates": [[[-75, 40], [-73, 40], [-73, 41], [-75, 40]]]}],
+    )

@@ -4,11 +4,12 @@ A query's parse tree (``api.sql_guard``) lists the tables it names; each is reso
 dataset name to its latest published release and ``"name@N"`` to release N (anything else is refused with
 the guard's message). The query then runs on a locked in-memory DuckDB bound to exactly those releases:
 
-- one view per named table over its ``data.parquet``, and ``allowed_paths`` = exactly those files (local
-  paths, or ``s3://`` URLs with httpfs and the storage's secret set up first), then external access off: a
-  release awaiting approval, staging, ``/etc/passwd``, another bucket or a sibling file are unreadable even
-  to a query that got past ``api.sql_guard``;
-- no extension install/load, ``temp_directory=''`` (no spilling), ``memory_limit`` = the per-query
+- ``allowed_paths`` = exactly the ``data.parquet`` files of published releases (local paths, or ``s3://``
+  URLs with httpfs and the storage's secret set up first), then external access off: a release awaiting
+  approval, staging, ``/etc/passwd``, another bucket or a sibling file are unreadable even to a query
+  that got past ``api.sql_guard``;
+- no extension install/load (DuckDB spatial is loaded from its wheel first when a release has geometry),
+  ``temp_directory=''`` (no spilling), ``memory_limit`` = the per-query
   limit, configuration locked;
 - one query at a time per database, so its memory limit is the query's memory limit; at most
   ``sql_concurrency`` queries run at once and a request waits (up to the time limit) for a slot;
@@ -38,8 +39,10 @@ from api.engine import interrupt_after, open_locked_database, timed_out
 from api.filters import quote_identifier
 from api.sql_guard import check_sql, named_tables, parse_checked
 from api.values import arrow_rows
+from catalog.geometry import geometry_columns
 from catalog.models import Release
 from catalog.storage import ReleaseStorage, open_storage
+from opendata.duckdb_extensions import load_spatial
 from opendata.errors import CatalogError, QueryError, QueryTimeout, QueryTooLarge
 from opendata.settings import Settings
 from opendata.sql_text import quote_literal
@@ -79,10 +82,24 @@ def bind_tables(view: CatalogView, tables: set[str], storage: ReleaseStorage) ->
     return bound
 
 
-def locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A locked DuckDB that reads exactly ``tables`` (name -> file), one view each."""
+def has_geometry(view: CatalogView, tables: dict[str, str]) -> bool:
+    """Whether a bound table has geometry columns: then its database loads DuckDB spatial (its ST_*
+    functions; its file readers such as ST_Read stay refused by the guard and by the lockdown)."""
+    for table in tables:
+        release = resolve_table(view, table)
+        if release is not None and geometry_columns(release.table_schema):
+            return True
+    return False
+
+
+def locked_database(
+    tables: dict[str, str], storage: ReleaseStorage, settings: Settings, spatial: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A locked DuckDB that reads exactly ``tables`` (name -> file), one view each; geometry releases'
+    bounding-box helper columns (for the geo filters) are left out of the views."""
     views = [
-        f"CREATE VIEW {quote_identifier(table)} AS SELECT * FROM read_parquet({quote_literal(path)})"
+        f"CREATE VIEW {quote_identifier(table)} AS SELECT COLUMNS(lambda c: NOT starts_with(c, '__bbox_')) "
+        f"FROM read_parquet({quote_literal(path)})"
         for table, path in tables.items()
     ]
     return open_locked_database(
@@ -90,7 +107,7 @@ def locked_database(tables: dict[str, str], storage: ReleaseStorage, settings: S
         threads=settings.query_threads,
         allowed_paths=sorted(set(tables.values())),
         prepare=views,
-        storage=storage.prepare_duckdb(),
+        storage=[*storage.prepare_duckdb(), *(load_spatial() if spatial else [])],
     )
 
 
@@ -126,18 +143,18 @@ class SqlEngine:
         self._lock = threading.Lock()
 
     @contextmanager
-    def database(self, tables: dict[str, str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    def database(self, tables: dict[str, str], spatial: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A locked database bound to ``tables``, for one query (a slot held while it runs)."""
         wait = self.settings.query_timeout_seconds
         if not self._slots.acquire(timeout=wait):
             raise QueryTimeout(f"every SQL slot stayed busy for {wait:g} s; retry shortly")
         try:
-            key: Binding = tuple(sorted(tables.items()))
+            key: Binding = (*sorted(tables.items()), ("", "spatial" if spatial else ""))
             with self._lock:
                 idle = self._idle.get(key)
                 con = idle.pop() if idle else None
             if con is None:
-                con = locked_database(tables, self.storage, self.settings)
+                con = locked_database(tables, self.storage, self.settings, spatial)
             try:
                 yield con
             finally:
@@ -171,7 +188,7 @@ class SqlEngine:
         timeout = self.settings.query_timeout_seconds
         cap = self.settings.sql_row_cap
         started = time.perf_counter()
-        with self.database(tables) as con, interrupt_after(con, timeout) as timer:
+        with self.database(tables, has_geometry(view, tables)) as con, interrupt_after(con, timeout) as timer:
             table = self._execute(con, sql, cap, timeout, timer)
         elapsed = (time.perf_counter() - started) * 1000
         columns = table.column_names

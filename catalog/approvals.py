@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from catalog.events import record_event
 from catalog.search_index import refresh_documents
 from catalog.store import Catalog, utc_now
 from opendata.errors import ApprovalError, CatalogError
@@ -91,6 +92,9 @@ class Approvals:
                     "UPDATE runs SET state = 'succeeded' WHERE dataset = ? AND release = ? "
                     "AND state = 'awaiting-approval'", (dataset, number),
                 )
+                rows = db.execute("SELECT rows FROM releases WHERE dataset = ? AND number = ?",
+                                  (dataset, number)).fetchone()
+                record_event(db, "release.published", dataset, number, int(rows[0]), decided_at)
             else:
                 db.execute(
                     "UPDATE releases SET state = 'rejected' WHERE dataset = ? AND number = ?", (dataset, number)

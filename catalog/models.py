@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ReleaseState = Literal["published", "awaiting-approval", "rejected"]
+ReleaseState = Literal["published", "awaiting-approval", "rejected", "withdrawn"]
 RunState = Literal[
     "queued", "running", "succeeded", "failed", "blocked", "quarantined", "awaiting-approval", "rejected"
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
+from catalog.geometry import published_schema
 from catalog.models import Release, Run
 from catalog.release_facts import FACTS_FILE, compute_facts
 from catalog.storage import open_storage
@@ -60,12 +61,16 @@ def publish_release(
         shutil.rmtree(build)
     build.mkdir(parents=True)
 
+    points = {name: (p.latitude, p.longitude) for name, p in job.publish.points.items()}
     if isinstance(anonymized, Path):  # a staged Parquet file of text columns: DuckDB scans it, never loaded
         rows = write_typed_parquet_file(anonymized, job.table_schema, build / "data.parquet", job.publish.sort_by,
-                                        memory_limit=settings.run_memory_limit, spill=staging, timezone=job.timezone)
+                                        memory_limit=settings.run_memory_limit, spill=staging, timezone=job.timezone,
+                                        points=points)
     else:
-        rows = write_typed_parquet(anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by,
-                                   timezone=job.timezone)
+        rows = write_typed_parquet(
+            anonymized.table, job.table_schema, build / "data.parquet", job.publish.sort_by, timezone=job.timezone,
+            points=points,
+        )
     # Profiles, sample rows and coverage, once, over the file just written (the pages read them back).
     write_json(build / FACTS_FILE, compute_facts(build / "data.parquet", job.table_schema, settings.run_memory_limit))
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
@@ -74,7 +79,9 @@ def publish_release(
         write_json(build / name, document)
     created = utc_now()
     data_sha = sha256_file(build / "data.parquet")
-    package = datapackage(job, number, rows, (build / "data.parquet").stat().st_size, data_sha, created)
+    public_schema = published_schema(job.table_schema, points)  # geometry columns typed geojson, points added
+    package = datapackage(job.model_copy(update={"table_schema": public_schema}), number, rows,
+                          (build / "data.parquet").stat().st_size, data_sha, created)
     write_json(build / "datapackage.json", package)
     files = {p.name: sha256_file(p) for p in sorted(build.iterdir())}
     checkpoint("publish:before-rename")
@@ -89,7 +96,7 @@ def publish_release(
         created_at=created,
         published_at=None if awaiting else utc_now(),
         rows=rows,
-        table_schema=job.table_schema,
+        table_schema=public_schema,
         folder=folder,
         files=files,
         run_id=run.run_id,

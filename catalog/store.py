@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from catalog import events, webhooks
 from catalog.database import CatalogConnection, CatalogDatabase, SqliteDatabase, catalog_database, integrity_error
 from catalog.models import METADATA_FIELDS, Dataset, Organization, Release, Run
 from catalog.search_index import ensure_search_index, refresh_documents, refresh_organization
@@ -108,6 +109,8 @@ class Catalog:
     def __init__(self, source: Path | CatalogDatabase) -> None:
         self.database: CatalogDatabase = SqliteDatabase(source) if isinstance(source, Path) else source
         self.database.ensure_schema("catalog", SCHEMA)
+        self.database.ensure_schema("events", events.SCHEMA)
+        self.database.ensure_schema("webhooks", webhooks.SCHEMA)
         self.database.add_columns("runs", RUN_COLUMNS_ADDED)
         self.database.add_columns("datasets", DATASET_COLUMNS_ADDED)
         if self.database.dialect == "postgresql":
@@ -295,6 +298,8 @@ class Catalog:
                 _write_run(db, run)
                 if release.state == "published":
                     refresh_documents(db, [release.dataset])
+                    events.record_event(db, "release.published", release.dataset, release.number, release.rows,
+                                        release.published_at or utc_now())
         except Exception as exc:
             if integrity_error(exc):  # the job lock makes this unreachable unless two catalogs race
                 raise CatalogError(
@@ -306,12 +311,23 @@ class Catalog:
     def set_release_state(self, dataset: str, number: int, state: str) -> None:
         published_at = utc_now() if state == "published" else None
         with self.transaction() as db:
+            before = db.execute("SELECT state, rows FROM releases WHERE dataset = ? AND number = ?",
+                                (dataset, number)).fetchone()
             db.execute(
                 "UPDATE releases SET state = ?, published_at = coalesce(?, published_at) "
                 "WHERE dataset = ? AND number = ?",
                 (state, published_at, dataset, number),
             )
             refresh_documents(db, [dataset])
+            if before is not None and before["state"] != state and "published" in (state, before["state"]):
+                kind: events.EventType = "release.published" if state == "published" else "release.withdrawn"
+                events.record_event(db, kind, dataset, number, int(before["rows"]), utc_now())
+
+    def withdraw_release(self, dataset: str, number: int) -> Release:
+        """Take a published release back: no longer readable through the API; a ``release.withdrawn`` event."""
+        release = self.release(dataset, number)  # CatalogError unless published
+        self.set_release_state(dataset, number, "withdrawn")
+        return release.model_copy(update={"state": "withdrawn"})
 
     def releases(self, dataset: str, *, published_only: bool = True) -> list[Release]:
         query = "SELECT * FROM releases WHERE dataset = ?"

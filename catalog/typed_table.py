@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from catalog.geometry import bbox_selects, geometry_columns, geometry_sql, hilbert_order, point_sql, published_schema
+from opendata.duckdb_extensions import load_spatial
 from opendata.sql_text import quote_identifier, quote_literal, read_parquet_sql
 
 DUCKDB_TYPES = {
@@ -28,6 +30,8 @@ DUCKDB_TYPES = {
     "year": "INTEGER",
 }
 MEMORY_LIMIT = "128MB"
+#: Rows per Parquet row group of a release with geometry (Hilbert-sorted: each group covers a small area).
+GEOMETRY_ROW_GROUP = 16384
 DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
@@ -42,6 +46,9 @@ def _cast(field: dict[str, Any], missing: list[str]) -> str:
     if not missing:
         value = column
     kind = field.get("type", "any")
+    geometry = geometry_sql(field, value)
+    if geometry is not None:
+        return geometry
     if kind == "boolean":
         trues = _literal_list(field.get("trueValues", DEFAULT_TRUE))
         falses = _literal_list(field.get("falseValues", DEFAULT_FALSE))
@@ -69,6 +76,7 @@ def sort_columns(table_schema: dict[str, Any], sort_by: Sequence[str] | None) ->
 def write_typed_parquet(
     table: pa.Table, table_schema: dict[str, Any], target: Path, sort_by: Sequence[str] | None = None,
     timezone: str = "UTC",
+    points: dict[str, tuple[str, str]] | None = None,
 ) -> int:
     """Write ``table`` to Parquet with the schema's types; returns the row count written.
 
@@ -78,7 +86,7 @@ def write_typed_parquet(
     try:
         con.execute("SET threads=2")
         con.register("validated", table)
-        return _copy_typed(con, "validated", table_schema, target, sort_by, timezone)
+        return _copy_typed(con, "validated", table_schema, target, sort_by, timezone, points or {})
     finally:
         con.close()
 
@@ -86,6 +94,7 @@ def write_typed_parquet(
 def write_typed_parquet_file(
     source: Path, table_schema: dict[str, Any], target: Path, sort_by: Sequence[str] | None = None, *,
     memory_limit: str = MEMORY_LIMIT, spill: Path | None = None, timezone: str = "UTC",
+    points: dict[str, tuple[str, str]] | None = None,
 ) -> int:
     """:func:`write_typed_parquet` from a Parquet file of text columns, which DuckDB scans itself: the
     table is never loaded into Python, and the sort spills to ``spill`` (default: a temporary folder beside
@@ -94,7 +103,7 @@ def write_typed_parquet_file(
     con = duckdb.connect(config={"threads": 2, "memory_limit": memory_limit, "temp_directory": str(folder)})
     try:
         relation = read_parquet_sql(source)
-        return _copy_typed(con, relation, table_schema, target, sort_by, timezone)
+        return _copy_typed(con, relation, table_schema, target, sort_by, timezone, points or {})
     finally:
         con.close()
         shutil.rmtree(folder, ignore_errors=True)
@@ -102,18 +111,30 @@ def write_typed_parquet_file(
 
 def _copy_typed(
     con: duckdb.DuckDBPyConnection, relation: str, table_schema: dict[str, Any], target: Path,
-    sort_by: Sequence[str] | None, timezone: str,
+    sort_by: Sequence[str] | None, timezone: str, points: dict[str, tuple[str, str]],
 ) -> int:
     missing = [str(m) for m in table_schema.get("missingValues", [""])]
     selects = [
         f"{_cast(field, missing)} AS {quote_identifier(field['name'])}" for field in table_schema["fields"]
     ]
     order = sort_columns(table_schema, sort_by)
-    order_sql = f" ORDER BY {', '.join(quote_identifier(c) + ' NULLS LAST' for c in order)}" if order else ""
+    order_terms = [quote_identifier(c) + " NULLS LAST" for c in order]
+    geometry = geometry_columns(published_schema(table_schema, points))
+    typed = f"SELECT {', '.join(selects)} FROM {relation}"
+    row_group = 122880
+    if geometry:  # typed first, then the points and bounding boxes made of the typed columns
+        for statement in load_spatial():
+            con.execute(statement)
+        made = [f"{point_sql(lat, lon)} AS {quote_identifier(name)}" for name, (lat, lon) in points.items()]
+        with_points = f"SELECT *{''.join(', ' + m for m in made)} FROM ({typed})"
+        typed = f"SELECT *, {', '.join(bbox_selects(geometry))} FROM ({with_points})"
+        order_terms = order_terms or [hilbert_order(geometry[0])]
+        row_group = GEOMETRY_ROW_GROUP  # smaller groups: a geo filter's box skips more of them
+    order_sql = f" ORDER BY {', '.join(order_terms)}" if order_terms else ""
     con.execute(f"SET TimeZone={quote_literal(timezone)}")
     con.execute(
-        f"COPY (SELECT {', '.join(selects)} FROM {relation}{order_sql}) TO '{target.as_posix()}' "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        f"COPY ({typed}{order_sql}) TO '{target.as_posix()}' "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group})"
     )
     row = con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()
     return int(row[0]) if row else 0

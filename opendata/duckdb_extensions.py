@@ -42,3 +42,35 @@ def httpfs_file() -> Path:
 def load_httpfs() -> list[str]:
     """Statements that load httpfs from the wheel, with downloads of any other extension off."""
     return [*NO_DOWNLOADS, f"LOAD {quote_literal(str(httpfs_file()))}"]
+
+
+def _wheel_file(package_name: str, extension: str) -> Path:
+    """The ``<extension>.duckdb_extension`` file of the installed ``duckdb-extension-<extension>`` wheel."""
+    try:
+        module = __import__(package_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"this needs the duckdb-extension-{extension} package: pip install "
+            f"'duckdb-extension-{extension}=={duckdb.__version__}'"
+        ) from exc
+    package = Path(str(module.__file__)).parent
+    path = package / "extensions" / f"v{duckdb.__version__}" / f"{extension}.duckdb_extension"
+    if not path.is_file():
+        found = sorted(p.parent.name for p in package.glob(f"extensions/*/{extension}.duckdb_extension"))
+        raise ConfigurationError(
+            f"duckdb-extension-{extension} has no build for duckdb {duckdb.__version__} (it has "
+            f"{', '.join(found) or 'none'}): pip install 'duckdb-extension-{extension}=={duckdb.__version__}'"
+        )
+    return path
+
+
+def spatial_file() -> Path:
+    """The ``spatial.duckdb_extension`` file of the ``duckdb-extension-spatial`` wheel (GEOMETRY, ST_*)."""
+    return _wheel_file("duckdb_extension_spatial", "spatial")
+
+
+def load_spatial() -> list[str]:
+    """Statements that load DuckDB spatial from its wheel, with downloads of any other extension off.
+
+    Run them before ``enable_external_access = false``: a locked connection loads nothing more."""
+    return [*NO_DOWNLOADS, f"LOAD {quote_literal(str(spatial_file()))}"]

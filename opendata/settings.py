@@ -164,6 +164,39 @@ class Settings(BaseSettings):
     catalog_publisher: str = Field(
         default="Open data platform", description="Who publishes the catalog as a whole (DCAT dct:publisher)."
     )
+    events_poll_seconds: float = Field(
+        default=1.0, gt=0,
+        description="How often an open event stream (GET /api/v1/events) reads the catalog for new events.",
+    )
+    events_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="Seconds between keep-alive comments on an idle event stream.",
+    )
+    webhook_dispatch: bool = Field(
+        default=True,
+        description="Whether the API process sends webhook deliveries (claimed one by one in the catalog, so "
+        "replicas sharing it never send one twice); false leaves them to other replicas.",
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook URLs on private, loopback and link-local addresses (refused by default: SSRF).",
+    )
+    webhook_retry_seconds: list[float] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000],
+        description="Waits before each retry of a failed webhook delivery (the Standard Webhooks schedule: 5 s, "
+        "5 min, 30 min, 2 h, 5 h, 10 h); after the last the delivery is failed.",
+    )
+    webhook_disable_after: int = Field(
+        default=10, ge=1, description="Failed webhook attempts in a row after which a subscription is disabled.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of one webhook request; slower targets count as failed.",
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Webhook requests the dispatcher sends at once.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the webhook dispatcher looks for due deliveries.",
+    )
 
     @cached_property
     def paths(self) -> HomePaths:

@@ -312,8 +312,21 @@ class PrivacyPolicy(_Strict):
     )
 
 
+class PointColumns(_Strict):
+    """A Point geometry column made of two numeric columns (``publish.points``)."""
+
+    latitude: str
+    longitude: str
+
+
 class PublishOptions(_Strict):
     """How a release's Parquet is laid out for the API."""
+
+    points: dict[str, PointColumns] = Field(
+        default_factory=dict,
+        description="New Point geometry columns (served as GeoJSON, filtered by near/bbox/contains): "
+        "column name -> its latitude and longitude columns.",
+    )
 
     sort_by: list[str] = Field(
         default_factory=list,
@@ -535,6 +548,13 @@ def load_job(path: str | Path) -> Job:
         if schema_columns and column not in schema_columns:
             known = ", ".join(map(str, schema_columns))
             problems.append(f"publish.sort_by: '{column}' is not a column of the schema ({known})")
+    numeric = {f.get("name") for f in table_schema.get("fields", []) if f.get("type") in ("number", "integer")}
+    for name, point in job.publish.points.items():
+        if name in schema_columns:
+            problems.append(f"publish.points: '{name}' is already a column of the schema; name the point otherwise")
+        for column in (point.latitude, point.longitude):
+            if schema_columns and column not in numeric:
+                problems.append(f"publish.points.{name}: '{column}' is not a number or integer column of the schema")
     if problems:
         raise JobFileError(path, problems)
     return job.model_copy(update={"table_schema": table_schema})

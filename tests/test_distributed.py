@@ -34,7 +34,8 @@ s3_storage = object_store_fixtures.s3_storage
 redis_url = publishers_fixtures.redis_url
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = ["city-311-requests", "transit-tap-ons", "transit-trips", "weather-alerts"]
+DEMO = ["city-311-requests", "transit-calendar-dates", "transit-stop-times", "transit-stops", "transit-tap-ons",
+        "transit-trips", "weather-alerts"]
 DEMO += [f"public-contracts-{t}" for t in ("processes", "tenders", "lots", "items", "bids", "awards", "contracts",
                                            "transactions", "parties")]  # the procurement family
 ROWS = "/api/v1/datasets/service-requests/rows"

@@ -175,7 +175,7 @@ def test_cap_atom_feed_gives_the_rows_of_the_published_alerts_csv(tmp_path: Path
     with open(REPO / "datasets" / "weather" / "data" / "alerts.csv", encoding="utf-8") as handle:
         expected = [{k: (v or None) for k, v in row.items()} for row in csv.DictReader(handle)][:163]
     assert table.num_rows == 163
-    assert table.to_pylist() == expected
+    assert table.select(list(expected[0])).to_pylist() == expected  # the demo's columns; the source has more
 
 
 def test_cap_12_alert_document_reads_its_english_info(tmp_path: Path) -> None:

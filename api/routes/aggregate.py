@@ -10,12 +10,32 @@ from api.aggregate import AggregateQuery, parse_aggregate_order, parse_group_by,
 from api.answers import release_answer
 from api.deps import EngineDep, PublishedDep, SettingsDep
 from api.filters import parse_filter_params
+from api.geo import GEO_PARAMETERS, parse_geo_params
 from api.query import schema_fields
-from api.schemas import AggregatePublic
+from api.schemas import AggregatePublic, GeoBody
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["rows"])
 
-RESERVED = ("group_by", "metrics", "release", "order", "limit")
+RESERVED = ("group_by", "metrics", "release", "order", "limit", *GEO_PARAMETERS)
+
+
+@router.post(
+    "/{name}/aggregate",
+    name="aggregate_rows_intersecting",
+    response_model=AggregatePublic,
+    description="The aggregate of the GET route, with `intersects`: a GeoJSON geometry in the JSON body "
+    "(`{\"intersects\": {\"type\": \"Polygon\", ...}}`); the other parameters stay in the query string.",
+)
+def aggregate_rows_intersecting(
+    name: str, body: GeoBody, request: Request, published: PublishedDep, engine: EngineDep, settings: SettingsDep,
+    group_by: Annotated[str | None, Query(description="comma-separated group columns")] = None,
+    metrics: Annotated[str | None, Query(description="comma-separated metrics (default: count)")] = None,
+    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    order: Annotated[str | None, Query(description="group columns or metric names, '-' for descending")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="most groups to return")] = None,
+) -> Response:
+    return _aggregate(name, request, published, engine, settings, group_by, metrics, release, order, limit,
+                      body.intersects)
 
 
 @router.get(
@@ -25,6 +45,7 @@ RESERVED = ("group_by", "metrics", "release", "order", "limit")
     description="Group a release's rows and compute metrics: `group_by=route,day&metrics=count,sum:fare,"
     "avg:delay`. Metrics: `count`, `count:col`, `distinct:col`, `sum:col`, `avg:col`, `min:col`, `max:col`; "
     "each comes back as `count` or `<metric>_<col>`. Filters as on rows (`{column}__gt=...`). "
+    "Geo filters too (`near`, `bbox`, `contains`; `intersects` by POST). "
     "`order=-count` sorts groups; at most `limit` groups (default and cap: OPENDATA_SQL_ROW_CAP).",
 )
 def aggregate_rows(
@@ -39,6 +60,14 @@ def aggregate_rows(
     order: Annotated[str | None, Query(description="group columns or metric names, '-' for descending")] = None,
     limit: Annotated[int | None, Query(ge=1, description="most groups to return")] = None,
 ) -> Response:
+    return _aggregate(name, request, published, engine, settings, group_by, metrics, release, order, limit, None)
+
+
+def _aggregate(
+    name: str, request: Request, published: PublishedDep, engine: EngineDep, settings: SettingsDep,
+    group_by: str | None, metrics: str | None, release: int | None, order: str | None, limit: int | None,
+    intersects: Any,
+) -> Response:
     published.dataset(name)
     pinned = published.release(name, release)
     fields = schema_fields(pinned)
@@ -49,6 +78,7 @@ def aggregate_rows(
         metrics=found_metrics,
         filters=parse_filter_params(fields, request.query_params.multi_items(), RESERVED),
         order=parse_aggregate_order([*groups, *(m.name for m in found_metrics)], order),
+        geo=parse_geo_params(pinned.table_schema, dict(request.query_params), intersects),
     )
     cap = min(limit or settings.sql_row_cap, settings.sql_row_cap)
 

@@ -19,8 +19,8 @@ from api.deps import EngineDep, PublishedDep, ReleaseTablesDep, SettingsDep
 from api.engine import QueryEngine
 from api.query import RowsPage, RowsQuery, fetch_rows, parse_rows_query
 from api.release_tables import ReleaseTables
-from api.schemas import RowsPublic
-from api.values import CSV_LINE_END, ESCAPE_FORMULAS, csv_value
+from api.schemas import GeoBody, RowsPublic
+from api.values import CSV_LINE_END, ESCAPE_FORMULAS, csv_value, dumps
 from catalog.models import Release
 from opendata.errors import QueryError
 from opendata.settings import Settings
@@ -35,6 +35,10 @@ ROWS_DESCRIPTION = """Rows of a release, 100 a page by default (`limit`, capped 
 Every other query parameter filters on a column of the dataset's schema, its value parsed for the
 column's type: `{column}=v` (equal), `{column}__gt`, `__gte`, `__lt`, `__lte`, `__ne`,
 `__in=a,b,c`, `__contains=text` (text columns, ignoring case), `__isnull=true|false`.
+`or=<filter>` adds an alternative to the filters on its column (`expires__gt=T&or=expires__isnull`).
+Geo filters on the geometry column: `near=LAT,LON,METRES` (adds `distance_m`; `order=distance`),
+`bbox=W,S,E,N`, `contains=LAT,LON`, and `intersects` (a GeoJSON geometry: POST this route with
+`{"intersects": ...}`). Geometry columns come as GeoJSON geometries.
 `select=a,b` picks columns, `order=-col,col2` sorts (ties and the rest in file order). Follow `next`
 (or the CSV `Link` header): a cursor pins its release, so paging stays consistent while new releases
 are published, and page 5,000 costs what page 1 costs. `release=N` pins a release."""
@@ -99,12 +103,14 @@ class RowsPlan:
 
 def plan_rows(
     request: Request, name: str, published: CatalogView, settings: Settings, *, limit: int | None,
-    cursor: str | None, release: int | None, select: str | None, order: str | None,
+    cursor: str | None, release: int | None, select: str | None, order: str | None, intersects: Any = None,
 ) -> RowsPlan:
     checked_limit = check_limit(settings, limit)
     position = decode_cursor(cursor) if cursor else None
     pinned = pinned_release(published, name, release, position)
-    query = parse_rows_query(pinned, request.query_params.multi_items(), select=select, order=order)
+    query = parse_rows_query(
+        pinned, request.query_params.multi_items(), select=select, order=order, intersects=intersects
+    )
     fhash = filters_hash(name, query.hash_key())
     if position:
         check_filters(position, fhash)
@@ -148,6 +154,36 @@ async def list_rows(
         request, plan.release, kind="rows", pinned=plan.pinned, compute=lambda: plan.body(engine, tables),
         in_loop=in_loop, extra_headers=plan.headers,
     )
+
+
+@router.post(
+    "/{name}/rows",
+    name="list_rows_intersecting",
+    response_model=RowsPublic,
+    description="The rows of the GET route whose geometry meets the GeoJSON geometry of the JSON body "
+    "(`{\"intersects\": {...}}`); every other parameter, and `next`'s cursor, stays in the query string "
+    "(POST the same body again with the cursor for the next page).",
+)
+async def list_rows_intersecting(
+    name: str,
+    body: GeoBody,
+    request: Request,
+    published: PublishedDep,
+    engine: EngineDep,
+    tables: ReleaseTablesDep,
+    settings: SettingsDep,
+    limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
+    cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
+    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
+    order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
+) -> Any:
+    plan = plan_rows(
+        request, name, published, settings, limit=limit, cursor=cursor, release=release, select=select,
+        order=order, intersects=body.intersects,
+    )
+    value = await run_in_threadpool(plan.body, engine, tables)
+    return Response(dumps(value), media_type="application/json", headers=plan.headers(value))
 
 
 def link_next(request: Request, next_cursor: str | None) -> dict[str, str]:

@@ -1,9 +1,17 @@
 """CAP alerts: an Atom feed whose entries carry CAP 1.1 fields (the NWS index), or one CAP 1.1/1.2
 ``<alert>`` document (its English ``<info>`` block). One row per alert; times in UTC; lists joined by
-spaces. Elements are matched by local name, so CAP 1.1 and 1.2 namespaces read the same way."""
+spaces. Elements are matched by local name, so CAP 1.1 and 1.2 namespaces read the same way.
+
+Areas are kept as CAP gives them (``polygon``: "lat,lon ..." pairs; ``circle``: "lat,lon radius_km",
+several joined by " | ") and as one geometry: ``area`` is GeoJSON text (longitude/latitude, as GeoJSON
+wants) of every polygon and circle of the alert's areas (a circle as a 32-sided polygon), a Polygon or a
+MultiPolygon; declare it ``"type": "geojson"`` in the job's schema to publish it as geometry. The full
+alert fields (sender, sent, scope, response type, headline, description, instruction, web) follow."""
 
 from __future__ import annotations
 
+import json
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +26,9 @@ from publishers.sources.fetch import local_file
 COLUMNS = [
     "id", "updated", "published", "effective", "expires", "status", "msg_type", "category", "urgency",
     "severity", "certainty", "event", "area_desc", "fips6", "ugc", "vtec", "polygon", "title", "summary",
+    "sender", "sent", "scope", "response_type", "headline", "description", "instruction", "web", "circle", "area",
 ]  # fmt: skip
+CIRCLE_SIDES = 32
 
 
 def _local(tag: str) -> str:
@@ -59,6 +69,43 @@ def _pairs(element: ET.Element | None) -> dict[str, list[str]]:
     return found
 
 
+def _ring(polygon: str) -> list[list[float]]:
+    """A CAP polygon ("lat,lon lat,lon ...") as a GeoJSON ring of [lon, lat]."""
+    try:
+        pairs = [tuple(float(v) for v in pair.split(",")) for pair in polygon.split()]
+    except ValueError:
+        raise SourceError(f"CAP polygon {polygon[:60]!r} is not 'lat,lon' pairs") from None
+    if any(len(p) != 2 for p in pairs) or len(pairs) < 4:
+        raise SourceError(f"CAP polygon {polygon[:60]!r} needs at least four 'lat,lon' pairs")
+    return [[lon, lat] for lat, lon in pairs]
+
+
+def _circle(circle: str) -> list[list[float]]:
+    """A CAP circle ("lat,lon radius_km") as a 32-sided GeoJSON ring."""
+    try:
+        centre, radius = circle.split()
+        lat, lon = (float(v) for v in centre.split(","))
+        km = float(radius)
+    except ValueError:
+        raise SourceError(f"CAP circle {circle[:60]!r} is not 'lat,lon radius'") from None
+    ring = [
+        [round(lon + km / (111.32 * math.cos(math.radians(lat))) * math.cos(2 * math.pi * i / CIRCLE_SIDES), 6),
+         round(lat + km / 110.574 * math.sin(2 * math.pi * i / CIRCLE_SIDES), 6)]
+        for i in range(CIRCLE_SIDES)
+    ]
+    return [*ring, ring[0]]
+
+
+def area_geojson(polygons: list[str], circles: list[str]) -> str:
+    """GeoJSON text of an alert's polygons and circles: a Polygon, a MultiPolygon, or "" when it has none."""
+    rings = [_ring(p) for p in polygons if p] + [_circle(c) for c in circles if c]
+    if not rings:
+        return ""
+    if len(rings) == 1:
+        return json.dumps({"type": "Polygon", "coordinates": [rings[0]]}, separators=(",", ":"))
+    return json.dumps({"type": "MultiPolygon", "coordinates": [[r] for r in rings]}, separators=(",", ":"))
+
+
 def entry_row(entry: ET.Element) -> dict[str, str]:
     geocode = _pairs(_find(entry, "geocode"))
     parameter = _find(entry, "parameter")
@@ -72,6 +119,9 @@ def entry_row(entry: ET.Element) -> dict[str, str]:
         "area_desc": get("areaDesc"), "fips6": " ".join(geocode.get("FIPS6", [])),
         "ugc": " ".join(geocode.get("UGC", [])), "vtec": " ".join(v for v in vtec if v),
         "polygon": get("polygon"), "title": get("title"), "summary": get("summary"),
+        "sender": "", "sent": _utc(get("sent")), "scope": get("scope"), "response_type": "", "headline": "",
+        "description": "", "instruction": "", "web": "", "circle": get("circle"),
+        "area": area_geojson([get("polygon")], [get("circle")]),
     }  # fmt: skip
 
 
@@ -80,8 +130,11 @@ def alert_row(alert: ET.Element) -> dict[str, str]:
     if not infos:
         raise SourceError("CAP alert has no <info> block")
     info = next((i for i in infos if _text(_find(i, "language")).startswith("en")), infos[0])
-    area = _find(info, "area")
+    areas = [a for a in info if _local(a.tag) == "area"]
+    area = areas[0] if areas else None
     geocode = _pairs(_find(area, "geocode"))
+    polygons = [_text(p) for a in areas for p in a if _local(p.tag) == "polygon"]
+    circles = [_text(c) for a in areas for c in a if _local(c.tag) == "circle"]
     sent = _utc(_text(_find(alert, "sent")))
     params = [p for p in info if _local(p.tag) == "parameter"]
     vtec = [_text(_find(p, "value")) for p in params if _text(_find(p, "valueName")) == "VTEC"]
@@ -95,6 +148,11 @@ def alert_row(alert: ET.Element) -> dict[str, str]:
         "fips6": " ".join(geocode.get("SAME", []) + geocode.get("FIPS6", [])), "ugc": " ".join(geocode.get("UGC", [])),
         "vtec": " ".join(vtec), "polygon": get(area, "polygon"), "title": get(info, "headline"),
         "summary": get(info, "description"),
+        "sender": get(alert, "sender"), "sent": sent, "scope": get(alert, "scope"),
+        "response_type": " ".join(_text(r) for r in info if _local(r.tag) == "responseType"),
+        "headline": get(info, "headline"), "description": get(info, "description"),
+        "instruction": get(info, "instruction"), "web": get(info, "web"), "circle": " | ".join(circles),
+        "area": area_geojson(polygons, circles),
     }  # fmt: skip
 
 
