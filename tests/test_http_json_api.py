@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from opendata.duckdb_extensions import load_spatial
 from opendata.errors import JobFileError, SourceError
 from opendata.settings import Settings
 from publishers.job import load_job
@@ -57,7 +58,8 @@ def test_nws_alerts_geojson_publishes_through_the_http_json_source_with_no_scrip
     want = sorted((f["properties"]["id"], f["properties"]["event"], f["properties"]["severity"],
                    f["properties"]["areaDesc"]) for f in captured["features"])
     assert [(r["id"], r["event"], r["severity"], r["area"]) for r in rows] == want
-    assert {str(r["onset"]) for r in rows} == {"2019-12-20 21:34:00"}  # -08:00 read as UTC
+    # -08:00 read as the instant it names, published in UTC (TIMESTAMPTZ, issue 19)
+    assert {str(r["onset"]) for r in rows} == {"2019-12-20 21:34:00+00:00"}
     assert all(r["geometry"] is None for r in rows)  # zone-based alerts carry no polygon
     package = json.loads((settings.paths.releases / result.release.folder / "datapackage.json").read_text())
     types = {f["name"]: f["type"] for f in package["resources"][0]["schema"]["fields"]}
@@ -108,7 +110,13 @@ def test_offset_paging_reads_every_feature_to_the_total_with_polygons_as_geojson
     assert result.release is not None
     rows = _release_rows(settings, result.release.folder)
     assert len(rows) == 99
-    first = json.loads(str(rows[0]["geometry"]))
+    # a geojson field publishes as geometry (issue 16): read it back as GeoJSON with DuckDB spatial
+    con = duckdb.connect()
+    for statement in load_spatial():
+        con.execute(statement)
+    data = settings.paths.releases / result.release.folder / "data.parquet"
+    text = con.execute(f"SELECT ST_AsGeoJSON(geometry) FROM read_parquet('{data}') ORDER BY id LIMIT 1").fetchone()
+    first = json.loads(str(text[0]))
     assert first["type"] == "Polygon" and len(first["coordinates"][0]) >= 4
 
 

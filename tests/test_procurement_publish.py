@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import frictionless
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -67,6 +68,10 @@ def test_real_ocds_publishes_nine_tables_without_contact_persons(real_data: Path
     names = [r.run.dataset for r in (result, *result.family)]
     assert names == [f"cdmx-contracts-{t}" for t in ("processes", "tenders", "lots", "items", "bids", "awards",
                                                      "contracts", "transactions", "parties")]
+    for table in names:  # each table's datapackage.json passes frictionless, as every release's does
+        descriptor = next((settings.paths.releases / table).rglob("datapackage.json"))
+        checked = frictionless.Package.validate_descriptor(json.loads(descriptor.read_text()))
+        assert checked.valid, (table, checked.flatten(["type", "message"]))
     parties = published_values(settings, "cdmx-contracts-parties")
     assert "SECRETARÍA DE FINANZAS" in parties  # ISO-8859-1 read right; organisations kept
     for person in ("MIGUEL ÁNGEL VIDAL FRANCO", "mvidal@finanzas.df.gob.mx", "5134-2500"):

@@ -30,7 +30,7 @@ def aggregate_rows_intersecting(
     name: str, body: GeoBody, request: Request, published: PublishedDep, engine: EngineDep, settings: SettingsDep,
     group_by: Annotated[str | None, Query(description="comma-separated group columns")] = None,
     metrics: Annotated[str | None, Query(description="comma-separated metrics (default: count)")] = None,
-    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
     order: Annotated[str | None, Query(description="group columns or metric names, '-' for descending")] = None,
     limit: Annotated[int | None, Query(ge=1, description="most groups to return")] = None,
 ) -> Response:

@@ -28,7 +28,7 @@ MAX_ALERTS = 5000
 async def cap_alerts_feed(
     name: str, request: Request, published: PublishedDep, engine: EngineDep,
     at: Annotated[datetime | None, Query(description="the moment alerts must be active at (RFC 3339)")] = None,
-    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
 ) -> Response:
     published.dataset(name)
     pinned = published.release(name, release)

@@ -47,7 +47,7 @@ def _types(types: str | None) -> list[str] | None:
 
 def _start(last_event_id: str | None, after: int | None, log: EventLog) -> int:
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        if not last_event_id.strip().isdigit() or int(last_event_id) > 2**63 - 1:
             raise QueryError("Last-Event-ID must be the id of an event (a whole number)", parameter="Last-Event-ID")
         return int(last_event_id)
     return after if after is not None else log.last_id()
@@ -70,7 +70,7 @@ async def events(
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(description="only this dataset's events")] = None,
     types: Annotated[str | None, Query(description="comma-separated event types")] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="resume after this event id")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> Response:
     log: EventLog = request.app.state.event_log

@@ -23,7 +23,7 @@ IMMUTABLE = "public, max-age=86400, immutable"
 @router.get("/red-flags", name="red_flags", response_model=dict[str, Any])
 def red_flags(
     name: str,
-    number: Annotated[int, Path(ge=1, description="release number")],
+    number: Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")],
     catalog: CatalogDep,
     engine: EngineDep,
     response: Response,

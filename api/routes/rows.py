@@ -174,7 +174,7 @@ async def list_rows_intersecting(
     settings: SettingsDep,
     limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
     cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
-    release: Annotated[int | None, Query(ge=1, description="release number (default: latest)")] = None,
+    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
     select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
     order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
 ) -> Any:

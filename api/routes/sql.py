@@ -63,7 +63,7 @@ def sql_tables(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="datasets per page (each gives its latest and every "
                                 "pinned release)")] = 100,
-    offset: Annotated[int, Query(ge=0, description="datasets to skip, in name order")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="datasets to skip, in name order")] = 0,
 ) -> SqlTablesPublic:
     """The tables SQL may read, with their columns (from each release's Table Schema), a page of datasets at a time."""
     names, total = catalog.published_names(limit, offset)

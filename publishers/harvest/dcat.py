@@ -111,7 +111,8 @@ def candidates(graph: Graph, origin: str) -> list[tuple[str, Candidate | None, s
     """(key, candidate or None, why not) for every dataset or series of the catalog."""
     out: list[tuple[str, Candidate | None, str]] = []
     series = set(graph.subjects(RDF.type, DCAT.DatasetSeries))
-    datasets = [d for d in graph.subjects(RDF.type, DCAT.Dataset) if not set(graph.objects(d, DCAT.inSeries))]
+    datasets = [d for d in graph.subjects(RDF.type, DCAT.Dataset)
+                if d not in series and not set(graph.objects(d, DCAT.inSeries))]  # a series is typed Dataset too
     for node in sorted(series, key=str) + sorted(datasets, key=str):
         data = _release_of(graph, node) if node in series else node
         table = _table_distribution(graph, data) if data is not None else None
