@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from anonymize.column_profiles import birth_dates, json_detections
+from anonymize.column_profiles import birth_dates, coordinate_pairs, json_detections
 from anonymize.name_rules import name_rules, normalize_name
 from anonymize.recognizers import PERSONAL, recognizers
 from anonymize.report import Detection
@@ -107,6 +107,19 @@ def detect_column(name: str, column: pa.ChunkedArray | pa.Array, engine: EngineF
     for detection in [] if structured else _text_detections(values, engine, skip="PERSON" in found):
         found.setdefault(detection.entity, detection)
     return list(found.values())
+
+
+def detect_table(sample: pa.Table, engine: EngineFactory) -> dict[str, list[Detection]]:
+    """Each column's detections, a latitude/longitude pair of columns included (what no column shows alone)."""
+    pairs = coordinate_pairs(sample)
+    found: dict[str, list[Detection]] = {}
+    for name in sample.column_names:
+        column = sample.column(name)
+        detections = detect_column(name, column if column.type == pa.string() else column.cast(pa.string()), engine)
+        if name in pairs and all(d.entity != "COORDINATE" for d in detections):
+            detections.append(pairs[name])
+        found[name] = detections
+    return found
 
 
 def _text_detections(values: pa.Array, engine: EngineFactory, skip: bool) -> list[Detection]:

@@ -16,8 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from anonymize import findings as find
-from anonymize.column_profiles import coordinate_pairs
-from anonymize.detect_columns import detect_column, sample_rows
+from anonymize.detect_columns import detect_table, sample_rows
 from anonymize.keys import key_id, previous_key_id
 from anonymize.operators import Applied, OperatorContext, operator
 from anonymize.report import (
@@ -116,12 +115,10 @@ def describe_columns(
 
     columns: list[ColumnReport] = []
     findings: list[Finding] = []
-    pairs = coordinate_pairs(sample)
+    detected = detect_table(sample, engine)
     for name in names:
         rule = policy.columns.get(name)
-        detections = detect_column(name, sample.column(name), engine)
-        if name in pairs and all(d.entity != "COORDINATE" for d in detections):
-            detections.append(pairs[name])
+        detections = detected[name]
         column = ColumnReport(
             name=name, action=rule.action if rule is not None else "keep",
             params=dict(rule.params) if rule is not None else {}, covered=rule is not None,

@@ -12,8 +12,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from anonymize.column_profiles import coordinate_pairs
-from anonymize.detect_columns import detect_column, sample_rows
+from anonymize.detect_columns import detect_table, sample_rows
 from anonymize.findings import describe
 from anonymize.recognizers import PERSONAL, QUASI
 from anonymize.report import Detection
@@ -77,15 +76,9 @@ def suggest_policy(table: pa.Table, settings: Settings) -> PolicySuggestion:
     def engine() -> TextEngine:
         return text_engine(settings.spacy_model)
 
-    pairs = coordinate_pairs(sample)
     columns: list[ColumnSuggestion] = []
     quasi: list[str] = []
-    for name in sample.column_names:
-        column = sample.column(name)
-        values = column if column.type == pa.string() else column.cast(pa.string())
-        detections = detect_column(name, values, engine)
-        if name in pairs and all(d.entity != "COORDINATE" for d in detections):
-            detections.append(pairs[name])
+    for name, detections in detect_table(sample, engine).items():
         rule, why = _propose(detections)
         columns.append(ColumnSuggestion(column=name, rule=rule, why=why))
         if any(d.entity in QUASI or d.entity == "DATE_OF_BIRTH" for d in detections) and rule != "drop":
