@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from api.auth import ApiKey, optional_key, require_admin, require_key, require_officer
 from api.catalog_view import CatalogView
@@ -48,6 +48,8 @@ async def get_links(request: Request) -> Links:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+#: ``?release=N`` of the routes that answer one release (default: the latest).
+ReleaseQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 EngineDep = Annotated[QueryEngine, Depends(get_engine)]
 LinksDep = Annotated[Links, Depends(get_links)]

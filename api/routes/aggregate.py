@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.aggregate import AggregateQuery, parse_aggregate_order, parse_group_by, parse_metrics, run_aggregate
 from api.answers import release_answer
-from api.deps import EngineDep, PublishedDep, SettingsDep
+from api.deps import EngineDep, PublishedDep, ReleaseQuery, SettingsDep
 from api.filters import parse_filter_params
 from api.geo import GEO_PARAMETERS, parse_geo_params
 from api.query import schema_fields
@@ -17,6 +17,13 @@ from api.schemas import AggregatePublic, GeoBody
 router = APIRouter(prefix="/api/v1/datasets", tags=["rows"])
 
 RESERVED = ("group_by", "metrics", "release", "order", "limit", *GEO_PARAMETERS)
+
+
+# The query parameters the GET and POST (intersects) forms of /aggregate share.
+GroupBy = Annotated[str | None, Query(description="comma-separated group columns")]
+Metrics = Annotated[str | None, Query(description="comma-separated metrics (default: count)")]
+GroupOrder = Annotated[str | None, Query(description="group columns or metric names, '-' for descending")]
+GroupLimit = Annotated[int | None, Query(ge=1, description="most groups to return")]
 
 
 @router.post(
@@ -28,11 +35,11 @@ RESERVED = ("group_by", "metrics", "release", "order", "limit", *GEO_PARAMETERS)
 )
 def aggregate_rows_intersecting(
     name: str, body: GeoBody, request: Request, published: PublishedDep, engine: EngineDep, settings: SettingsDep,
-    group_by: Annotated[str | None, Query(description="comma-separated group columns")] = None,
-    metrics: Annotated[str | None, Query(description="comma-separated metrics (default: count)")] = None,
-    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
-    order: Annotated[str | None, Query(description="group columns or metric names, '-' for descending")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="most groups to return")] = None,
+    group_by: GroupBy = None,
+    metrics: Metrics = None,
+    release: ReleaseQuery = None,
+    order: GroupOrder = None,
+    limit: GroupLimit = None,
 ) -> Response:
     return _aggregate(name, request, published, engine, settings, group_by, metrics, release, order, limit,
                       body.intersects)
@@ -54,11 +61,11 @@ def aggregate_rows(
     published: PublishedDep,
     engine: EngineDep,
     settings: SettingsDep,
-    group_by: Annotated[str | None, Query(description="comma-separated group columns")] = None,
-    metrics: Annotated[str | None, Query(description="comma-separated metrics (default: count)")] = None,
-    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
-    order: Annotated[str | None, Query(description="group columns or metric names, '-' for descending")] = None,
-    limit: Annotated[int | None, Query(ge=1, description="most groups to return")] = None,
+    group_by: GroupBy = None,
+    metrics: Metrics = None,
+    release: ReleaseQuery = None,
+    order: GroupOrder = None,
+    limit: GroupLimit = None,
 ) -> Response:
     return _aggregate(name, request, published, engine, settings, group_by, metrics, release, order, limit, None)
 

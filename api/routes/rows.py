@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api.answers import release_answer_async
 from api.catalog_view import CatalogView
 from api.cursor import Cursor, check_filters, decode_cursor, filters_hash
-from api.deps import EngineDep, PublishedDep, ReleaseTablesDep, SettingsDep
+from api.deps import EngineDep, PublishedDep, ReleaseQuery, ReleaseTablesDep, SettingsDep
 from api.engine import QueryEngine
 from api.query import RowsPage, RowsQuery, fetch_rows, parse_rows_query
 from api.release_tables import ReleaseTables
@@ -119,6 +119,13 @@ def plan_rows(
     )
 
 
+# The query parameters the GET and POST (intersects) forms of /rows share.
+RowsLimit = Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")]
+CursorParam = Annotated[str | None, Query(description="the `next` value of the previous page")]
+Select = Annotated[str | None, Query(description="comma-separated columns to return")]
+Order = Annotated[str | None, Query(description="comma-separated columns, '-' for descending")]
+
+
 @router.get(
     "/{name}/rows",
     name="list_rows",
@@ -133,12 +140,12 @@ async def list_rows(
     engine: EngineDep,
     tables: ReleaseTablesDep,
     settings: SettingsDep,
-    limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
-    cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
-    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
+    limit: RowsLimit = None,
+    cursor: CursorParam = None,
+    release: ReleaseQuery = None,
     format: Annotated[Literal["json", "csv"], Query(description="response format")] = "json",
-    select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
-    order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
+    select: Select = None,
+    order: Order = None,
     escape_formulas: Annotated[bool, Query(description=ESCAPE_FORMULAS)] = True,
 ) -> Any:
     plan = plan_rows(
@@ -172,11 +179,11 @@ async def list_rows_intersecting(
     engine: EngineDep,
     tables: ReleaseTablesDep,
     settings: SettingsDep,
-    limit: Annotated[int | None, Query(ge=1, description="rows per page (default 100; cap 10,000)")] = None,
-    cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
-    release: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="release number (default: latest)")] = None,
-    select: Annotated[str | None, Query(description="comma-separated columns to return")] = None,
-    order: Annotated[str | None, Query(description="comma-separated columns, '-' for descending")] = None,
+    limit: RowsLimit = None,
+    cursor: CursorParam = None,
+    release: ReleaseQuery = None,
+    select: Select = None,
+    order: Order = None,
 ) -> Any:
     plan = plan_rows(
         request, name, published, settings, limit=limit, cursor=cursor, release=release, select=select,
