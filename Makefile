@@ -28,7 +28,13 @@ lock:
 run: $(STAMP)
 	$(BIN)/opendata up
 
-test: $(STAMP)
+# axe-core for the browser tests (package-lock.json pins it); without npm the axe tests skip outside CI.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --ignore-scripts --silent && touch $(NODE_STAMP); \
+	else echo "npm not found: the axe-core browser tests will skip (apt-get install npm)"; fi
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q

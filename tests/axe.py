@@ -1,0 +1,52 @@
+"""axe-core in the browser tests: the npm registry's axe-core (package.json, installed by `make test` with
+`npm ci`) injected into the page Chromium shows, run on WCAG 2.0/2.1 A and AA rules.
+
+``violations(driver)`` returns axe's violations of the page the driver shows, each reduced to what a
+failure message needs (rule id, impact, help and the first offending nodes).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+AXE_SCRIPT = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = (1280, 390)
+
+
+def installed() -> bool:
+    return AXE_SCRIPT.exists()
+
+
+def skip_reason() -> str | None:
+    """None when axe can run; under CI a missing axe-core is a failure, not a skip."""
+    if installed() or os.environ.get("CI"):
+        return None
+    return f"needs {AXE_SCRIPT} (run `npm ci` at the repository root)"
+
+
+def violations(driver: Any, tags: list[str] | None = None) -> list[dict[str, Any]]:
+    if not installed():
+        raise RuntimeError(f"axe-core is not installed at {AXE_SCRIPT}: run `npm ci`")
+    driver.execute_script(AXE_SCRIPT.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
+           .then(r => done(r.violations)).catch(e => done({error: String(e)}));
+        """,
+        tags or WCAG_AA,
+    )
+    if isinstance(result, dict) and "error" in result:
+        raise RuntimeError(f"axe-core failed on {driver.current_url}: {result['error']}")
+    return [
+        {"id": v["id"], "impact": v.get("impact"), "help": v["help"],
+         "nodes": [node["target"] for node in v["nodes"][:3]]}
+        for v in result
+    ]
+
+
+def describe(found: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in found)
