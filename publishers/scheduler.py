@@ -144,32 +144,29 @@ class Scheduler:
             except JobFileError as exc:
                 problems.append(str(exc))
                 continue
-            if job.schedule is None:
-                continue
-            old = self.entries.get(job.name)
-            if old is not None and (old.schedule, old.timezone) == (job.schedule, job.timezone):
-                old.path = job.path
-                found[job.name] = old
-            else:
-                found[job.name] = Entry(job.path, job.name, job.schedule, job.timezone,
-                                        next_fire(job.schedule, job.timezone, now))
+            if job.schedule is not None:
+                found[job.name] = self._entry(job.name, job.path, job.schedule, job.timezone, now)
         for path in discover_harvests(self.jobs_dir):
             try:
                 spec = load_harvest(path)
             except JobFileError as exc:
                 problems.append(str(exc))
                 continue
-            if spec.schedule is None:
-                continue
-            key = f"harvest:{spec.name}"
-            old = self.entries.get(key)
-            keep = old is not None and (old.schedule, old.timezone) == (spec.schedule, spec.timezone)
-            found[key] = old if old is not None and keep else Entry(
-                spec.path, key, spec.schedule, spec.timezone, next_fire(spec.schedule, spec.timezone, now))
+            if spec.schedule is not None:
+                key = f"harvest:{spec.name}"
+                found[key] = self._entry(key, spec.path, spec.schedule, spec.timezone, now)
         self.entries = found
         for problem in problems:
             log.error("not scheduled: %s", problem)
         return problems
+
+    def _entry(self, key: str, path: Path, schedule: str, timezone: str, now: datetime) -> Entry:
+        """The known entry when its schedule is unchanged (it keeps its next fire time), else a new one."""
+        old = self.entries.get(key)
+        if old is not None and (old.schedule, old.timezone) == (schedule, timezone):
+            old.path = path
+            return old
+        return Entry(path, key, schedule, timezone, next_fire(schedule, timezone, now))
 
     def tick(self) -> list[Fired]:
         """Dispatch every job whose fire time has come; returns what was done."""
