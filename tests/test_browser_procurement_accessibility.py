@@ -1,0 +1,79 @@
+"""axe-core (WCAG 2.0/2.1 A and AA) on the procurement pages, at 1280 px and 390 px, in Debian Chromium.
+
+The pages are those of real OCDS data (the OCP sample from ocdskit's sdist and three packages of OCDS's own test files)
+published by the real pipeline, served by the real app under uvicorn.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from opendata.settings import Settings
+from publishers.runner import run_job
+from tests import axe
+from tests.test_procurement_publish import CONTACTS, OCDS, REVIEWED, write_ocds_job
+from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, chromium
+
+pytestmark = [
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
+        reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
+    ),
+    pytest.mark.skipif(axe.skip_reason() is not None, reason=axe.skip_reason() or ""),
+]
+
+PAGES = [
+    "/procurement/cdmx-contracts",
+    "/procurement/cdmx-contracts/buyers/GDF9712054NA",
+    "/procurement/cdmx-contracts/suppliers/CES031203IG0",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("procurement-axe")
+    folder = root / "jobs" / "cdmx"
+    folder.mkdir(parents=True)
+    (folder / "sample.json").write_bytes(gzip.decompress((OCDS / "ocds-sample-data.json.gz").read_bytes()))
+    files = ["release-package_encoding-iso-8859-1.json", "record-package-1.json", "release-package_split.json"]
+    for name in files:
+        shutil.copy(OCDS / name, folder / name)
+    job = write_ocds_job(folder, ["sample.json", *files], {**CONTACTS, **REVIEWED})
+    settings = Settings(home=root / "home", pseudonym_key="test-key-not-secret", datasets_dir=root / "jobs",
+                        rate_limit_anonymous=100_000)
+    settings.paths.ensure()
+    result = run_job(job, settings)
+    assert result.ok, [(r.run.dataset, r.run.error) for r in (result, *result.family)]
+    with LiveServer(settings) as live:
+        yield live
+
+
+@pytest.fixture(scope="module", params=axe.WIDTHS, ids=lambda w: f"{w}px")
+def browser(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    driver = chromium(tmp_path_factory.mktemp("axe-profile"), width=request.param, height=900)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_procurement_pages_have_no_wcag_aa_violation(server: LiveServer, browser: Any) -> None:
+    failures = {}
+    for path in PAGES:
+        status = httpx.get(server.url + path, headers={"Accept": "text/html"}).status_code
+        assert status == 200, f"{path} answered {status}"
+        browser.get(server.url + path)
+        found = axe.violations(browser)
+        if found:
+            failures[path] = axe.describe(found)
+    width = browser.get_window_size()["width"]
+    assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())
