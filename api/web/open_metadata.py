@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from api.deps import CatalogDep
+from api.catalog_view import CatalogView
+from api.deps import CatalogDep, PublishedDep
 from api.web.dataset_view import base_url, read_privacy
 from api.web.state import WebDep, WebState
 from catalog.dcat import CatalogSnapshot, build_graph, serialize
 from catalog.dcat_facts import CatalogPage
 from catalog.history import ReleaseDiff, diff_releases, release_history
 from catalog.models import Release
-from catalog.store import Catalog
-from opendata.errors import CatalogError, QueryError
+from opendata.errors import QueryError
 from opendata.settings import Settings
 
 router = APIRouter()
@@ -29,7 +28,7 @@ CATALOG_DESCRIPTION = (
 MEDIA = {"json-ld": "application/ld+json", "turtle": "text/turtle; charset=utf-8"}
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="page of the catalog's datasets, from 1")]
 PageSize = Annotated[int, Query(ge=1, le=1000, description="datasets a page")]
-_cache: dict[tuple[str, str, str], str] = {}
+_cache: dict[tuple[str, str, int, int, int], str] = {}
 _cache_lock = threading.Lock()
 
 
@@ -40,56 +39,48 @@ class ReleaseHistoryPublic(BaseModel):
 
 
 def snapshot(
-    catalog: Catalog, web: WebState, settings: Settings, page: tuple[str, int, int] | None = None
+    view: CatalogView, web: WebState, settings: Settings, page: tuple[str, int, int]
 ) -> CatalogSnapshot:
-    """The DCAT snapshot of the catalog, or of one page ``(document URL, page, page size)`` of its datasets
-    (by name), described as a hydra PartialCollectionView."""
-    datasets = sorted(catalog.datasets(), key=lambda d: d.name)
-    paged: CatalogPage | None = None
-    if page is not None:
-        url, number, size = page
-        last = max(1, -(-len(datasets) // size))
-        if number > last:
-            raise QueryError(f"page {number} is past the last page of the catalog ({last}, {size} datasets "
-                             "a page)", parameter="page")
-        paged = CatalogPage(url=url, number=number, last=last, size=size, total=len(datasets))
-        datasets = datasets[(number - 1) * size : number * size]
-    releases: dict[str, list[Release]] = {}
-    if page is None:
-        for release in catalog.all_releases():
-            releases.setdefault(release.dataset, []).append(release)
-    else:
-        releases = {d.name: catalog.releases(d.name) for d in datasets}
+    """The DCAT snapshot of one page ``(document URL, page, page size)`` of the catalog's datasets (by name),
+    described as a hydra PartialCollectionView: one indexed page of names, then per dataset its cached
+    record and releases, and per release its DCAT facts as stored with it (nothing scales with the catalog)."""
+    url, number, size = page
+    names, total = view.catalog.published_names(size, (number - 1) * size)
+    last = max(1, -(-total // size))
+    if number > last:
+        raise QueryError(f"page {number} is past the last page of the catalog ({last}, {size} datasets "
+                         "a page)", parameter="page")
+    datasets = [view.dataset(name) for name in names if view.exists(name)]
+    releases: dict[str, list[Release]] = {d.name: view.releases(d.name) for d in datasets}
     coverage = {}
     sizes = {}
     for found in releases.values():
         for release in found:
-            if (span := web.facts.coverage(release)) is not None:
-                coverage[(release.dataset, release.number)] = span
-            try:
-                size = web.facts.engine.storage.size(release, "data.parquet")
-                sizes[(release.dataset, release.number, "data.parquet")] = size
-            except (CatalogError, OSError):
-                pass
+            facts = web.facts.dcat(release)
+            if facts.coverage is not None:
+                coverage[(release.dataset, release.number)] = facts.coverage
+            for filename, bytes_ in facts.byte_sizes.items():
+                sizes[(release.dataset, release.number, filename)] = bytes_
+    organizations = [agent for name in sorted({d.organization for d in datasets})
+                     if (agent := view.catalog.organization(name)) is not None]
     return CatalogSnapshot(
         title=settings.catalog_title, description=CATALOG_DESCRIPTION, publisher=settings.catalog_publisher,
-        datasets=datasets,
-        organizations=catalog.organizations(), releases=releases, coverage=coverage, sizes=sizes, page=paged,
+        datasets=datasets, organizations=organizations, releases=releases, coverage=coverage, sizes=sizes,
+        page=CatalogPage(url=url, number=number, last=last, size=size, total=total),
     )
 
 
 def _catalog_document(
-    request: Request, catalog: Catalog, web: WebState, fmt: Literal["json-ld", "turtle"], page: int, size: int
+    request: Request, view: CatalogView, web: WebState, fmt: Literal["json-ld", "turtle"], page: int, size: int
 ) -> str:
+    """A page of the DCAT catalog, kept (at most 32 documents) until the catalog's change counter moves."""
     base = base_url(request)
-    state = [(d.model_dump_json(), [r.model_dump_json() for r in catalog.releases(d.name)]) for d in catalog.datasets()]
-    digest = hashlib.sha256(repr((state, page, size)).encode()).hexdigest()
-    key = (fmt, base, digest)
+    url = f"{base}{request.url.path}"
+    key = (fmt, url, page, size, view.version())
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    url = f"{base}{request.url.path}"
-    text = serialize(build_graph(snapshot(catalog, web, request.app.state.settings, (url, page, size)), base), fmt)
+    text = serialize(build_graph(snapshot(view, web, request.app.state.settings, (url, page, size)), base), fmt)
     with _cache_lock:
         if len(_cache) > 32:
             _cache.clear()
@@ -101,21 +92,21 @@ def _catalog_document(
     "/catalog.jsonld", name="dcat_jsonld", tags=["open metadata"], response_class=Response,
     responses={200: {"content": {"application/ld+json": {}}}},
 )
-def catalog_jsonld(request: Request, catalog: CatalogDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
+def catalog_jsonld(request: Request, view: PublishedDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
                    ) -> Response:
     """The catalog as DCAT-AP 3 in JSON-LD: a dataset series per dataset, a dataset per published release;
     ``page_size`` datasets a page, linked as a hydra PartialCollectionView (``hydra:next``)."""
-    return Response(_catalog_document(request, catalog, web, "json-ld", page, page_size), media_type=MEDIA["json-ld"])
+    return Response(_catalog_document(request, view, web, "json-ld", page, page_size), media_type=MEDIA["json-ld"])
 
 
 @router.get(
     "/catalog.ttl", name="dcat_turtle", tags=["open metadata"], response_class=Response,
     responses={200: {"content": {"text/turtle": {}}}},
 )
-def catalog_turtle(request: Request, catalog: CatalogDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
+def catalog_turtle(request: Request, view: PublishedDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
                    ) -> Response:
     """The catalog as DCAT-AP 3 in Turtle, paged like the JSON-LD."""
-    return Response(_catalog_document(request, catalog, web, "turtle", page, page_size), media_type=MEDIA["turtle"])
+    return Response(_catalog_document(request, view, web, "turtle", page, page_size), media_type=MEDIA["turtle"])
 
 
 @router.get(
