@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -15,7 +18,7 @@ from api.web.state import WebDep, WebState
 from catalog.dcat import CatalogSnapshot, build_graph, serialize
 from catalog.dcat_facts import CatalogPage
 from catalog.history import ReleaseDiff, diff_releases, release_history
-from catalog.models import Release
+from catalog.models import Dataset, Organization, Release
 from opendata.errors import QueryError
 from opendata.settings import Settings
 
@@ -28,7 +31,9 @@ CATALOG_DESCRIPTION = (
 MEDIA = {"json-ld": "application/ld+json", "turtle": "text/turtle; charset=utf-8"}
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="page of the catalog's datasets, from 1")]
 PageSize = Annotated[int, Query(ge=1, le=1000, description="datasets a page")]
-_cache: dict[tuple[str, str, int, int, int], str] = {}
+#: DCAT documents kept (a page of 100 datasets is about 1.7 MB of JSON-LD).
+KEPT_PAGES = 32
+_cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -38,13 +43,24 @@ class ReleaseHistoryPublic(BaseModel):
     changes: list[ReleaseDiff]
 
 
-def snapshot(
-    view: CatalogView, web: WebState, settings: Settings, page: tuple[str, int, int]
-) -> CatalogSnapshot:
-    """The DCAT snapshot of one page ``(document URL, page, page size)`` of the catalog's datasets (by name),
-    described as a hydra PartialCollectionView: one indexed page of names, then per dataset its cached
-    record and releases, and per release its DCAT facts as stored with it (nothing scales with the catalog)."""
-    url, number, size = page
+@dataclass(frozen=True)
+class _PageRecords:
+    """What one page of the DCAT catalog says, read from the catalog (cheap: indexed, cached per dataset)."""
+
+    datasets: list[Dataset]
+    releases: dict[str, list[Release]]
+    organizations: list[Organization]
+    page: CatalogPage
+
+    def digest(self) -> str:
+        """Changes when anything the page shows changes (releases are immutable: their numbers and files)."""
+        state = [(d.model_dump_json(), [(r.number, r.state, r.published_at, r.files) for r in self.releases[d.name]])
+                 for d in self.datasets]
+        return hashlib.sha256(repr((state, [(o.name, o.title) for o in self.organizations], self.page)).encode()
+                              ).hexdigest()
+
+
+def _records(view: CatalogView, url: str, number: int, size: int) -> _PageRecords:
     names, total = view.catalog.published_names(size, (number - 1) * size)
     last = max(1, -(-total // size))
     if number > last:
@@ -52,39 +68,50 @@ def snapshot(
                          "a page)", parameter="page")
     datasets = [view.dataset(name) for name in names if view.exists(name)]
     releases: dict[str, list[Release]] = {d.name: view.releases(d.name) for d in datasets}
+    organizations = [agent for name in sorted({d.organization for d in datasets})
+                     if (agent := view.catalog.organization(name)) is not None]
+    return _PageRecords(datasets, releases, organizations,
+                        CatalogPage(url=url, number=number, last=last, size=size, total=total))
+
+
+def snapshot(web: WebState, settings: Settings, records: _PageRecords) -> CatalogSnapshot:
+    """The DCAT snapshot of one page of the catalog's datasets (by name), described as a hydra
+    PartialCollectionView: its records, and per release its DCAT facts as stored with it."""
     coverage = {}
     sizes = {}
-    for found in releases.values():
+    for found in records.releases.values():
         for release in found:
             facts = web.facts.dcat(release)
             if facts.coverage is not None:
                 coverage[(release.dataset, release.number)] = facts.coverage
             for filename, bytes_ in facts.byte_sizes.items():
                 sizes[(release.dataset, release.number, filename)] = bytes_
-    organizations = [agent for name in sorted({d.organization for d in datasets})
-                     if (agent := view.catalog.organization(name)) is not None]
     return CatalogSnapshot(
         title=settings.catalog_title, description=CATALOG_DESCRIPTION, publisher=settings.catalog_publisher,
-        datasets=datasets, organizations=organizations, releases=releases, coverage=coverage, sizes=sizes,
-        page=CatalogPage(url=url, number=number, last=last, size=size, total=total),
+        datasets=records.datasets, organizations=records.organizations, releases=records.releases,
+        coverage=coverage, sizes=sizes, page=records.page,
     )
 
 
 def _catalog_document(
     request: Request, view: CatalogView, web: WebState, fmt: Literal["json-ld", "turtle"], page: int, size: int
 ) -> str:
-    """A page of the DCAT catalog, kept (at most 32 documents) until the catalog's change counter moves."""
+    """A page of the DCAT catalog: one indexed page of names and the records of its datasets (nothing that
+    grows with the catalog), then the document, kept (the last ``KEPT_PAGES``) while what the page says is
+    unchanged, so a publish rebuilds only the page of the dataset it changed."""
     base = base_url(request)
     url = f"{base}{request.url.path}"
-    key = (fmt, url, page, size, view.version())
+    records = _records(view, url, page, size)
+    key = (fmt, base, records.digest())
     with _cache_lock:
         if key in _cache:
+            _cache.move_to_end(key)
             return _cache[key]
-    text = serialize(build_graph(snapshot(view, web, request.app.state.settings, (url, page, size)), base), fmt)
+    text = serialize(build_graph(snapshot(web, request.app.state.settings, records), base), fmt)
     with _cache_lock:
-        if len(_cache) > 32:
-            _cache.clear()
         _cache[key] = text
+        while len(_cache) > KEPT_PAGES:
+            _cache.popitem(last=False)
     return text
 
 

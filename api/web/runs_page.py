@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CatalogDep, OptionalKey, SettingsDep
+from api.deps import CatalogDep, OptionalKey, PublishedDep, SettingsDep
+from api.runs_totals import runs_page
 from api.visibility import visible_datasets
 from api.web.templating import render, seconds_between
 from catalog.models import Run
@@ -48,14 +49,14 @@ def run_seconds(run: Run) -> float | None:
 
 @router.get("/runs", name="web_runs")
 def runs(
-    request: Request, catalog: CatalogDep, settings: SettingsDep,
+    request: Request, catalog: CatalogDep, view: PublishedDep, settings: SettingsDep,
     dataset: Annotated[str | None, Query(max_length=80, description="only this job's runs")] = None,
     page: Annotated[int, Query(ge=1, le=100_000, description="page of runs, newest first, from 1")] = 1,
     key: OptionalKey = None,
 ) -> HTMLResponse:
     visible = visible_datasets(catalog, key)
-    recent, total = catalog.runs_page(dataset or None, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE,
-                                      published_only=visible is not None)
+    recent, total = runs_page(view, dataset or None, None, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE,
+                              published_only=visible is not None)
     jobs: dict[str, list[Run]] = {}
     for run in recent:
         jobs.setdefault(run.dataset, []).append(run)
