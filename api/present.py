@@ -13,6 +13,7 @@ from api.schemas import (
     ReleasePublic,
     ReleaseSummaryPublic,
 )
+from api.url_templates import url_for
 from catalog.models import Dataset, Release
 
 #: Release files the API serves, by file name -> route name.
@@ -29,7 +30,7 @@ class Links:
         self.request = request
 
     def url(self, route: str, **params: object) -> str:
-        return str(self.request.url_for(route, **{k: str(v) for k, v in params.items()}))
+        return url_for(self.request, route, **params)
 
     def dataset(self, name: str) -> str:
         return self.url("get_dataset", name=name)

@@ -11,7 +11,9 @@ with one to three releases, every release's ``data.parquet`` a hard link to one 
 is ``opendata serve`` in a subprocess (so its resident memory is its own); one keep-alive client sends
 sequential requests. "first SQL" is the first query after the server starts and the first query of a
 release published while it runs (its catalog commit, then the query); "first CKAN" is the first
-``package_show`` of that new release. Memory is the server's resident set after all the reads.
+``package_show`` of that new release. "DCAT page built" is a page of 100 datasets of ``/catalog.jsonld``
+that no request asked before (each repetition another ``page_size``), "kept" the same page again. Memory is
+the server's resident set after all the reads.
 """
 
 from __future__ import annotations
@@ -172,6 +174,14 @@ def measure(settings: Settings, size: int, repeat: int) -> dict[str, float]:
                 times = [timed(path) for _ in range(repeat)]
                 figures[f"{label} p50"] = statistics.median(times)
                 figures[f"{label} p95"] = percentile(times, 0.95)
+            # A DCAT page of (up to) 100 datasets as a harvester gets it: built (a page size not asked before, so
+            # nothing is kept), then the same page again (kept until the catalog changes).
+            built = [timed(f"/catalog.jsonld?page_size={100 - i}") for i in range(repeat)]
+            figures["DCAT page built p50"] = statistics.median(built)
+            figures["DCAT page built p95"] = percentile(built, 0.95)
+            figures["DCAT page kept p50"] = statistics.median([timed("/catalog.jsonld") for _ in range(repeat)])
+            runs_page = client.get("/runs").text
+            figures["/runs page runs shown"] = float(runs_page.count('<code class="muted">'))
             figures["server memory before openapi MB"] = rss_mb(server.pid)
             figures["/openapi.json MB"] = len(client.get("/openapi.json").content) / 1e6
             # A release published while the server runs: its first SQL query and first CKAN call.

@@ -19,7 +19,7 @@ from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.geometry import published_schema
 from catalog.models import Release, Run
-from catalog.release_facts import FACTS_FILE, compute_facts
+from catalog.release_facts import FACTS_FILE, compute_facts, with_byte_sizes
 from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
 from catalog.typed_table import write_typed_parquet, write_typed_parquet_file
@@ -72,7 +72,7 @@ def publish_release(
             points=points,
         )
     # Profiles, sample rows and coverage, once, over the file just written (the pages read them back).
-    write_json(build / FACTS_FILE, compute_facts(build / "data.parquet", job.table_schema, settings.run_memory_limit))
+    facts = compute_facts(build / "data.parquet", job.table_schema, settings.run_memory_limit)
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     for name, document in (extra_files or {}).items():
@@ -83,6 +83,8 @@ def publish_release(
     package = datapackage(job.model_copy(update={"table_schema": public_schema}), number, rows,
                           (build / "data.parquet").stat().st_size, data_sha, created)
     write_json(build / "datapackage.json", package)
+    # ... and the DCAT facts: every other file's byte size (the DCAT pages read them instead of the storage).
+    write_json(build / FACTS_FILE, with_byte_sizes(facts, build))
     files = {p.name: sha256_file(p) for p in sorted(build.iterdir())}
     checkpoint("publish:before-rename")
     folder = storage.publish(build, job.name, number, run.run_id)

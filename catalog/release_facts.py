@@ -3,9 +3,11 @@
 A profile is two queries over the file: one for counts, nulls, distinct values and ranges of every column,
 one (a UNION ALL) for every column's histogram (numbers, dates, datetimes) or top values (everything else).
 Releases are immutable, so the publish stage computes these once, over the file it has just written, and
-stores them with the release as ``facts.json`` (``compute_facts``); the pages read them back
-(``read_facts``) instead of querying the data. Releases published before there was a ``facts.json`` are
-profiled when first shown (``api.web.profile``).
+stores them with the release as ``facts.json`` (``compute_facts``), with its DCAT facts (the byte size of
+each of the release's other files, ``with_byte_sizes``, beside the coverage); the pages and the DCAT catalog
+read them back (``read_facts``) instead of querying the data or the storage. Releases published before there
+was a ``facts.json`` (or before it held byte sizes) are profiled or measured when first shown
+(``api.web.profile``).
 """
 
 from __future__ import annotations
@@ -213,6 +215,14 @@ class Facts:
     sample_columns: list[str]
     sample_rows: list[list[str]]
     coverage: Coverage | None
+    #: file name -> bytes of the release's other files (empty in a facts.json written before they were kept)
+    byte_sizes: dict[str, int] = field(default_factory=dict)
+
+
+def with_byte_sizes(facts: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``facts`` with the byte size of every file in the release's build ``folder`` (its DCAT byte sizes)."""
+    sizes = {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file() and p.name != FACTS_FILE}
+    return {**facts, "byte_sizes": sizes}
 
 
 def compute_facts(path: Path, table_schema: dict[str, Any], memory_limit: str = "512MB") -> dict[str, Any]:
@@ -247,7 +257,8 @@ def read_facts(document: Any) -> Facts | None:
         from catalog.dcat import Coverage
 
         coverage = Coverage(**document["coverage"]) if document.get("coverage") else None
+        sizes = {str(k): int(v) for k, v in (document.get("byte_sizes") or {}).items()}
         return Facts(profiles, [str(c) for c in document["sample_columns"]],
-                     [[str(v) for v in row] for row in document["sample_rows"]], coverage)
-    except (KeyError, TypeError):
+                     [[str(v) for v in row] for row in document["sample_rows"]], coverage, sizes)
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None

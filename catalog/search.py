@@ -16,6 +16,7 @@ costs the same few indexed queries at 50 datasets and at 50,000.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -348,12 +349,18 @@ def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValu
     return {name: sorted(values, key=lambda v: (-v.count, v.value))[:FACET_VALUES] for name, values in found.items()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _column_words(name: str) -> tuple[str, ...]:
+    """The words of a column name (column names repeat across datasets: found once each)."""
+    return tuple(words(name))
+
+
 def _hit(row: Any, dataset: Dataset, text: str | None) -> SearchHit:
     columns: list[str] = json.loads(row["columns"])
-    wanted = words(text or "")
+    wanted = [q for q in words(text or "") if len(q) > 2]
     matched = [
         name for name in columns
-        if wanted and any(w.startswith(q) or q.startswith(w) for q in wanted for w in words(name) if len(q) > 2)
-    ]
+        if wanted and any(w.startswith(q) or q.startswith(w) for q in wanted for w in _column_words(name))
+    ] if wanted else []
     return SearchHit(dataset=dataset, score=float(row["score"]), formats=json.loads(row["formats"]),
                      columns=columns, matched_columns=matched)

@@ -395,13 +395,14 @@ class Catalog:
 
     def runs_page(
         self, dataset: str | None = None, state: str | None = None, *, limit: int = 50, offset: int = 0,
-        published_only: bool = False,
+        published_only: bool = False, count: bool = True,
     ) -> tuple[list[Run], int]:
         """A page of runs, newest first (of one dataset, in one state, when given; of datasets with a
-        published release only, for the public side), and how many match."""
+        published release only, for the public side), and how many match (-1 without ``count``: the count
+        visits every matching run, the page only its own)."""
         where, params = [], []
-        if published_only:
-            where.append("dataset IN (SELECT dataset FROM releases WHERE state = 'published')")
+        if published_only:  # per run, so the page walks runs newest first and stops at its limit
+            where.append("EXISTS (SELECT 1 FROM releases p WHERE p.dataset = runs.dataset AND p.state = 'published')")
         if dataset:
             where.append("dataset = ?")
             params.append(dataset)
@@ -411,10 +412,16 @@ class Catalog:
         condition = f" WHERE {' AND '.join(where)}" if where else ""
         order = self.database.insert_order
         with self._connect() as db:
-            total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0])
+            total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0]) if count else -1
             rows = db.execute(f"SELECT * FROM runs{condition} ORDER BY started_at DESC, {order} DESC LIMIT ? OFFSET ?",
                               (*params, limit, offset)).fetchall()
         return [_run(r) for r in rows], total
+
+    def runs_mark(self) -> int:
+        """The insert order of the newest run (runs are never deleted: a new run moves it)."""
+        with self._connect() as db:
+            row = db.execute(f"SELECT max({self.database.insert_order}) FROM runs").fetchone()
+        return int(row[0] or 0)
 
     def run(self, run_id: str) -> Run:
         with self._connect() as db:

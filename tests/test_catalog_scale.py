@@ -5,6 +5,7 @@ published. Each test runs on both catalog databases where the behaviour is the s
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -196,3 +197,29 @@ def test_kept_totals_and_facets_follow_a_publish(backend: Settings) -> None:
     assert after["total"] == 4 and "org-new" in {v["value"] for v in after["facets"]["organization"]}
     ranked = client.get("/api/v1/datasets", params={"q": "daily"}).json()
     assert ranked["total"] == 4 and ranked["datasets"][0]["name"] == "ds-009"  # a title match ranks first
+
+
+def test_the_runs_page_is_paged_like_the_runs_api(settings: Settings) -> None:
+    catalog = open_catalog(settings)
+    names = [add(catalog, settings, i) for i in range(3)]
+    for i in range(117):  # 120 runs in all: pages of 50, 50 and 20
+        catalog.save_run(Run(run_id=f"extra-{i:03d}", dataset=names[i % 3], job_path="jobs/x.yaml", state="failed",
+                             started_at=f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z", error="e"))
+    client = TestClient(create_app(settings))
+    seen: list[str] = []
+    link: str | None = "/runs"
+    pages = 0
+    while link is not None:
+        page = client.get(link)
+        assert page.status_code == 200
+        pages += 1
+        found = re.findall(r'<code class="muted">([^<]+)</code>', page.text)
+        assert len(found) <= 50
+        seen += found
+        following = re.search(r'<a rel="next" href="([^"]+)"', page.text)
+        link = following.group(1).replace("&amp;", "&") if following else None
+    assert pages == 3 and len(seen) == 120 and len(set(seen)) == 120
+    assert "Page 2 of 3" in client.get("/runs", params={"page": 2}).text
+    assert client.get("/api/v1/runs", params={"limit": 50}).json()["total"] == 120
+    one = client.get("/runs", params={"dataset": names[0]}).text
+    assert "Runs 1–40 of 40." in one and 'rel="next"' not in one

@@ -127,6 +127,11 @@ def test_profiles_samples_and_coverage_are_computed_once_at_publish(settings: Se
     computed = profile_release(engine, result.release)  # what the page would compute from the data
     facts = ReleaseFacts(engine)
     assert facts.profile(result.release) == computed
+    # The DCAT facts: every other file's byte size, beside the coverage.
+    sizes = {p.name: p.stat().st_size for p in folder.iterdir() if p.name != "facts.json"}
+    assert stored["byte_sizes"] == sizes and set(sizes) == set(result.release.files) - {"facts.json"}
     (folder / "data.parquet").unlink()  # the page's facts come from the stored document, not the data
     assert ReleaseFacts(engine).profile(result.release) == computed
     assert ReleaseFacts(engine).sample(result.release)[0] == stored["sample_columns"]
+    dcat = ReleaseFacts(engine).dcat(result.release)  # not the storage: the file is gone
+    assert dcat.byte_sizes == sizes and dcat.coverage == facts.coverage(result.release)

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import CatalogDep, OptionalKey, SettingsDep
+from api.deps import CatalogDep, OptionalKey, PublishedDep, SettingsDep
+from api.runs_totals import runs_page
 from api.visibility import visible_datasets
 from catalog.models import Run, RunState
 from opendata.errors import CatalogError
@@ -66,6 +67,7 @@ def _now(request: Request) -> datetime:
 def list_runs(
     request: Request,
     catalog: CatalogDep,
+    view: PublishedDep,
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(max_length=80, description="only this dataset's runs")] = None,
     state: Annotated[RunState | None, Query(description="only runs in this state")] = None,
@@ -74,7 +76,7 @@ def list_runs(
     key: OptionalKey = None,
 ) -> RunsPublic:
     visible = visible_datasets(catalog, key)
-    runs, total = catalog.runs_page(dataset, state, limit=limit, offset=offset, published_only=visible is not None)
+    runs, total = runs_page(view, dataset, state, limit=limit, offset=offset, published_only=visible is not None)
     missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds, dataset)
               if visible is None or m.dataset in visible]
     return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), total=total, offset=offset, limit=limit,

@@ -3,12 +3,17 @@
 The publish stage stores them with each release (``facts.json``, see :mod:`catalog.release_facts`); a
 release published before that is profiled here when first shown, through the locked QueryEngine. Either
 way the results are kept per release in ``ReleaseFacts`` (releases are immutable).
+
+The DCAT catalog needs less of a release: its coverage and its files' byte sizes (``DcatFacts``), read
+from the stored facts (or, for an older release, computed and measured once) and kept for many more
+releases than the profiles (``DCAT_CAPACITY`` small entries), so a page of the DCAT catalog reads no file.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from api.engine import QueryEngine
@@ -26,7 +31,32 @@ from catalog.release_facts import (
 )
 from opendata.errors import CatalogError
 
-__all__ = ["Bar", "ColumnProfile", "ReleaseFacts", "profile_release", "sample_rows", "temporal_coverage"]
+__all__ = ["Bar", "ColumnProfile", "DcatFacts", "ReleaseFacts", "profile_release", "sample_rows", "temporal_coverage"]
+
+
+#: Releases whose DCAT facts are kept (a few hundred bytes each).
+DCAT_CAPACITY = 20_000
+
+
+@dataclass(frozen=True)
+class DcatFacts:
+    """What the DCAT catalog says of a release besides its catalog record: coverage and byte sizes."""
+
+    coverage: Coverage | None
+    byte_sizes: dict[str, int] = field(default_factory=dict)
+
+
+def dcat_facts(engine: QueryEngine, release: Release, stored: Facts | None) -> DcatFacts:
+    """From the stored facts when they hold byte sizes; else (older releases) the Parquet file measured in the
+    storage and the coverage computed, once."""
+    if stored is not None and stored.byte_sizes:
+        return DcatFacts(stored.coverage, dict(stored.byte_sizes))
+    coverage = stored.coverage if stored is not None else temporal_coverage(engine, release)
+    try:
+        sizes = {"data.parquet": engine.storage.size(release, "data.parquet")}
+    except (CatalogError, OSError):
+        sizes = {}
+    return DcatFacts(coverage, sizes)
 
 
 def _runner(engine: QueryEngine) -> Any:
@@ -70,6 +100,7 @@ class ReleaseFacts:
         self.engine = engine
         self.capacity = capacity
         self._cache: OrderedDict[tuple[str, str, int, str], Any] = OrderedDict()
+        self._dcat: OrderedDict[tuple[str, int, str], DcatFacts] = OrderedDict()
         self._lock = threading.Lock()
 
     def remember(self, what: str, release: Release, compute: Any) -> Any:
@@ -111,3 +142,18 @@ class ReleaseFacts:
             return stored.coverage
         result: Coverage | None = self.remember("coverage", release, temporal_coverage)
         return result
+
+    def dcat(self, release: Release) -> DcatFacts:
+        """The release's DCAT facts, kept apart from the profiles (more releases, smaller entries)."""
+        key = (release.dataset, release.number, release.folder + release.files.get("data.parquet", ""))
+        with self._lock:
+            found = self._dcat.get(key)
+            if found is not None:
+                self._dcat.move_to_end(key)
+                return found
+        found = dcat_facts(self.engine, release, stored_facts(self.engine, release))
+        with self._lock:
+            self._dcat[key] = found
+            while len(self._dcat) > DCAT_CAPACITY:
+                self._dcat.popitem(last=False)
+        return found

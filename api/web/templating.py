@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
+
+from api.url_templates import url_for as route_url
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -73,6 +76,13 @@ def json_ld(value: Any) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above; JSON, not HTML
 
 
+@pass_context
+def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    """Starlette's ``url_for`` for templates, each route's URL found once (``api.url_templates``)."""
+    return route_url(context["request"], name, **path_params)
+
+
+templates.env.globals["url_for"] = url_for
 templates.env.filters.update(
     thousands=thousands, when=when, duration=duration, paragraphs=paragraphs, first_sentence=first_sentence,
     json_ld=json_ld,
