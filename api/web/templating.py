@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from opendata.schedule_words import schedule_in_words
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
@@ -75,7 +77,7 @@ def json_ld(value: Any) -> Markup:
 
 templates.env.filters.update(
     thousands=thousands, when=when, duration=duration, paragraphs=paragraphs, first_sentence=first_sentence,
-    json_ld=json_ld,
+    json_ld=json_ld, schedule_words=schedule_in_words,
 )
 
 
