@@ -86,7 +86,7 @@ def bucket_labels(low: float, high: float, interval: str) -> list[str]:
     pattern = LABELS[interval]
     current = bucket_start(datetime.fromtimestamp(low, UTC), interval)
     last = datetime.fromtimestamp(high, UTC)
-    labels = []
+    labels: list[str] = []
     while current <= last and len(labels) < 2000:
         labels.append(current.strftime(pattern))
         current = next_bucket(current, interval)

@@ -175,18 +175,18 @@ def profile_file(run: Runner, path: str, table_schema: dict[str, Any]) -> list[C
         lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
         found = grouped.get(i, [])
         counts = dict(found)
-        shown = ranges.get(i)
+        clip = ranges.get(i)
         extra: dict[str, Any] = {}
-        if shown is not None:
+        if clip is not None:
             if kind in TEMPORAL:
-                labels = bucket_labels(shown.low, shown.high, intervals[i])
+                labels = bucket_labels(clip.low, clip.high, intervals[i])
                 bars = [Bar(label, counts.get(label, 0)) for label in labels]
                 profile_kind, extra["interval"] = "timeseries", intervals[i]
             else:
-                bars = _histogram(counts, shown.low, shown.high, kind)
+                bars = _histogram(counts, clip.low, clip.high, kind)
                 profile_kind = "histogram"
-            if shown.clipped:
-                extra.update(shown_low=_bound(shown.low, kind), shown_high=_bound(shown.high, kind),
+            if clip.clipped:
+                extra.update(shown_low=_bound(clip.low, kind), shown_high=_bound(clip.high, kind),
                              below=counts.get("below", 0), above=counts.get("above", 0))
         elif found and max(n for _, n in found) == 1:
             bars, profile_kind = [], "unique"

@@ -58,8 +58,9 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _ours(minute: str, hour: str, dom: str, month: str, dow: str, zone: str) -> str | None:
+def _ours(fields: list[str], zone: str) -> str | None:
     """A phrase for the common shapes, or None."""
+    minute, hour, dom, month, dow = fields
     if month != "*":
         return None
     at = _time(hour, minute)
@@ -82,6 +83,14 @@ def _ours(minute: str, hour: str, dom: str, month: str, dow: str, zone: str) -> 
         return f"every {listed} at {at} {zone}"
     if at is not None and "," not in hour and dow == "*" and _NUMBER.fullmatch(dom) and 1 <= int(dom) <= 31:
         return f"monthly on the {_ordinal(int(dom))} at {at} {zone}"
+    span = re.fullmatch(r"(\d{1,2})-(\d{1,2})", hour)
+    if span and dom == "*" and _time(span[1], minute) and _time(span[2], minute) and int(span[1]) < int(span[2]):
+        days = _days(dow) if dow != "*" else set(range(7))
+        when = {frozenset(range(7)): "daily", frozenset({1, 2, 3, 4, 5}): "weekdays",
+                frozenset({0, 6}): "weekends"}.get(frozenset(days or ()))
+        if when is not None:
+            return (f"every hour at :{int(minute):02d} from {_time(span[1], minute)} to {_time(span[2], minute)}, "
+                    f"{when} ({zone})")
     if dom != "*" or dow != "*":
         return None
     if hour == "*" and _NUMBER.fullmatch(minute) and int(minute) < 60:
@@ -103,7 +112,7 @@ def schedule_in_words(cron: str | None, timezone: str = "UTC") -> str:
     fields = expression.split()
     if len(fields) != 5 or not croniter.is_valid(expression):
         return cron
-    phrase = _ours(*fields, zone=timezone)
+    phrase = _ours(fields, timezone)
     if phrase is not None:
         return phrase
     options = Options()
