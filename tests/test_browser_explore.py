@@ -31,12 +31,17 @@ PAGE = "/datasets/city-311-requests"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(home=tmp_path_factory.mktemp("demo-311"), pseudonym_key="demo-key-for-the-test-only",
                         rate_limit_anonymous=100_000)
     settings.paths.ensure()
     assert run_job(JOB, settings).run.state == "succeeded"
-    with LiveServer(settings) as live:
+    return settings
+
+
+@pytest.fixture(scope="module")
+def server(demo: Settings) -> Iterator[LiveServer]:
+    with LiveServer(demo) as live:
         yield live
 
 
@@ -82,13 +87,12 @@ def test_the_map_draws_the_311_points_without_tiles(server: LiveServer, browser:
     scripts = [s.get_attribute("src") for s in browser.find_elements(by("CSS_SELECTOR"), "script[src]")]
     assert all(s.startswith(server.url) for s in scripts)  # our own static route, nothing from a CDN
     assert any(s.endswith("/static/vendor/leaflet/leaflet.js") for s in scripts)
-    # the map takes the keyboard: focused, + zooms in
-    from selenium.webdriver.common.keys import Keys
-
-    zoom = browser.execute_script("return document.querySelector('#map-canvas .leaflet-proxy') ? 1 : 0")
-    assert zoom == 1
+    # the map takes the keyboard (Leaflet's keyboard handler): focused, "+" zooms in
+    before = float(box.get_attribute("data-zoom"))
     box.send_keys("+")
+    wait(browser, lambda _: float(box.get_attribute("data-zoom")) > before)
     assert browser.switch_to.active_element == box
+    assert box.get_attribute("aria-label") == "Map of 311 service requests"
 
 
 def test_the_explorer_filters_sorts_and_pages_from_the_keyboard(server: LiveServer, browser: Any) -> None:
@@ -182,3 +186,17 @@ def test_axe_finds_no_violation_on_the_map_explorer_search_and_organisation(
     finally:
         browser.set_window_size(1280, 900)
     assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())
+
+
+def test_tiles_come_from_the_configured_url(demo: Settings, browser: Any) -> None:
+    """With OPENDATA_MAP_TILES_URL set, the map loads its tiles from there (here: a PNG of our own static
+    route, so the test needs no network) and shows the configured attribution."""
+    tiles = "/static/vendor/leaflet/images/layers.png?z={z}&x={x}&y={y}"  # a site-relative template works too
+    settings = demo.model_copy(update={"map_tiles_url": tiles, "map_tiles_attribution": "Tiles: test server"})
+    with LiveServer(settings) as live:
+        browser.get(live.url + PAGE)
+        wait(browser, lambda d: d.find_elements(by("CSS_SELECTOR"), "#map-canvas img.leaflet-tile"))
+        source = browser.find_element(by("CSS_SELECTOR"), "#map-canvas img.leaflet-tile").get_attribute("src")
+        assert source.startswith(live.url + "/static/vendor/leaflet/images/layers.png?z=")
+        assert "Tiles: test server" in browser.find_element(by("CSS_SELECTOR"), ".leaflet-control-attribution").text
+        assert "map-plain" not in browser.find_element(by("ID"), "map-canvas").get_attribute("class")

@@ -51,6 +51,8 @@
       map.setView([0, 0], 1);
     }
     box.dataset.drawn = String(found.length);
+    box.dataset.zoom = String(map.getZoom());
+    map.on("zoomend", () => { box.dataset.zoom = String(map.getZoom()); });
     // Leaflet makes the map focusable (arrow keys pan, +/- zoom); give the focused map a name people hear.
     box.setAttribute("aria-roledescription", "map");
     return bounds;
