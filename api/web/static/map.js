@@ -35,7 +35,7 @@
     } else {
       box.classList.add("map-plain");
       map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-      map.attributionControl.addAttribution("no background tiles set (OPENDATA_MAP_TILES_URL)");
+      map.attributionControl.addAttribution("no background map: features on a plain background");
     }
     L.control.scale({ metric: true, imperial: true }).addTo(map);
     const layer = L.geoJSON({ type: "FeatureCollection", features: found }, {
