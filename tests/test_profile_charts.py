@@ -94,3 +94,15 @@ def test_charts_have_axes_a_title_and_a_description(tmp_path: Path) -> None:
     assert "0" in ticks[3:] and amount.bars[-1].label.split(" – ")[-1] in ticks  # the x axis, first and last
     assert "rows per bin" in svg and "3 values above" in svg
     assert nice_top(87) == 100 and nice_top(420) == 500 and nice_top(1) == 1 and nice_top(2100) == 2500
+
+
+def test_facts_of_version_1_still_read_with_their_estimates_labelled_and_capped() -> None:
+    from api.web.dataset_view import honest_distinct
+
+    old = {"version": 1, "sample_columns": ["code"], "sample_rows": [["1"]], "coverage": None, "profiles": [
+        {"name": "code", "type": "integer", "nulls": 0, "distinct": 1100, "minimum": "0", "maximum": "1,099",
+         "kind": "histogram", "bars": [{"label": "0 – 1,099", "count": 999, "share": 1.0}]}]}
+    found = read_facts(old)
+    assert found is not None and found.profiles[0].distinct_exact is False
+    shown = honest_distinct(found.profiles, rows=999)[0]
+    assert shown.distinct == 999 and shown.distinct_text == "about 999 distinct (estimate)"
