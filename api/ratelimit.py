@@ -1,7 +1,8 @@
 """Rate limits per API key (or per client address without one), with the IETF ``RateLimit`` headers.
 
 A fixed window of ``rate_limit_window_seconds``: each client may make ``rate_limit_key`` requests a
-window with a key, ``rate_limit_anonymous`` without. Every answer carries
+window with a key, ``rate_limit_anonymous`` without; HTML pages and static files count apart, against
+``rate_limit_pages`` per address (``api/page_limits.py``). Every answer carries
 
     RateLimit-Limit: 120            RateLimit-Remaining: 87          RateLimit-Reset: 42 (seconds)
     RateLimit-Policy: 120;w=60
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyResolver, key_from_headers
 from api.errors import error_response
+from api.page_limits import is_page
 from opendata.errors import Unauthorized
 from opendata.settings import Settings
 
@@ -106,7 +108,10 @@ class RateLimitMiddleware:
             await self._refuse(scope, receive, send, host, refusal)
             return
         scope.setdefault("state", {})["api_key"] = key
-        if key is not None:
+        page = is_page(scope)  # pages and static files: their own limit per address (api/page_limits.py)
+        if page:
+            client, limit = f"page:{host}", self.settings.rate_limit_pages
+        elif key is not None:
             client, limit = f"key:{key.id}", self.settings.rate_limit_key
         else:
             client, limit = f"ip:{host}", self.settings.rate_limit_anonymous
@@ -117,10 +122,12 @@ class RateLimitMiddleware:
         window = self.settings.rate_limit_window_seconds
         if allowance.remaining < 0:
             who = f"API key '{key.name}'" if key else "anonymous clients (per address)"
+            if page:
+                who = "pages and static files (per address; the API's limits are counted apart)"
             response = error_response(
                 429, "rate-limited",
                 f"the rate limit of {limit} requests per {window} s for {who} is used up; retry in "
-                f"{allowance.reset} s" + ("" if key else ", or send an API key for a higher limit"),
+                f"{allowance.reset} s" + ("" if key or page else ", or send an API key for a higher limit"),
                 headers={"Retry-After": str(allowance.reset)},
                 limit=limit, window_seconds=window,
             )

@@ -18,6 +18,15 @@ class Organization(BaseModel):
     datasets: int = 0
 
 
+class OrganizationProfile(BaseModel):
+    """What an organisation's page says of it, from its datasets' job files (``organization_description``,
+    ``organization_contact``, ``organization_website``); the most recently updated dataset's wins."""
+
+    description: str = ""
+    contact: str | None = Field(default=None, description="an e-mail address or an http(s) URL")
+    website: str | None = None
+
+
 class ContactPoint(BaseModel):
     """Who answers questions about a dataset (DCAT's ``dcat:contactPoint``, a vCard)."""
 
@@ -34,7 +43,7 @@ class TemporalCoverage(BaseModel):
 
 
 #: Dataset fields stored together as the datasets table's ``metadata`` JSON column.
-METADATA_FIELDS = ("contact_point", "spatial", "temporal_coverage", "themes")
+METADATA_FIELDS = ("contact_point", "spatial", "temporal_coverage", "themes", "organization_profile")
 
 
 class Dataset(BaseModel):
@@ -54,6 +63,7 @@ class Dataset(BaseModel):
     spatial: list[str] = Field(default_factory=list, description="URIs of the places covered (dct:spatial)")
     temporal_coverage: TemporalCoverage | None = None
     themes: list[str] = Field(default_factory=list, description="EU data theme codes such as ENVI, TRAN")
+    organization_profile: OrganizationProfile | None = None
 
 
 class Release(BaseModel):

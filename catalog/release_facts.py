@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from catalog.chart_ranges import LABELS, ShownRange, bucket_labels, interval_for, shown_range
 from opendata.sql_text import quote_identifier
 
 if TYPE_CHECKING:  # catalog.dcat loads rdflib, which the publish stage need not pay for at start
@@ -29,11 +30,15 @@ if TYPE_CHECKING:  # catalog.dcat loads rdflib, which the publish stage need not
 #: Runs one SELECT with bound parameters and returns its result.
 Runner = Callable[[str, list[Any]], pa.Table]
 FACTS_FILE = "facts.json"
-FACTS_VERSION = 1
+FACTS_VERSION = 2
+#: Versions ``read_facts`` reads: a version-1 document lacks the fields added since (their defaults apply).
+READABLE_VERSIONS = (1, 2)
 
 HISTOGRAM_BINS = 12
 TOP_VALUES = 5
 SAMPLE_ROWS = 10
+#: Up to this many rows, distinct counts and quantiles are exact; past it, estimates (labelled as such).
+EXACT_ROWS = 1_000_000
 NUMERIC = {"integer", "number", "year"}
 TEMPORAL = {"date", "datetime"}
 UNPROFILED = {"object", "array", "geojson", "geopoint", "duration", "any"}
@@ -54,16 +59,49 @@ class ColumnProfile:
     distinct: int | None
     minimum: str | None
     maximum: str | None
-    kind: str  # "histogram", "top-values", "unique" (no value repeats) or "none"
+    kind: str  # "histogram", "timeseries", "top-values", "unique" (no value repeats) or "none"
     bars: list[Bar] = field(default_factory=list)
+    distinct_exact: bool = False  # False: an estimate (HyperLogLog), never above the non-empty values
+    shown_low: str | None = None  # the chart's range, when clipped to leave outliers out
+    shown_high: str | None = None
+    below: int = 0  # values below shown_low, not drawn
+    above: int = 0  # values above shown_high, not drawn
+    interval: str | None = None  # a time series' bucket: hour, day, week, month or year
+
+    @property
+    def distinct_text(self) -> str:
+        """"1,234 distinct", or "about 1,200 distinct (estimate)"."""
+        if self.distinct is None:
+            return ""
+        if self.distinct_exact:
+            return f"{self.distinct:,} distinct"
+        return f"about {self.distinct:,} distinct (estimate)"
+
+    @property
+    def outliers(self) -> str:
+        """What the chart leaves out, in words ("3 values above 1,240 not shown"), or ""."""
+        later = self.type in TEMPORAL
+        parts = []
+        if self.below:
+            parts.append(f"{self.below:,} value{'s' if self.below != 1 else ''} "
+                         f"{'before' if later else 'below'} {self.shown_low}")
+        if self.above:
+            parts.append(f"{self.above:,} value{'s' if self.above != 1 else ''} "
+                         f"{'after' if later else 'above'} {self.shown_high}")
+        return " and ".join(parts) + " not shown (outliers)" if parts else ""
 
     @property
     def summary(self) -> str:
         """One sentence that says what the chart shows (its accessible name)."""
-        if self.kind == "histogram" and self.bars:
+        if self.kind in ("histogram", "timeseries") and self.bars:
             peak = max(self.bars, key=lambda b: b.count)
-            return (f"Histogram of {self.name}: {len(self.bars)} bins from {self.minimum} to {self.maximum}; "
+            low, high = self.shown_low or self.minimum, self.shown_high or self.maximum
+            what = (f"Rows per {self.interval} of {self.name}" if self.kind == "timeseries"
+                    else f"Histogram of {self.name}")
+            unit = "bars" if self.kind == "timeseries" else "bins"
+            text = (f"{what}: {len(self.bars)} {unit} from {low} to {high}; "
                     f"the largest, {peak.label}, holds {peak.count:,} rows.")
+            return text + (f" {self.outliers}." if self.outliers else "")
         if self.kind == "top-values" and self.bars:
             top = ", ".join(f"{b.label} ({b.count:,})" for b in self.bars[:3])
             return f"Most frequent values of {self.name}: {top}."
@@ -87,29 +125,40 @@ def profile_file(run: Runner, path: str, table_schema: dict[str, Any]) -> list[C
     fields = [f for f in table_schema.get("fields", []) if "name" in f]
     if not fields:
         return []
+    rows = int(run("SELECT count(*) AS n FROM read_parquet(?)", [path]).to_pylist()[0]["n"])
+    exact = rows <= EXACT_ROWS
     stats_sql = ["count(*) AS __rows"]
     for i, f in enumerate(fields):
         column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
         stats_sql.append(f"count({column}) AS n{i}")
-        stats_sql.append(f"approx_count_distinct({column}) AS d{i}")
-        if kind in NUMERIC:
-            stats_sql += [f"min({column})::DOUBLE AS lo{i}", f"max({column})::DOUBLE AS hi{i}"]
-        elif kind in TEMPORAL:
-            stats_sql += [f"epoch(min({column}))::DOUBLE AS lo{i}", f"epoch(max({column}))::DOUBLE AS hi{i}"]
+        if kind not in UNPROFILED:
+            stats_sql.append(f"{'count(DISTINCT ' if exact else 'approx_count_distinct('}{column}) AS d{i}")
+        if kind in NUMERIC | TEMPORAL:
+            value = f"epoch({column})::DOUBLE" if kind in TEMPORAL else f"{column}::DOUBLE"
+            quantile = "quantile_cont" if exact else "approx_quantile"
+            stats_sql += [f"min({value}) AS lo{i}", f"max({value}) AS hi{i}",
+                          f"{quantile}({value}, [0.01, 0.25, 0.75, 0.99]) AS q{i}"]
     stats = run(f"SELECT {', '.join(stats_sql)} FROM read_parquet(?)", [path]).to_pylist()[0]
-    rows = int(stats["__rows"])
 
     parts: list[str] = []
+    ranges: dict[int, ShownRange] = {}
+    intervals: dict[int, str] = {}
     for i, f in enumerate(fields):
         column, kind = quote_identifier(str(f["name"])), str(f.get("type", "string"))
         lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
         if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
-            value = f"epoch({column})" if kind in TEMPORAL else f"{column}::DOUBLE"
-            width = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
-            bucket = f"least(floor(({value} - {lo!r}) / {width!r}), {HISTOGRAM_BINS - 1})::INTEGER"
+            shown = ranges[i] = shown_range(float(lo), float(hi), stats.get(f"q{i}"))
+            value = f"epoch({column})::DOUBLE" if kind in TEMPORAL else f"{column}::DOUBLE"
+            if kind in TEMPORAL:
+                interval = intervals[i] = interval_for(shown.high - shown.low, kind)
+                inside = f"strftime(date_trunc('{interval}', {column}::TIMESTAMP), '{LABELS[interval]}')"
+            else:
+                width = (shown.high - shown.low) / HISTOGRAM_BINS if shown.high > shown.low else 1.0
+                inside = f"least(floor(({value} - {shown.low!r}) / {width!r}), {HISTOGRAM_BINS - 1})::INTEGER::VARCHAR"
+            bucket = (f"CASE WHEN {value} < {shown.low!r} THEN 'below' WHEN {value} > {shown.high!r} THEN 'above' "
+                      f"ELSE {inside} END")
             parts.append(
-                f"(SELECT {i} AS col, {bucket}::VARCHAR AS v, count(*) AS n FROM t WHERE {column} IS NOT NULL "
-                "GROUP BY 2)"
+                f"(SELECT {i} AS col, {bucket} AS v, count(*) AS n FROM t WHERE {column} IS NOT NULL GROUP BY 2)"
             )
         elif kind not in UNPROFILED:
             parts.append(
@@ -127,9 +176,20 @@ def profile_file(run: Runner, path: str, table_schema: dict[str, Any]) -> list[C
         name, kind = str(f["name"]), str(f.get("type", "string"))
         lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
         found = grouped.get(i, [])
-        if kind in NUMERIC | TEMPORAL and lo is not None and hi is not None:
-            bars = _histogram(found, float(lo), float(hi), kind)
-            profile_kind = "histogram"
+        counts = dict(found)
+        clip = ranges.get(i)
+        extra: dict[str, Any] = {}
+        if clip is not None:
+            if kind in TEMPORAL:
+                labels = bucket_labels(clip.low, clip.high, intervals[i])
+                bars = [Bar(label, counts.get(label, 0)) for label in labels]
+                profile_kind, extra["interval"] = "timeseries", intervals[i]
+            else:
+                bars = _histogram(counts, clip.low, clip.high, kind)
+                profile_kind = "histogram"
+            if clip.clipped:
+                extra.update(shown_low=_bound(clip.low, kind), shown_high=_bound(clip.high, kind),
+                             below=counts.get("below", 0), above=counts.get("above", 0))
         elif found and max(n for _, n in found) == 1:
             bars, profile_kind = [], "unique"
         elif found:
@@ -139,9 +199,12 @@ def profile_file(run: Runner, path: str, table_schema: dict[str, Any]) -> list[C
             bars, profile_kind = [], "none"
         peak = max((b.count for b in bars), default=0)
         bars = [Bar(b.label, b.count, b.count / peak if peak else 0.0) for b in bars]
+        present = int(stats[f"n{i}"])
+        distinct = stats.get(f"d{i}")
         profiles.append(ColumnProfile(
-            name=name, type=kind, nulls=rows - int(stats[f"n{i}"]), distinct=int(stats[f"d{i}"]),
-            minimum=_bound(lo, kind), maximum=_bound(hi, kind), kind=profile_kind, bars=bars,
+            name=name, type=kind, nulls=rows - present,
+            distinct=None if distinct is None else min(int(distinct), present), distinct_exact=exact,
+            minimum=_bound(lo, kind), maximum=_bound(hi, kind), kind=profile_kind, bars=bars, **extra,
         ))
     return profiles
 
@@ -157,12 +220,11 @@ def _bound(value: Any, kind: str) -> str | None:
     return _label(float(value))
 
 
-def _histogram(found: list[tuple[str, int]], lo: float, hi: float, kind: str) -> list[Bar]:
-    counts = {int(v): n for v, n in found}
+def _histogram(counts: dict[str, int], lo: float, hi: float, kind: str) -> list[Bar]:
     bins = HISTOGRAM_BINS if hi > lo else 1
     width = (hi - lo) / bins if hi > lo else 1.0
     return [Bar(f"{_bound(lo + b * width, kind)} – {_bound(lo + (b + 1) * width if hi > lo else hi, kind)}",
-                counts.get(b, 0)) for b in range(bins)]
+                counts.get(str(b), 0)) for b in range(bins)]
 
 
 def sample_file(
@@ -249,7 +311,7 @@ def compute_facts(path: Path, table_schema: dict[str, Any], memory_limit: str = 
 
 def read_facts(document: Any) -> Facts | None:
     """The facts a stored ``facts.json`` holds; None when it is not a document of this version."""
-    if not isinstance(document, dict) or document.get("version") != FACTS_VERSION:
+    if not isinstance(document, dict) or document.get("version") not in READABLE_VERSIONS:
         return None
     try:
         profiles = [ColumnProfile(**{**p, "bars": [Bar(**b) for b in p.get("bars", [])]})

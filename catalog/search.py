@@ -20,6 +20,7 @@ import functools
 import json
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from catalog.database import CatalogConnection
 from catalog.models import Dataset, Release
 from catalog.search_index import column_texts as schema_column_texts
 from catalog.search_index import release_formats as files_formats
+from catalog.search_vocabulary import REBUILD_SECONDS, Vocabulary, read_vocabulary
 from catalog.store import Catalog, dataset_from_row
 
 #: Weight of a match in each indexed field, in the index's column order.
@@ -41,6 +43,12 @@ POSTGRES_LABELS = {"title": "A", "tags": "B", "columns": "C", "organization": "D
 FACETS = ("organization", "tag", "license", "format")
 #: Columns a search may be ordered by (``order=``), besides its rank or title.
 ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_at", "score"})
+#: What ``sort=`` may ask for, as (column, descending) pairs (None: rank with a query, else title).
+SORTS: dict[str, list[tuple[str, bool]] | None] = {
+    "relevance": None, "updated": [("d.updated_at", True)], "name": [("d.sort_title", False)],
+}
+#: A search with fewer hits than this also tries its words corrected (typo tolerance).
+FEW_HITS = 3
 #: Most values a facet lists (the most frequent first).
 FACET_VALUES = 50
 _WORD = re.compile(r"[^\W_]+")
@@ -83,6 +91,10 @@ class SearchResult(BaseModel):
     offset: int = 0
     after: tuple[str, str] | None = Field(default=None, description="the (title, name) key after the last hit, "
                                           "when more follow in the unranked listing")
+    corrected: str | None = Field(default=None, description="when the words as typed found nothing: the search "
+                                  "these hits are for, each unknown word replaced by the nearest indexed word")
+    suggestion: str | None = Field(default=None, description="a search with the unknown words corrected that "
+                                   "finds more datasets than this one (\"did you mean\")")
 
     @property
     def count(self) -> int:
@@ -137,6 +149,7 @@ class CatalogSearch:
         self.version = version
         self._counts: OrderedDict[str, tuple[int, int, dict[str, list[FacetValue]]]] = OrderedDict()
         self._rankings: OrderedDict[str, tuple[int, list[tuple[str, float]]]] = OrderedDict()
+        self._vocabulary: tuple[int, float, Vocabulary] | None = None
         self._lock = threading.Lock()
 
     def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int) -> list[Any]:
@@ -187,6 +200,42 @@ class CatalogSearch:
                 while len(self._counts) > self.CACHED_COUNTS:
                     self._counts.popitem(last=False)
         return total, counts
+
+    def vocabulary(self) -> Vocabulary:
+        """The index's words (``catalog.search_vocabulary``), rebuilt when the catalog has changed, at most
+        every ``REBUILD_SECONDS``."""
+        version = self.version() if self.version is not None else 0
+        with self._lock:
+            found = self._vocabulary
+            fresh = found is not None and (found[0] == version or time.monotonic() - found[1] < REBUILD_SECONDS)
+        if found is not None and fresh:
+            return found[2]
+        with self.catalog.database.connect() as db:
+            vocabulary = read_vocabulary(db)
+        with self._lock:
+            self._vocabulary = (version, time.monotonic(), vocabulary)
+        return vocabulary
+
+    def find(self, query: SearchQuery, *, sort: str | None = None, **options: Any) -> SearchResult:
+        """``search`` with a ``sort`` (``SORTS``: relevance, updated, name) and typo tolerance: a query that
+        finds nothing is answered for its words corrected (``corrected``); one that finds little gets a
+        ``suggestion`` when the corrected words find more."""
+        order = SORTS.get(sort or "relevance")
+        if order is not None and sort == "name" and not query.q:
+            order = None  # the title listing, paged by key
+        result = self.search(query, order=order, **options)
+        if not query.q or result.total >= FEW_HITS:
+            return result
+        corrected = self.vocabulary().correct(words(query.q))
+        if corrected is None:
+            return result
+        text = " ".join(corrected)
+        other = self.search(query.model_copy(update={"q": text}), order=order, **options)
+        if result.total == 0 and other.total > 0:
+            return other.model_copy(update={"corrected": text})
+        if other.total > result.total:
+            return result.model_copy(update={"suggestion": text})
+        return result
 
     def search(
         self, query: SearchQuery, *, limit: int | None = None, offset: int = 0, after: tuple[str, str] | None = None,

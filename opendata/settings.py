@@ -93,6 +93,19 @@ class Settings(BaseSettings):
         description="Requests with a wrong, revoked or malformed API key a client (per IP) may make a rate-limit "
         "window; after that it gets 429 until the window ends, so keys cannot be guessed at speed.",
     )
+    rate_limit_pages: int = Field(
+        default=1200, ge=1,
+        description="Requests per rate-limit window a client (per IP) may make for HTML pages and static files; "
+        "counted apart from the API's limits, so browsing does not use up `rate_limit_anonymous`.",
+    )
+    map_tiles_url: str | None = Field(
+        default=None,
+        description="Tile URL template of the dataset pages' maps (`https://tiles.example/{z}/{x}/{y}.png`); "
+        "unset, maps draw the features on a plain background with a scale, and the browser loads no tiles.",
+    )
+    map_tiles_attribution: str = Field(
+        default="", description="Attribution shown on maps for the tiles of `map_tiles_url` (plain text)."
+    )
     cors_origins: str = Field(
         default="*", description="Comma-separated origins browser apps may call the API from (`*`: any)."
     )

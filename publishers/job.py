@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from opendata.errors import JobFileError
-from publishers.job_metadata import ContactPointSpec, TemporalCoverageSpec, check_themes, http_url
+from publishers.job_metadata import ContactPointSpec, TemporalCoverageSpec, check_themes, contact_address, http_url
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
 ACTIONS = ("keep", "drop", "redact", "mask", "pseudonymize", "generalize", "suppress")
@@ -355,6 +355,9 @@ class Job(_Strict):
     description: str = ""
     organization: str = Field(pattern=SLUG)
     organization_title: str | None = None
+    organization_description: str | None = Field(default=None, description="what the organisation does (its page)")
+    organization_contact: str | None = Field(default=None, description="an e-mail address or http(s) URL")
+    organization_website: str | None = Field(default=None, description="the organisation's http(s) website")
     transfer_from: str | None = Field(
         default=None, description="the organisation the dataset moves from (the one transfer a job file may make)"
     )
@@ -401,6 +404,16 @@ class Job(_Strict):
     @classmethod
     def _http_homepage(cls, value: str | None) -> str | None:
         return None if value is None else http_url(value, "homepage")
+
+    @field_validator("organization_website")
+    @classmethod
+    def _http_website(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value, "organization_website")
+
+    @field_validator("organization_contact")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        return None if value is None else contact_address(value, "organization_contact")
 
     @field_validator("spatial", "theme", mode="before")
     @classmethod

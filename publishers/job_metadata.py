@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from catalog.models import OrganizationProfile
 
 #: The EU Publications Office's data theme authority (http://publications.europa.eu/resource/authority/data-theme).
 EU_THEMES = {
@@ -43,6 +46,16 @@ def http_url(value: str, key: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c in value for c in "\r\n\t "):
         raise ValueError(f"{key} must be an http:// or https:// URL, not {value[:80]!r}")
     return value.strip()
+
+
+def contact_address(value: str, key: str) -> str:
+    """An e-mail address (``mailto:`` dropped) or an absolute http(s) URL, else a ValueError naming ``key``."""
+    text = value.strip().removeprefix("mailto:")
+    if _EMAIL.fullmatch(text):
+        return text
+    if text.lower().startswith(("http://", "https://")):
+        return http_url(text, key)
+    raise ValueError(f"{key} must be an e-mail address or an http(s) URL, not {value[:80]!r}")
 
 
 class ContactPointSpec(BaseModel):
@@ -93,3 +106,11 @@ def check_themes(values: list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"theme {', '.join(unknown)} is not an EU data theme; use one of {', '.join(EU_THEMES)}")
     return codes
+
+
+def organization_profile(job: Any) -> OrganizationProfile | None:
+    """The organisation's description, contact and website a job file gives (None when it gives none)."""
+    if not (job.organization_description or job.organization_contact or job.organization_website):
+        return None
+    return OrganizationProfile(description=(job.organization_description or "").strip(),
+                               contact=job.organization_contact, website=job.organization_website)

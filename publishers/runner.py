@@ -36,6 +36,7 @@ from opendata.settings import Settings
 from publishers.extract import extract
 from publishers.incremental import last_cursor, merge_with_previous, remember_cursor
 from publishers.job import Job, load_job
+from publishers.job_metadata import organization_profile
 from publishers.ownership import check_ownership
 from publishers.private_reports import keep_private
 from publishers.progress import Progress, interactive_progress
@@ -105,6 +106,7 @@ def register_dataset(catalog: Catalog, job: Job) -> None:
                 end=job.temporal_coverage.end.isoformat() if job.temporal_coverage.end else None,
             ) if job.temporal_coverage else None,
             themes=list(job.theme),
+            organization_profile=organization_profile(job),
         ),
         organization_title=job.organization_title or job.organization,
     )

@@ -94,3 +94,29 @@ def test_the_page_never_links_a_script_homepage(tmp_path: Path) -> None:
                                 "Environment Agency")  # stored before links were checked
     page = home.client().get("/datasets/air-quality").text
     assert 'href="javascript:' not in page and "javascript:alert(1)" in page  # shown as text only
+
+
+def test_organisation_keys_are_checked_and_reach_the_organisation_page(tmp_path: Path) -> None:
+    import yaml
+
+    from publishers.job_metadata import organization_profile
+
+    source = Path(__file__).resolve().parent.parent / "datasets" / "city" / "requests.yaml"
+    job = load_job(source)
+    profile = organization_profile(job)
+    assert profile is not None and profile.website == "https://portal.311.nyc.gov/"
+    assert profile.description.startswith("311 is New York City's line")
+    document = yaml.safe_load(source.read_text())
+    for key, value, wanted in [("organization_website", "javascript:alert(1)", "http:// or https:// URL"),
+                               ("organization_contact", "call us", "e-mail address or an http(s) URL")]:
+        changed = tmp_path / "datasets" / "city"
+        changed.mkdir(parents=True, exist_ok=True)
+        for extra in source.parent.iterdir():
+            if extra.is_file() and extra.name != "requests.yaml" and not (changed / extra.name).exists():
+                (changed / extra.name).symlink_to(extra)
+        if not (changed / "data").exists():
+            (changed / "data").symlink_to(source.parent / "data")
+        (changed / "requests.yaml").write_text(yaml.safe_dump({**document, key: value}))
+        with pytest.raises(JobFileError) as caught:
+            load_job(changed / "requests.yaml")
+        assert wanted in str(caught.value) and key in str(caught.value)

@@ -117,12 +117,13 @@ def test_a_source_with_duplicate_columns_fails_with_a_clear_error(
 def test_profiles_samples_and_coverage_are_computed_once_at_publish(settings: Settings, write_job: JobWriter) -> None:
     from api.engine import QueryEngine
     from api.web.profile import ReleaseFacts, profile_release
+    from catalog.release_facts import FACTS_VERSION
 
     result = run_job(write_job(), settings)
     assert result.release is not None
     folder = settings.paths.releases / result.release.folder
     stored = json.loads((folder / "facts.json").read_text())
-    assert stored["version"] == 1 and stored["sample_columns"] and len(stored["sample_rows"]) > 0
+    assert stored["version"] == FACTS_VERSION and stored["sample_columns"] and len(stored["sample_rows"]) > 0
     engine = QueryEngine(settings)
     computed = profile_release(engine, result.release)  # what the page would compute from the data
     facts = ReleaseFacts(engine)

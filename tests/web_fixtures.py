@@ -262,11 +262,23 @@ def chromium(user_data_dir: Path, width: int = 1280, height: int = 900) -> Any:
 SCREENSHOTS = [
     ("home.png", "/catalog", 1280, 1000),
     ("search.png", "/catalog?q=transit", 1280, 900),
-    ("dataset.png", "/datasets/city-311-requests", 1280, 5200),
+    ("dataset.png", "/datasets/city-311-requests", 1280, 6200),
+    ("dataset-map.png", "/datasets/city-311-requests#map", 1280, 1500),
+    ("search-typo.png", "/catalog?q=wether&sort=updated", 1280, 900),
+    ("organization-311.png", "/organizations/city-311", 1280, 1000),
     ("dataset-phone.png", "/datasets/weather-alerts", 390, 1800),
     ("organization.png", "/organizations/metro-transit", 1280, 900),
     ("runs.png", "/runs", 1280, 1400),
 ]
+
+
+def _wait_for_map(driver: Any, seconds: float = 10) -> None:
+    """Wait until the page's map (if it has one) has drawn its features from the rows API."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and driver.execute_script(
+        "const m = document.getElementById('map-canvas'); return m !== null && !m.dataset.drawn"
+    ):
+        time.sleep(0.1)
 
 
 def take_screenshots(
@@ -283,6 +295,7 @@ def take_screenshots(
             driver = chromium(Path(profile) / name, width, height)
             try:
                 driver.get(server.url + path)
+                _wait_for_map(driver)
                 driver.save_screenshot(str(out / name))
                 written.append(out / name)
             finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -32,6 +32,15 @@ class DatasetsSearchPublic(DatasetsPublic):
     facets: dict[str, list[FacetValuePublic]] = Field(
         description="organization, tag, license and format: counts over the datasets returned"
     )
+    sort: str = Field(default="relevance", description="the order asked for: relevance, updated or name")
+    corrected: str | None = Field(
+        default=None, description="when `q` as typed found nothing: the search these datasets are for, each "
+        "unknown word replaced by the nearest indexed word (typo tolerance: `wether` finds weather)",
+    )
+    suggestion: str | None = Field(
+        default=None, description="a search with the unknown words of `q` corrected that finds more datasets "
+        "(did you mean)",
+    )
 
 
 @router.get("", name="list_datasets", response_model=DatasetsSearchPublic)
@@ -47,22 +56,28 @@ def list_datasets(
     format: Annotated[str | None, Query(description="only datasets offered in this format (Parquet, CSV, ...)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="most datasets a page holds")] = DEFAULT_PAGE,
     cursor: Annotated[str | None, Query(max_length=400, description="the `next` value of the previous page")] = None,
+    sort: Annotated[
+        Literal["relevance", "updated", "name"] | None,
+        Query(description="relevance (best match first; the default, by name without `q`), updated (most "
+              "recently updated first) or name (by title)"),
+    ] = None,
 ) -> DatasetsSearchPublic:
     query = SearchQuery(q=(q or "").strip() or None, organization=organization, tag=tag, license=license, format=format)
-    key = list_cursor.query_hash(query.model_dump())
+    key = list_cursor.query_hash({**query.model_dump(), **({"sort": sort} if sort else {})})
     position = list_cursor.decode(cursor, key) if cursor else list_cursor.ListCursor(key)
-    result = web.search.search(query, limit=limit, offset=position.offset, after=position.after)
+    result = web.search.find(query, sort=sort, limit=limit, offset=position.offset, after=position.after)
     facets = {
         name: [FacetValuePublic(**v.model_dump()) for v in values] for name, values in result.facets.items()
     }
     following = None
     if result.after is not None:
         following = list_cursor.encode(list_cursor.ListCursor(key, after=result.after))
-    elif query.q and position.offset + result.count < result.total:
+    elif (query.q or sort == "updated") and position.offset + result.count < result.total:
         following = list_cursor.encode(list_cursor.ListCursor(key, offset=position.offset + result.count))
     return DatasetsSearchPublic(
         datasets=[dataset_summary(links, hit.dataset) for hit in result.hits], count=result.count, q=query.q,
-        facets=facets, total=result.total, limit=limit, next=following,
+        facets=facets, total=result.total, limit=limit, next=following, sort=sort or "relevance",
+        corrected=result.corrected, suggestion=result.suggestion,
     )
 
 

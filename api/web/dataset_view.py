@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import Request
+from markupsafe import Markup
 
+from api.web.charts import bar_chart
 from api.web.examples import ApiExample, api_examples, example_filter, example_params, rows_example_url
+from api.web.explore import ExplorerView, MapView, explorer_view, map_view
 from api.web.profile import ColumnProfile
 from api.web.report_pages import report_page_url
 from api.web.schema_org import schema_org_dataset
@@ -17,6 +20,7 @@ from catalog.models import Dataset, Release
 from catalog.search import release_formats
 from catalog.store import Catalog
 from opendata.errors import CatalogError
+from opendata.schedule_words import schedule_in_words
 
 HISTORY_ON_PAGE = 20
 
@@ -59,6 +63,10 @@ class DatasetView:
     example_url: str
     history: list[HistoryRow]
     schema_org: dict[str, Any]
+    charts: dict[str, Markup]
+    map: MapView | None
+    explorer: ExplorerView
+    schedule_words: str
 
 
 def read_privacy(web: WebState, release: Release) -> dict[str, Any] | None:
@@ -107,7 +115,7 @@ def dataset_view(request: Request, web: WebState, catalog: Catalog, name: str, n
         kind: url for kind in ("privacy", "validation")
         if (url := report_page_url(request.app, base, kind, name, release.number))
     }
-    profiles = web.facts.profile(release)
+    profiles = honest_distinct(web.facts.profile(release), release.rows)
     sample_columns, sample = web.facts.sample(release)
     rows_url = f"{base}/api/v1/datasets/{name}/rows"
     params = example_params(number, example_filter(profiles))
@@ -123,7 +131,17 @@ def dataset_view(request: Request, web: WebState, catalog: Catalog, name: str, n
         profiles=profiles, sample_columns=sample_columns, sample_rows=sample,
         examples=api_examples(rows_url, params), example_url=rows_example_url(rows_url, params),
         history=history_rows(request, web, releases), schema_org=schema_org,
+        charts={p.name: bar_chart(p, f"chart-{i}") for i, p in enumerate(profiles)
+                if p.kind in ("histogram", "timeseries")},
+        map=map_view(base, release, profiles, request.app.state.settings), explorer=explorer_view(base, release),
+        schedule_words=schedule_in_words(dataset.schedule, dataset.timezone),
     )
+
+
+def honest_distinct(profiles: list[ColumnProfile], rows: int) -> list[ColumnProfile]:
+    """Estimated distinct counts (of releases profiled before they were exact) capped at the values there are."""
+    return [p if p.distinct_exact or p.distinct is None else replace(p, distinct=min(p.distinct, rows - p.nulls))
+            for p in profiles]
 
 
 def history_rows(request: Request, web: WebState, releases: list[Release]) -> list[HistoryRow]:

@@ -7,14 +7,16 @@ exist answers an HTML 404 page (people read these), not the API's JSON error.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import CatalogDep
+from api.web.cards import card_facts
 from api.web.dataset_view import dataset_view
+from api.web.organization_view import organization_profile
 from api.web.state import WebDep
 from api.web.templating import render
 from catalog.search import FACETS, SearchQuery
@@ -25,6 +27,8 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 FACET_TITLES = {"organization": "Organisation", "tag": "Tag", "license": "Licence", "format": "Format"}
 Text = Annotated[str | None, Query(max_length=200)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000, description="page of results, from 1")]
+Sort = Annotated[Literal["relevance", "updated", "name"] | None, Query()]
+SORT_TITLES = {"relevance": "Best match", "updated": "Recently updated", "name": "Name (A to Z)"}
 #: Datasets a catalog or organisation page lists.
 PAGE_SIZE = 20
 
@@ -43,15 +47,15 @@ def not_found(request: Request, message: str) -> HTMLResponse:
 @router.get("/catalog", name="web_home")
 def home(
     request: Request, web: WebDep, catalog: CatalogDep, q: Text = None, organization: Text = None,
-    tag: Text = None, license: Text = None, format: Text = None, page: PageNumber = 1,
+    tag: Text = None, license: Text = None, format: Text = None, page: PageNumber = 1, sort: Sort = None,
 ) -> HTMLResponse:
     query = SearchQuery(q=(q or "").strip() or None, organization=organization or None, tag=tag or None,
                         license=license or None, format=format or None)
-    result = web.search.search(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    result = web.search.find(query, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     active = query.filters()
 
     def link(**change: str | None) -> str:
-        params = {"q": query.q, **active, **change}
+        params = {"q": query.q, **active, "sort": sort, **change}
         kept = {k: v for k, v in params.items() if v}
         return "/catalog" + (f"?{urlencode(kept)}" if kept else "")
 
@@ -72,7 +76,9 @@ def home(
     ]
     return render(
         request, "home.html", title="Datasets", result=result, query=query, facets=facets, removable=removable,
-        hidden=active, organizations=catalog.organization_count(),
+        hidden=active, organizations=catalog.organization_count(), cards=card_facts(web, catalog, result.hits),
+        sort=sort or ("relevance" if query.q else "name"), sorts=SORT_TITLES,
+        suggestion_url=link(q=result.suggestion) if result.suggestion else None,
         pager=pager(page, result.total, lambda n: link(page=str(n) if n > 1 else None)),
     )
 
@@ -93,6 +99,7 @@ def organization(request: Request, name: str, web: WebDep, catalog: CatalogDep, 
                                facets=False)
     base = f"/organizations/{quote(name)}"
     return render(request, "organization.html", title=found.title, organization=found, result=result,
+                  profile=organization_profile(catalog, name), cards=card_facts(web, catalog, result.hits),
                   pager=pager(page, result.total, lambda n: base + (f"?page={n}" if n > 1 else "")))
 
 

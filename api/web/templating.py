@@ -15,6 +15,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from api.url_templates import url_for as route_url
+from opendata.schedule_words import schedule_in_words
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -85,7 +86,7 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
 templates.env.globals["url_for"] = url_for
 templates.env.filters.update(
     thousands=thousands, when=when, duration=duration, paragraphs=paragraphs, first_sentence=first_sentence,
-    json_ld=json_ld,
+    json_ld=json_ld, schedule_words=schedule_in_words,
 )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from catalog.database import catalog_database
 from opendata.commands._shared import EXIT_OK
 from opendata.errors import RunInProgress
+from opendata.schedule_words import schedule_in_words
 from opendata.settings import Settings
 from publishers.scheduler import Dispatcher, EmbeddedDispatcher, Fired, Scheduler
 from publishers.supervise import Outcome
@@ -86,7 +87,8 @@ def _schedule(settings: Settings, stop: threading.Event, args: argparse.Namespac
     scheduler = build(settings, args.dir or settings.datasets_dir, args.queue or settings.queue_url, args.json)
     problems = scheduler.load()
     for name, entry in sorted(scheduler.entries.items()):
-        print(f"{name}: '{entry.schedule}' ({entry.timezone}), next at {entry.next_fire.isoformat()}",
+        print(f"{name}: {schedule_in_words(entry.schedule, entry.timezone)} ('{entry.schedule}'), "
+              f"next at {entry.next_fire.isoformat()}",
               file=sys.stderr)
     if problems:
         print(f"{len(problems)} job file(s) not scheduled (see the errors above)", file=sys.stderr)
