@@ -23,15 +23,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from anonymize.operators import OperatorContext
 from catalog.models import Run
 from catalog.store import Catalog, utc_now
 from opendata.errors import JobFileError, OpendataError, SourceError, public_summary
 from opendata.settings import Settings
+from procurement.people import person_pseudonym
 from procurement.prepare import Prepared, prepare
 from procurement.settings import load_settings
 from procurement.tables import TABLES, TITLES, table_schema
 from publishers.job import ColumnRule, Job, OcdsSource, PrivacyPolicy
 from publishers.progress import Progress
+from publishers.red_flag_ids import public_ids
 from publishers.run_request import RunRequest, new_run_id, this_worker
 from publishers.runner import ReleaseExtras, RunResult, job_lock, register_dataset, run_loaded_job
 from publishers.sources.ocds_pages import download_pages
@@ -151,7 +154,8 @@ def record_source_failure(job: Job, catalog: Catalog, request: RunRequest, start
 
 
 def source_findings(prepared: Prepared) -> dict[str, object]:
-    return {"ocds": {"processes": prepared.processes, "schema": "OCDS 1.1.4 release schema",
+    return {"ocds": {"processes": prepared.processes, "people_among_parties": prepared.people,
+                     "schema": "OCDS 1.1.4 release schema",
                      "schema_errors": prepared.schema_errors, "excluded_from_indicators": prepared.scores.excluded,
                      **prepared.findings.as_dict()}}
 
@@ -167,12 +171,15 @@ def run_family(
     indicators = load_settings(job.resolve(source.indicators) if source.indicators else None)
     request = request or RunRequest(run_id=new_run_id())
     staging = settings.paths.staging / job.name / request.run_id
+    context = OperatorContext(settings)
+    key = context.key  # read only if a person or a pseudonymised id column needs it
     with job_lock(settings, job.name, catalog):
         try:
             started = utc_now()
             try:
                 prepared = prepare(_sources(job, source, staging), staging / "ocds", indicators, source.encoding,
-                                   memory_limit=settings.run_memory_limit)
+                                   memory_limit=settings.run_memory_limit, pseudonym=person_pseudonym(key),
+                                   person_schemes=frozenset(source.person_schemes))
                 if prepared.processes == 0:
                     first = prepared.findings.kept[0].message if prepared.findings.kept else \
                         "the files hold no release"
@@ -182,7 +189,8 @@ def run_family(
             except Exception as exc:
                 record_source_failure(job, catalog, request, started, exc)
                 raise
-            extras = ReleaseExtras(files={"red-flags.json": prepared.scores.as_cardinal(meta=True)},
+            flags = public_ids(prepared.scores.as_cardinal(meta=True), job, key)
+            extras = ReleaseExtras(files={"red-flags.json": flags},
                                    source_findings=source_findings(prepared))
             results = []
             with _staged(prepared.tables):
