@@ -41,7 +41,7 @@ class Prepared:
     schema_errors: int
     scores: Scores
     findings: Findings = field(default_factory=Findings)
-    #: How many distinct people (sole traders and the like) were found among the parties.
+    #: How many distinct ids (party ids and identifier ids) of people were found among the parties.
     people: int = 0
 
 
