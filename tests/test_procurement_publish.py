@@ -66,7 +66,7 @@ def test_real_ocds_publishes_nine_tables_without_contact_persons(real_data: Path
                                       "record-package-1.json", "release-package_split.json"],
                           {**CONTACTS, **REVIEWED})
     result = run_job(path, settings)
-    assert result.ok, [(r.run.dataset, r.run.state, r.run.error, r.privacy and [f.message for f in r.privacy.findings][:3]) for r in (result, *result.family) if not r.ok]
+    assert result.ok, [(r.run.dataset, r.run.state, r.run.error) for r in (result, *result.family) if not r.ok]
     names = [r.run.dataset for r in (result, *result.family)]
     assert names == [f"cdmx-contracts-{t}" for t in ("processes", "tenders", "lots", "items", "bids", "awards",
                                                      "contracts", "transactions", "parties")]
