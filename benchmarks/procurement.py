@@ -128,6 +128,7 @@ def build_releases(path: Path, releases: int) -> None:
 
 
 def merge(sizes: list[int]) -> None:
+    peaks: list[float] = []
     for size in sizes:
         path = WORK / f"releases-{size}.jsonl"
         if not path.exists():
@@ -137,8 +138,12 @@ def merge(sizes: list[int]) -> None:
                               text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
         processes, seconds, rss = done.stdout.strip().splitlines()[-1].split()
         print(f"merge+flatten: {size:,} releases ({int(processes):,} processes) in {float(seconds):.1f}s = "
-              f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB")
+              f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB", flush=True)
+        peaks.append(int(rss) / 1024)
         shutil.rmtree(staging, ignore_errors=True)
+    if len(peaks) > 1:
+        print(f"peak RSS, largest / smallest size: {peaks[-1] / peaks[0]:.2f}x for {sizes[-1] / sizes[0]:.0f}x the "
+              "releases (bounded: the DuckDB sort spills past the run's memory limit)")
 
 
 def measure(path: Path, mode: str) -> tuple[int, float, int, float]:
