@@ -16,7 +16,8 @@ wall clock also counts other work's turns), peak RSS, and the ratio of (2) to (1
 
 ``--merge N1,N2,...``: the family run's read + merge + check + score + flatten (``procurement.prepare``) of
 N releases (two per process, as JSON lines) at each size, with its peak RSS, to show that memory does not
-grow with the number of releases (the publish stages after it are chunked already).
+grow with the number of releases (the publish stages after it are chunked already), e.g.
+``--merge 100000,300000,1000000``; it prints the ratio of the largest size's peak to the smallest's.
 """
 
 from __future__ import annotations
