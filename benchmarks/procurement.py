@@ -10,12 +10,14 @@ Measured, each in a fresh child process so that peak memory (``ru_maxrss``) is t
 1. baseline: read and parse every line (orjson), nothing else;
 2. indicators: read, parse and score every line with every indicator enabled, then finish the outliers
    (quartiles, fences) and build Cardinal's result object.
-Printed: seconds (median over rounds), releases/s, peak RSS, and the ratio of (2) to (1). The goal is
+Printed: seconds (median over rounds), releases/s, CPU seconds (user + system: on a shared machine the
+wall clock also counts other work's turns), peak RSS, and the ratio of (2) to (1). The goal is
 1,000,000 releases under 60 s and 2 GB on 2 cores.
 
 ``--merge N1,N2,...``: the family run's read + merge + check + score + flatten (``procurement.prepare``) of
 N releases (two per process, as JSON lines) at each size, with its peak RSS, to show that memory does not
-grow with the number of releases (the publish stages after it are chunked already).
+grow with the number of releases (the publish stages after it are chunked already), e.g.
+``--merge 100000,300000,1000000``; it prints the ratio of the largest size's peak to the smallest's.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ else:
     flagged = sum(len(v) for k, v in result.items() if k != "Meta")
     print("flagged", flagged, file=sys.stderr)
 seconds = time.perf_counter() - started
-print(count, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(count, seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
@@ -126,6 +129,7 @@ def build_releases(path: Path, releases: int) -> None:
 
 
 def merge(sizes: list[int]) -> None:
+    peaks: list[float] = []
     for size in sizes:
         path = WORK / f"releases-{size}.jsonl"
         if not path.exists():
@@ -135,17 +139,21 @@ def merge(sizes: list[int]) -> None:
                               text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
         processes, seconds, rss = done.stdout.strip().splitlines()[-1].split()
         print(f"merge+flatten: {size:,} releases ({int(processes):,} processes) in {float(seconds):.1f}s = "
-              f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB")
+              f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB", flush=True)
+        peaks.append(int(rss) / 1024)
         shutil.rmtree(staging, ignore_errors=True)
+    if len(peaks) > 1:
+        print(f"peak RSS, largest / smallest size: {peaks[-1] / peaks[0]:.2f}x for {sizes[-1] / sizes[0]:.0f}x the "
+              "releases (bounded: the DuckDB sort spills past the run's memory limit)")
 
 
-def measure(path: Path, mode: str) -> tuple[int, float, int]:
+def measure(path: Path, mode: str) -> tuple[int, float, int, float]:
     done = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parent.parent)
-    count, seconds, rss = done.stdout.split()
+    count, seconds, rss, cpu = done.stdout.split()
     if done.stderr.strip():
         print("   ", done.stderr.strip())
-    return int(count), float(seconds), int(rss)
+    return int(count), float(seconds), int(rss), float(cpu)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         build(path, args.releases)
         print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
-    figures: dict[str, list[tuple[int, float, int]]] = {"baseline": [], "indicators": []}
+    figures: dict[str, list[tuple[int, float, int, float]]] = {"baseline": [], "indicators": []}
     for _ in range(args.rounds):
         for mode in figures:
             figures[mode].append(measure(path, mode))
@@ -172,8 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         count = runs[0][0]
         seconds = statistics.median(r[1] for r in runs)
         rss_mb = max(r[2] for r in runs) / 1024
+        cpu = statistics.median(r[3] for r in runs)
         medians[mode] = seconds
         print(f"{mode:>11}: {count:,} releases in {seconds:.1f}s = {count / seconds:,.0f} releases/s, "
-              f"peak RSS {rss_mb:,.0f} MB")
+              f"{cpu:.1f} CPU s, peak RSS {rss_mb:,.0f} MB")
     print(f"indicators / parse-only: {medians['indicators'] / medians['baseline']:.1f}x "
           f"(goal for 1,000,000 releases: under 60 s and 2,048 MB)")

@@ -46,43 +46,56 @@ def _validator() -> jsonschema.Draft4Validator:
 
 
 def group(items: Iterable[Item], staging: Path, memory_limit: str = "1GB") -> Iterator[tuple[str, list[Item]]]:
-    """Items per ocid, in ocid order. The items are spilled to a DuckDB file in ``staging`` and sorted there
-    (DuckDB sorts past its memory limit on disk), so memory holds one process's releases, not the file's."""
+    """Items per ocid, in ocid order, with memory that does not grow with the number of releases: each
+    release's JSON is appended to a file in ``staging`` and only its key (ocid, order read, offset, length)
+    goes to a DuckDB table, sorted there (DuckDB sorts past its memory limit on disk); the releases are then
+    read back one process at a time. (Sorting the JSON itself in DuckDB grew past its memory limit.)"""
     staging.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(staging / "releases.duckdb"))
     try:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute("SET temp_directory = ?", [str(staging / "spill")])
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        con.execute("CREATE TABLE releases (seq BIGINT, ocid VARCHAR, compiled BOOLEAN, body BLOB)")
-        batch: list[tuple[int, str, bool, bytes]] = []
-        for seq, item in enumerate(items):
-            batch.append((seq, item.ocid, item.compiled, orjson.dumps(item.release)))
-            if len(batch) >= SPILL_ROWS:
+        with open(staging / "releases.bin", "w+b") as bodies:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute("SET temp_directory = ?", [str(staging / "spill")])
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET enable_progress_bar = false")
+            con.execute("CREATE TABLE releases (seq BIGINT, ocid VARCHAR, compiled BOOLEAN, start BIGINT, "
+                        "length BIGINT)")
+            batch: list[tuple[int, str, bool, int, int]] = []
+            offset = 0
+            for seq, item in enumerate(items):
+                body = orjson.dumps(item.release)
+                bodies.write(body)
+                batch.append((seq, item.ocid, item.compiled, offset, len(body)))
+                offset += len(body)
+                if len(batch) >= SPILL_ROWS:
+                    _append(con, batch)
+                    batch = []
+            if batch:
                 _append(con, batch)
-                batch = []
-        if batch:
-            _append(con, batch)
-        reader = con.execute("SELECT ocid, compiled, body FROM releases ORDER BY ocid, seq").to_arrow_reader(10_000)
-        current: str | None = None
-        found: list[Item] = []
-        for record_batch in reader:
-            for ocid, compiled, body in zip(*(record_batch.column(i).to_pylist() for i in range(3)), strict=True):
-                if ocid != current and found:
-                    yield str(current), found
-                    found = []
-                current = ocid
-                found.append(Item(ocid=ocid, release=orjson.loads(body), compiled=bool(compiled)))
-        if found:
-            yield str(current), found
+            bodies.flush()
+            reader = con.execute("SELECT ocid, compiled, start, length FROM releases ORDER BY ocid, seq") \
+                .to_arrow_reader(10_000)
+            current: str | None = None
+            found: list[Item] = []
+            for record_batch in reader:
+                columns = (record_batch.column(i).to_pylist() for i in range(4))
+                for ocid, compiled, start, length in zip(*columns, strict=True):
+                    if ocid != current and found:
+                        yield str(current), found
+                        found = []
+                    current = ocid
+                    bodies.seek(start)
+                    found.append(Item(ocid=ocid, release=orjson.loads(bodies.read(length)), compiled=bool(compiled)))
+            if found:
+                yield str(current), found
     finally:
         con.close()
 
 
-def _append(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, bool, bytes]]) -> None:
+def _append(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, bool, int, int]]) -> None:
     table = pa.table({"seq": [r[0] for r in rows], "ocid": [r[1] for r in rows],
-                      "compiled": [r[2] for r in rows], "body": pa.array([r[3] for r in rows], pa.binary())})
+                      "compiled": [r[2] for r in rows], "start": [r[3] for r in rows],
+                      "length": [r[4] for r in rows]})
     con.register("chunk", table)
     con.execute("INSERT INTO releases SELECT * FROM chunk")
     con.unregister("chunk")

@@ -6,7 +6,8 @@ reader here returns ``None`` or an empty list rather than raising.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 #: A bid is submitted if pending, valid or disqualified (not invited or withdrawn).
@@ -34,7 +35,14 @@ def text(value: Any, key: str) -> str | None:
 
 def ident(value: Any) -> str | None:
     """An organisation reference's ``id`` as text (numbers too, as Cardinal's prepare step would give them)."""
-    found = value.get("id") if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return None
+    found = value.get("id")
+    kind = type(found)
+    if kind is str:  # the common cases first: this runs for every reference of every release
+        return found or None
+    if kind is int or kind is float:
+        return str(found)
     if isinstance(found, bool) or found is None:
         return None
     if isinstance(found, int | float | str):
@@ -56,13 +64,17 @@ def amount(value: Any) -> tuple[float, str | None] | None:
 def parse_date(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
+    return _parse_date(value)
+
+
+@lru_cache(maxsize=65_536)
+def _parse_date(value: str) -> datetime | None:
+    """Parsed once per distinct text: real data repeats its dates (deadlines, award days) many times."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        from datetime import UTC
-
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
@@ -99,29 +111,43 @@ class Process:
                  "awards", "method", "details")
 
     def __init__(self, ocid: str, release: Release, price: Any) -> None:
+        # Written out rather than with obj/arr/text: this runs once per process and is the indicators' hot path.
         self.ocid = ocid
         self.release = release
-        self.tender = obj(release, "tender")
-        self.method = text(self.tender, "procurementMethod")
-        self.details = text(self.tender, "procurementMethodDetails")
+        tender = release.get("tender")
+        self.tender = tender = tender if isinstance(tender, dict) else {}
+        found = tender.get("procurementMethod")
+        self.method = found if isinstance(found, str) else None
+        found = tender.get("procurementMethodDetails")
+        self.details = found if isinstance(found, str) else None
         self.bids = []
+        self.submitted = []
+        self.valid = []
         for bid in bids(release):
             refs = bid.get("tenderers")
-            ids = [i for i in (ident(t) for t in refs) if i is not None] if isinstance(refs, list) else []
+            ids = [i for i in map(ident, refs) if i is not None] if isinstance(refs, list) else []
             status = bid.get("status")
-            self.bids.append(Bid(status if isinstance(status, str) else None, ids, price(bid.get("value"), ocid),
-                                 bid.get("date")))
-        self.submitted = [b for b in self.bids if b.status in SUBMITTED]
-        self.valid = [b for b in self.bids if b.status == "valid"]
+            made = Bid(status if isinstance(status, str) else None, ids, price(bid.get("value"), ocid),
+                       bid.get("date"))
+            self.bids.append(made)
+            if made.status in SUBMITTED:
+                self.submitted.append(made)
+                if made.status == "valid":
+                    self.valid.append(made)
         self.awards = awards(release)
-        self.final = all(text(a, "status") in FINAL_AWARD for a in self.awards)
         #: Per active award, its suppliers' ids and how many supplier references it has.
         self.active_suppliers: list[tuple[list[str], int]] = []
+        final = True
         for award in self.awards:
-            if award.get("status") == "active":
+            status = award.get("status")
+            if not isinstance(status, str) or status not in FINAL_AWARD:
+                final = False
+            if status == "active":
                 refs = award.get("suppliers")
-                found = refs if isinstance(refs, list) else []
-                self.active_suppliers.append(([i for i in (ident(s) for s in found) if i is not None], len(found)))
+                found_refs = refs if isinstance(refs, list) else []
+                self.active_suppliers.append(([i for i in map(ident, found_refs) if i is not None],
+                                              len(found_refs)))
+        self.final = final
 
     def winners(self) -> set[str]:
         return {s for ids, _ in self.active_suppliers for s in ids}

@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 
 from procurement.compile import check_schema, compile_all
 from procurement.findings import Findings
-from procurement.indicators import Scorer, Scores
+from procurement.indicators import GROUPS, Scorer, Scores
+from procurement.people import Pseudonym, person_ids, person_pseudonym
 from procurement.reader import Item, read_file
 from procurement.settings import IndicatorSettings
-from procurement.tables import TABLES, flatten
+from procurement.tables import TABLES, People, flatten
 
 CHUNK = 5_000
 
@@ -40,6 +41,8 @@ class Prepared:
     schema_errors: int
     scores: Scores
     findings: Findings = field(default_factory=Findings)
+    #: How many distinct ids (party ids and identifier ids) of people were found among the parties.
+    people: int = 0
 
 
 def _items(paths: Iterable[Path], findings: Findings, encoding: str) -> Iterable[Item]:
@@ -48,28 +51,50 @@ def _items(paths: Iterable[Path], findings: Findings, encoding: str) -> Iterable
 
 
 def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None = None,
-            encoding: str = "auto", memory_limit: str = "1GB") -> Prepared:
+            encoding: str = "auto", memory_limit: str = "1GB", pseudonym: Pseudonym | None = None,
+            person_schemes: frozenset[str] = frozenset()) -> Prepared:
+    """``pseudonym`` publishes people's ids (the job's pseudonym key; without one, a key of this run
+    alone, so pseudonyms do not link across releases)."""
+    if pseudonym is None:
+        import secrets
+
+        run_key = secrets.token_bytes(32)
+        pseudonym = person_pseudonym(lambda: run_key)
     staging.mkdir(parents=True, exist_ok=True)
     findings = Findings()
     scorer = Scorer(settings or IndicatorSettings())
     compiled_path = staging / "compiled.jsonl"
     processes = schema_errors = 0
+    persons: set[str] = set()
     with open(compiled_path, "wb") as out:
         for release in compile_all(_items(paths, findings, encoding), findings, staging / "merge", memory_limit):
             processes += 1
             schema_errors += check_schema(release, findings)
             scorer.add(release)
+            persons |= person_ids(release, person_schemes)
             out.write(orjson.dumps(release) + b"\n")
     shutil.rmtree(staging / "merge", ignore_errors=True)
     scores = scorer.finish()
     for finding in scores.findings.kept:
         findings.add(finding)
-    tables, rows = _flatten(compiled_path, staging, scores)
+    people = People(persons, pseudonym)  # a person in one release is one everywhere
+    people_in_results(scores, people)
+    tables, rows = _flatten(compiled_path, staging, scores, people)
     return Prepared(compiled_path=compiled_path, tables=tables, rows=rows, processes=processes,
-                    schema_errors=schema_errors, scores=scores, findings=findings)
+                    schema_errors=schema_errors, scores=scores, findings=findings, people=len(persons))
 
 
-def _flatten(compiled_path: Path, staging: Path, scores: Scores) -> tuple[dict[str, Path], dict[str, int]]:
+def people_in_results(scores: Scores, people: People) -> None:
+    """The red flags name people by the pseudonym the tables publish them by, never by their own id."""
+    if not people.persons:
+        return
+    for group in GROUPS[1:]:
+        scores.results[group] = {str(people.id(key)): found for key, found in scores.results[group].items()}
+    scores.transparency = {str(people.id(key)): found for key, found in scores.transparency.items()}
+
+
+def _flatten(compiled_path: Path, staging: Path, scores: Scores,
+             people: People) -> tuple[dict[str, Path], dict[str, int]]:
     from publishers.sources import text_batch
 
     flags = scores.results["OCID"]
@@ -91,7 +116,7 @@ def _flatten(compiled_path: Path, staging: Path, scores: Scores) -> tuple[dict[s
             for line in handle:
                 release = orjson.loads(line)
                 codes = flags.get(str(release.get("ocid")))
-                for name, rows in flatten(release, ", ".join(sorted(codes)) if codes else None).items():
+                for name, rows in flatten(release, ", ".join(sorted(codes)) if codes else None, people).items():
                     pending[name] += rows
                     if len(pending[name]) >= CHUNK:
                         flush(name)

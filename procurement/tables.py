@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from procurement import compiled as c
+from procurement.people import Pseudonym
 
 S, N, INT = "string", "number", "integer"
 _MONEY = [("value_amount", N), ("value_currency", S)]
@@ -45,7 +46,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
                 ("identifier_id", S), ("identifier_legal_name", S), ("street_address", S), ("locality", S),
                 ("region", S), ("postal_code", S), ("country_name", S), ("contact_point_name", S),
                 ("contact_point_email", S), ("contact_point_telephone", S), ("contact_point_fax_number", S),
-                ("contact_point_url", S)],
+                ("contact_point_url", S), ("party_kind", S), ("person_name", S), ("beneficial_owners", S)],
 }
 TITLES = {"processes": "contracting processes", "tenders": "tenders", "lots": "lots", "items": "items",
           "bids": "bids", "awards": "awards", "contracts": "contracts",
@@ -73,14 +74,39 @@ def org_id(ref: Any) -> str | None:
     return c.ident(ref) or c.ident(c.obj(ref, "identifier"))
 
 
-def _ids(refs: list[dict[str, Any]]) -> str | None:
-    found = [i for i in (org_id(r) for r in refs) if i is not None]
-    return "; ".join(found) or None
+class People:
+    """The people of one release (``procurement.people``): their ids as pseudonyms, their names left out of
+    every column but ``parties.person_name``."""
+
+    def __init__(self, persons: set[str] | None = None, pseudonym: Pseudonym | None = None) -> None:
+        self.persons = persons or set()
+        self.pseudonym = pseudonym
+
+    def id(self, identifier: str | None) -> str | None:
+        if identifier is None or identifier not in self.persons:
+            return identifier
+        assert self.pseudonym is not None, "people found without a pseudonym to publish their ids"
+        return self.pseudonym(identifier)
+
+    def is_person(self, ref: Any) -> bool:
+        return bool(self.persons) and org_id(ref) in self.persons
+
+    def ref_id(self, ref: Any) -> str | None:
+        return self.id(org_id(ref))
+
+    def name(self, ref: Any) -> str | None:
+        return None if self.is_person(ref) else c.text(ref, "name")
+
+    def ids(self, refs: list[dict[str, Any]]) -> str | None:
+        found = [i for i in (self.ref_id(r) for r in refs) if i is not None]
+        return "; ".join(found) or None
+
+    def names(self, refs: list[dict[str, Any]]) -> str | None:
+        found = [n for n in (self.name(r) for r in refs) if n]
+        return "; ".join(found) or None
 
 
-def _names(refs: list[dict[str, Any]]) -> str | None:
-    found = [n for n in (c.text(r, "name") for r in refs) if n]
-    return "; ".join(found) or None
+NOBODY = People()
 
 
 def _list(value: Any) -> str | None:
@@ -106,20 +132,24 @@ def _items(ocid: str, stage: str, parent: str | None, owner: dict[str, Any]) -> 
     return rows
 
 
-def _party_row(ocid: str, party: dict[str, Any], roles: str | None) -> Row:
+def _party_row(ocid: str, party: dict[str, Any], roles: str | None, people: People) -> Row:
     identifier, address, contact = c.obj(party, "identifier"), c.obj(party, "address"), c.obj(party, "contactPoint")
-    party_id = org_id(party)
-    return [ocid, party_id, c.text(party, "name"), roles, c.text(identifier, "scheme"), c.ident(identifier),
-            c.text(identifier, "legalName"), c.text(address, "streetAddress"), c.text(address, "locality"),
-            c.text(address, "region"), c.text(address, "postalCode"), c.text(address, "countryName"),
-            c.text(contact, "name"), c.text(contact, "email"), c.text(contact, "telephone"),
-            c.text(contact, "faxNumber"), c.text(contact, "url")]
+    person = people.is_person(party)
+    name, legal_name = c.text(party, "name"), c.text(identifier, "legalName")
+    owners = [n for n in (c.text(o, "name") for o in c.arr(party, "beneficialOwners")) if n]
+    return [ocid, people.ref_id(party), None if person else name, roles, c.text(identifier, "scheme"),
+            people.id(c.ident(identifier)), None if person else legal_name, c.text(address, "streetAddress"),
+            c.text(address, "locality"), c.text(address, "region"), c.text(address, "postalCode"),
+            c.text(address, "countryName"), c.text(contact, "name"), c.text(contact, "email"),
+            c.text(contact, "telephone"), c.text(contact, "faxNumber"), c.text(contact, "url"),
+            "person" if person else "organisation", (name or legal_name) if person else None,
+            "; ".join(owners) or None]
 
 
-def _parties(ocid: str, release: c.Release) -> list[Row]:
+def _parties(ocid: str, release: c.Release, people: People) -> list[Row]:
     parties = c.arr(release, "parties")
     if parties:
-        return [_party_row(ocid, p, _list(p.get("roles"))) for p in parties]
+        return [_party_row(ocid, p, _list(p.get("roles")), people) for p in parties]
     tender = c.obj(release, "tender")
     found: list[tuple[dict[str, Any], str]] = []
     for role, party in (("buyer", c.obj(release, "buyer")), ("procuringEntity", c.obj(tender, "procuringEntity"))):
@@ -130,8 +160,8 @@ def _parties(ocid: str, release: c.Release) -> list[Row]:
     found += [(s, "supplier") for a in c.awards(release) for s in c.arr(a, "suppliers")]
     rows: dict[tuple[Any, Any], Row] = {}
     for party, role in found:
-        row = _party_row(ocid, party, role)
-        key = (row[1], row[2])
+        row = _party_row(ocid, party, role, people)
+        key = (row[1], row[2] or row[18])
         if key in rows:
             roles = set(str(rows[key][3]).split("; "))
             rows[key][3] = "; ".join(sorted(roles | {role}))
@@ -140,16 +170,17 @@ def _parties(ocid: str, release: c.Release) -> list[Row]:
     return list(rows.values())
 
 
-def flatten(release: c.Release, red_flags: str | None = None) -> dict[str, list[Row]]:
-    """One compiled release as rows of each table (Python values; text conversion happens in the batch)."""
+def flatten(release: c.Release, red_flags: str | None = None, people: People = NOBODY) -> dict[str, list[Row]]:
+    """One compiled release as rows of each table (Python values; text conversion happens in the batch);
+    ``people`` are the release's persons, published by pseudonym (``procurement.people``)."""
     ocid = str(release.get("ocid"))
     tender, buyer = c.obj(release, "tender"), c.obj(release, "buyer")
     bids, awards, contracts = c.bids(release), c.awards(release), c.arr(release, "contracts")
     lots = c.arr(tender, "lots")
     out: dict[str, list[Row]] = {name: [] for name in TABLES}
     out["processes"].append([ocid, c.text(release, "id"), c.text(release, "date"), c.text(release, "initiationType"),
-                             c.text(release, "language"), org_id(buyer),
-                             c.text(buyer, "name"), c.ident(tender), c.text(tender, "title"),
+                             c.text(release, "language"), people.ref_id(buyer),
+                             people.name(buyer), c.ident(tender), c.text(tender, "title"),
                              c.text(tender, "status"), c.method(release),
                              c.text(tender, "mainProcurementCategory"), *_money(tender.get("value")), len(lots),
                              len(bids), len(awards), len(contracts), red_flags])
@@ -163,17 +194,18 @@ def flatten(release: c.Release, red_flags: str | None = None) -> dict[str, list[
                                _list(tender.get("submissionMethod")), *_money(tender.get("value")),
                                *_period(tender.get("tenderPeriod")), *_period(tender.get("awardPeriod")),
                                count if isinstance(count, int) and not isinstance(count, bool) else None,
-                               org_id(entity), c.text(entity, "name")])
+                               people.ref_id(entity), people.name(entity)])
         out["items"] += _items(ocid, "tender", c.ident(tender), tender)
     out["lots"] = [[ocid, c.ident(lot), c.text(lot, "title"), c.text(lot, "description"), c.text(lot, "status"),
                     *_money(lot.get("value"))] for lot in lots]
-    out["bids"] = [[ocid, c.ident(b), c.text(b, "status"), c.text(b, "date"), _ids(c.arr(b, "tenderers")),
-                    _names(c.arr(b, "tenderers")), *_money(b.get("value")), _list(b.get("relatedLots"))]
+    out["bids"] = [[ocid, c.ident(b), c.text(b, "status"), c.text(b, "date"), people.ids(c.arr(b, "tenderers")),
+                    people.names(c.arr(b, "tenderers")), *_money(b.get("value")), _list(b.get("relatedLots"))]
                    for b in bids]
     for award in awards:
         suppliers = c.arr(award, "suppliers")
         out["awards"].append([ocid, c.ident(award), c.text(award, "title"), c.text(award, "status"),
-                              c.text(award, "date"), *_money(award.get("value")), _ids(suppliers), _names(suppliers),
+                              c.text(award, "date"), *_money(award.get("value")), people.ids(suppliers),
+                              people.names(suppliers),
                               c.text(award, "relatedBid"), _list(award.get("relatedLots")),
                               *_period(award.get("contractPeriod"))])
         out["items"] += _items(ocid, "award", c.ident(award), award)
@@ -188,7 +220,7 @@ def flatten(release: c.Release, red_flags: str | None = None) -> dict[str, list[
             payer, payee = c.obj(transaction, "payer"), c.obj(transaction, "payee")
             money = transaction.get("value") or transaction.get("amount")  # OCDS 1.0 called it amount
             out["transactions"].append([ocid, contract_id, c.ident(transaction), c.text(transaction, "date"),
-                                        c.text(transaction, "source"), *_money(money), org_id(payer),
-                                        c.text(payer, "name"), org_id(payee), c.text(payee, "name")])
-    out["parties"] = _parties(ocid, release)
+                                        c.text(transaction, "source"), *_money(money), people.ref_id(payer),
+                                        people.name(payer), people.ref_id(payee), people.name(payee)])
+    out["parties"] = _parties(ocid, release, people)
     return out

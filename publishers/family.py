@@ -23,16 +23,20 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalog.store import Catalog
-from opendata.errors import JobFileError, SourceError
+from anonymize.operators import OperatorContext
+from catalog.models import Run
+from catalog.store import Catalog, utc_now
+from opendata.errors import JobFileError, OpendataError, SourceError, public_summary
 from opendata.settings import Settings
+from procurement.people import person_pseudonym
 from procurement.prepare import Prepared, prepare
 from procurement.settings import load_settings
 from procurement.tables import TABLES, TITLES, table_schema
 from publishers.job import ColumnRule, Job, OcdsSource, PrivacyPolicy
 from publishers.progress import Progress
-from publishers.run_request import RunRequest, new_run_id
-from publishers.runner import ReleaseExtras, RunResult, job_lock, run_loaded_job
+from publishers.red_flag_ids import public_ids
+from publishers.run_request import RunRequest, new_run_id, this_worker
+from publishers.runner import ReleaseExtras, RunResult, job_lock, register_dataset, run_loaded_job
 from publishers.sources.ocds_pages import download_pages
 
 _STAGED: ContextVar[dict[str, Path] | None] = ContextVar("opendata_ocds_staged", default=None)
@@ -123,12 +127,35 @@ class OcdsTableConnector:
 
 def _sources(job: Job, source: OcdsSource, staging: Path) -> list[Path]:
     if source.url is None:
-        return [job.resolve(p) for p in source.paths]
+        paths = [job.resolve(p) for p in source.paths]
+        for path in paths:
+            if not path.is_file():
+                raise SourceError(f"job '{job.name}': the OCDS file {path.name} does not exist (source.path)")
+        return paths
     return download_pages(source, staging / "download")
 
 
+def record_source_failure(job: Job, catalog: Catalog, request: RunRequest, started: str,
+                          exc: BaseException) -> None:
+    """A failed run in each table's history when the family's source fails (at its start or mid-way), so
+    that every dataset of the family shows why no release came, with a public message free of source
+    values; nothing is published and each previous release keeps serving."""
+    source = job.source
+    assert isinstance(source, OcdsSource)
+    message = str(exc) if isinstance(exc, OpendataError) else f"internal error: {exc!r}"
+    public = f"the family's OCDS source failed, so no table was published: {public_summary(exc)}"
+    for table in source.tables:
+        each = table_job(job, table)
+        register_dataset(catalog, each)
+        catalog.save_run(Run(run_id=new_run_id(), dataset=each.name, job_path=str(job.path), state="failed",
+                             started_at=started, ended_at=utc_now(), attempt=request.attempt,
+                             trigger=request.trigger, worker=request.worker or this_worker(),
+                             error=job.redact(message), public_error=job.redact(public)))
+
+
 def source_findings(prepared: Prepared) -> dict[str, object]:
-    return {"ocds": {"processes": prepared.processes, "schema": "OCDS 1.1.4 release schema",
+    return {"ocds": {"processes": prepared.processes, "people_among_parties": prepared.people,
+                     "schema": "OCDS 1.1.4 release schema",
                      "schema_errors": prepared.schema_errors, "excluded_from_indicators": prepared.scores.excluded,
                      **prepared.findings.as_dict()}}
 
@@ -144,15 +171,26 @@ def run_family(
     indicators = load_settings(job.resolve(source.indicators) if source.indicators else None)
     request = request or RunRequest(run_id=new_run_id())
     staging = settings.paths.staging / job.name / request.run_id
+    context = OperatorContext(settings)
+    key = context.key  # read only if a person or a pseudonymised id column needs it
     with job_lock(settings, job.name, catalog):
         try:
-            prepared = prepare(_sources(job, source, staging), staging / "ocds", indicators, source.encoding,
-                               memory_limit=settings.run_memory_limit)
-            if prepared.processes == 0:
-                first = prepared.findings.kept[0].message if prepared.findings.kept else "the files hold no release"
-                raise SourceError(f"job '{job.name}': no contracting process could be read from its OCDS source "
-                                  f"({len(prepared.findings)} finding(s); first: {first}); nothing was published")
-            extras = ReleaseExtras(files={"red-flags.json": prepared.scores.as_cardinal(meta=True)},
+            started = utc_now()
+            try:
+                prepared = prepare(_sources(job, source, staging), staging / "ocds", indicators, source.encoding,
+                                   memory_limit=settings.run_memory_limit, pseudonym=person_pseudonym(key),
+                                   person_schemes=frozenset(source.person_schemes))
+                if prepared.processes == 0:
+                    first = prepared.findings.kept[0].message if prepared.findings.kept else \
+                        "the files hold no release"
+                    raise SourceError(f"job '{job.name}': no contracting process could be read from its OCDS "
+                                      f"source ({len(prepared.findings)} finding(s); first: {first}); nothing was "
+                                      "published")
+            except Exception as exc:
+                record_source_failure(job, catalog, request, started, exc)
+                raise
+            flags = public_ids(prepared.scores.as_cardinal(meta=True), job, key)
+            extras = ReleaseExtras(files={"red-flags.json": flags},
                                    source_findings=source_findings(prepared))
             results = []
             with _staged(prepared.tables):

@@ -195,6 +195,9 @@ class OcdsSource(_Strict):
     tables: list[Literal[OCDS_TABLES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(OCDS_TABLES), description="tables of the family to publish")
     indicators: str | None = Field(default=None, description="Cardinal settings (INI), relative to the job file")
+    person_schemes: list[str] = Field(
+        default_factory=list, description="identifier schemes whose numbers are people's, beyond the built-in "
+        "ones (procurement/people.py): such parties are published as people")
     table: str | None = Field(default=None, exclude=True, description="set by the family run, never in a file")
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from catalog.store import open_catalog
 from opendata.errors import JobFileError
 from opendata.settings import Settings
 from publishers.runner import run_job
@@ -25,7 +26,8 @@ from publishers.runner import run_job
 OCDS = Path(__file__).parent / "data" / "ocds"
 CONTACTS = {"parties.contact_point_name": "drop", "parties.contact_point_email": "drop",
             "parties.contact_point_telephone": "pseudonymize", "parties.contact_point_fax_number": "drop",
-            "parties.contact_point_url": "drop", "parties.street_address": "drop"}
+            "parties.contact_point_url": "drop", "parties.street_address": "drop",
+            "parties.person_name": "drop", "parties.beneficial_owners": "drop"}
 REVIEWED = {"parties.name": "keep", "parties.locality": "keep", "parties.region": "keep",
             "parties.identifier_legal_name": "keep", "parties.postal_code": "keep", "payee_name": "keep",
             "payer_name": "keep", "tenderer_names": "keep", "supplier_names": "keep", "title": "keep",
@@ -64,7 +66,7 @@ def test_real_ocds_publishes_nine_tables_without_contact_persons(real_data: Path
                                       "record-package-1.json", "release-package_split.json"],
                           {**CONTACTS, **REVIEWED})
     result = run_job(path, settings)
-    assert result.ok, [(r.run.dataset, r.run.error) for r in (result, *result.family)]
+    assert result.ok, [(r.run.dataset, r.run.state, r.run.error) for r in (result, *result.family) if not r.ok]
     names = [r.run.dataset for r in (result, *result.family)]
     assert names == [f"cdmx-contracts-{t}" for t in ("processes", "tenders", "lots", "items", "bids", "awards",
                                                      "contracts", "transactions", "parties")]
@@ -225,3 +227,57 @@ def test_a_source_with_no_readable_process_is_a_clear_error(tmp_path: Path, sett
     assert "no contracting process could be read" in str(caught.value)
     assert "Ana Lopez" not in str(caught.value)
     assert not (settings.paths.releases / "junk-processes").exists()
+
+
+def _family_runs(settings: Settings, family: str) -> dict[str, list[dict[str, object]]]:
+    client = TestClient(create_app(settings))
+    found = {}
+    for table in ("processes", "parties"):
+        answer = client.get("/api/v1/runs", params={"dataset": f"{family}-{table}"})
+        assert answer.status_code == 200, answer.text
+        found[table] = answer.json()["runs"]
+    return found
+
+
+def test_a_family_source_failing_at_start_records_a_failed_run_per_table(
+        tmp_path: Path, settings: Settings, paged_api: str) -> None:
+    folder = tmp_path / "jobs" / "gone"
+    folder.mkdir(parents=True)
+    job = {"name": "gone", "title": "Gone", "organization": "cdmx", "license": "CC-BY-4.0",
+           "source": {"type": "ocds", "url": f"{paged_api}/no-such-api", "tables": ["processes", "parties"]}}
+    path = folder / "gone.yaml"
+    path.write_text(yaml.safe_dump(job), encoding="utf-8")
+    with pytest.raises(Exception) as caught:
+        run_job(path, settings)
+    assert "404" in str(caught.value)
+    catalog = open_catalog(settings)  # a dataset never published shows its runs to officers only
+    for table in ("processes", "parties"):
+        listed = catalog.runs(f"gone-{table}")
+        assert [r.state for r in listed] == ["failed"], table
+        assert "the family's OCDS source failed, so no table was published" in str(listed[0].public_message)
+        assert "404" in str(listed[0].error)
+    assert not (settings.paths.releases / "gone-processes").exists()
+
+
+def test_a_family_source_failing_mid_way_records_failed_runs_and_keeps_nothing(
+        tmp_path: Path, settings: Settings, paged_api: str) -> None:
+    folder = tmp_path / "jobs" / "paged"
+    folder.mkdir(parents=True)
+    job = {"name": "paged", "title": "Paged", "organization": "cdmx", "license": "CC-BY-4.0",
+           "source": {"type": "ocds", "url": f"{paged_api}/releases?page=1", "paging": {},
+                      "tables": ["processes", "parties"]},
+           "privacy": {"columns": {**CONTACTS, **REVIEWED}}}
+    path = folder / "paged.yaml"
+    path.write_text(yaml.safe_dump(job), encoding="utf-8")
+    assert run_job(path, settings).ok
+    del _Pages.pages["/releases?page=2"]  # the API fails after its first page
+    with pytest.raises(Exception) as caught:
+        run_job(path, settings)
+    assert "page=2" in str(caught.value)
+    runs = _family_runs(settings, "paged")
+    for table, listed in runs.items():
+        assert [r["state"] for r in listed] == ["failed", "succeeded"], table
+        assert "the family's OCDS source failed" in str(listed[0]["error"])
+    client = TestClient(create_app(settings))
+    assert client.get("/api/v1/datasets/paged-processes/releases/1/red-flags").status_code == 200  # still served
+    assert not list(settings.paths.staging.rglob("page-*.json")), "downloaded pages are removed"

@@ -39,7 +39,10 @@ class Scores:
     transparency: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def flag(self, group: str, key: str, code: str, value: float) -> None:
-        self.results[group].setdefault(key, {})[code] = float(value)
+        found = self.results[group].get(key)
+        if found is None:
+            found = self.results[group][key] = {}
+        found[code] = float(value)
 
     def set_meta(self, code: str, name: str, value: float) -> None:
         self.meta.setdefault(code, {})[name] = round(value * 10_000) / 10_000
@@ -70,6 +73,11 @@ class Scorer:
     def main_currency(self, value: Any, ocid: str) -> float | None:
         """A Value's amount when in the main currency (the configured one, else the first seen), else None
         with a ``currency-not-main`` finding."""
+        if isinstance(value, dict):  # the common case, decided without building the (amount, currency) pair
+            number, currency = value.get("amount"), value.get("currency")
+            if (type(number) is float or type(number) is int) and currency == self.scores.currency \
+                    and isinstance(currency, str):
+                return float(number)
         found = c.amount(value)
         if found is None:
             return None

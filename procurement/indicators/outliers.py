@@ -60,7 +60,9 @@ class Outliers:
         if winner is None or any(len(b.tenderers) != 1 for b in process.valid):
             return
         for bid in process.valid:
-            tally = self.r025.setdefault(bid.tenderers[0], [0, 0])
+            tally = self.r025.get(bid.tenderers[0])
+            if tally is None:
+                tally = self.r025[bid.tenderers[0]] = [0, 0]
             tally[0] += bid.tenderers[0] == winner
             tally[1] += 1
 
@@ -91,7 +93,9 @@ class Outliers:
         for award, (suppliers, refs) in zip(awards, process.active_suppliers, strict=True):
             if refs != 1 or len(suppliers) != 1:
                 continue
-            tally = self.r048.setdefault(suppliers[0], [0, None, set()])
+            tally = self.r048.get(suppliers[0])
+            if tally is None:
+                tally = self.r048[suppliers[0]] = [0, None, set()]
             if tally[1] != process.ocid:  # a process counts once, however many awards it makes the supplier
                 tally[0], tally[1] = tally[0] + 1, process.ocid
             prefixes: set[str] = tally[2]

@@ -51,10 +51,16 @@ class ProAct:
         self.spending: dict[str, dict[str, float]] = {}  # buyer -> supplier -> awarded value (main currency)
         self.buyer_processes: dict[str, int] = {}
         self.transparency: dict[str, list[int]] = {}  # buyer -> [processes, filled per key field...]
+        # Read once, not per process.
+        self.p001_methods = settings.methods("P001", "selective|limited|direct")
+        self.p006_methods = settings.methods("P006", "open|selective")
+        self.p002_days = (settings.number("P002", "short_days", 5), settings.number("P002", "long_days", 120))
+        self.p004_threshold = settings.number("P004", "threshold", 0.2)
+        self.p005_threshold = settings.number("P005", "threshold", 30)
 
     def add(self, process: c.Process, money: Any) -> None:
         buyer = c.ident(c.obj(process.release, "buyer"))
-        if "P001" in self.on and process.method in self.settings.methods("P001", "selective|limited|direct"):
+        if "P001" in self.on and process.method in self.p001_methods:
             self.scores.flag("OCID", process.ocid, "P001", 1.0)
         if "P002" in self.on:
             self._decision_period(process)
@@ -64,7 +70,7 @@ class ProAct:
             self._cost_overrun(process, money)
         if "P005" in self.on:
             self._delivery_delay(process)
-        if "P006" in self.on and process.method in self.settings.methods("P006", "open|selective"):
+        if "P006" in self.on and process.method in self.p006_methods:
             notice = any(c.text(d, "documentType") == "tenderNotice" for d in c.arr(process.tender, "documents"))
             if not notice and not c.text(c.obj(process.tender, "tenderPeriod"), "startDate"):
                 self.scores.flag("OCID", process.ocid, "P006", 1.0)
@@ -80,8 +86,7 @@ class ProAct:
         days = _days(deadline, dates[0]) if dates else None
         if days is None or days < 0:
             return
-        if days <= self.settings.number("P002", "short_days", 5) or days >= self.settings.number(
-                "P002", "long_days", 120):
+        if days <= self.p002_days[0] or days >= self.p002_days[1]:
             self.scores.flag("OCID", process.ocid, "P002", round(days, 2))
 
     def _spending(self, process: c.Process, buyer: str, money: Any) -> None:
@@ -99,7 +104,7 @@ class ProAct:
     def _cost_overrun(self, process: c.Process, money: Any) -> None:
         awarded = {c.ident(a): money(a.get("value"), process.ocid) for a in process.awards
                    if c.text(a, "status") == "active"}
-        threshold = self.settings.number("P004", "threshold", 0.2)
+        threshold = self.p004_threshold
         for contract in c.arr(process.release, "contracts"):
             planned = awarded.get(c.text(contract, "awardID"))
             if not planned or planned <= 0:
@@ -113,7 +118,7 @@ class ProAct:
                 return
 
     def _delivery_delay(self, process: c.Process) -> None:
-        threshold = self.settings.number("P005", "threshold", 30)
+        threshold = self.p005_threshold
         worst = 0.0
         for contract in c.arr(process.release, "contracts"):
             planned_end = c.obj(contract, "period").get("endDate")
