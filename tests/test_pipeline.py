@@ -23,7 +23,8 @@ def test_a_job_publishes_a_numbered_typed_release_with_both_reports(
 
     folder = settings.paths.releases / result.release.folder
     assert sorted(p.name for p in folder.iterdir()) == [
-        "data.parquet", "datapackage.json", "facts.json", "privacy-report.json", "validation-report.json"]
+        "data.parquet", "datapackage.json", "facts.json", "fingerprint.json", "privacy-report.json",
+        "validation-report.json"]
     for name, digest in result.release.files.items():
         assert sha256_file(folder / name) == digest
 

@@ -55,7 +55,8 @@ def test_incremental_full_release_merges_new_and_changed_rows_from_postgres(
     assert second.run.rows_in == 2, "only the changed and the new row leave the database"
     assert [(r["id"], r["level"]) for r in _release_rows(settings, "gauges")] == [(1, 1.5), (2, 9.75), (3, 3.5)]
     third = run_job(job, settings)
-    assert third.run.state == "succeeded" and third.run.rows_in == 0 and third.release is None
+    assert third.run.state == "unchanged" and third.run.rows_in == 0 and third.release is None
+    assert third.ok and third.run.release == 2, "nothing new past the cursor: release 2 stays current"
     assert Catalog(settings.paths.catalog_db).release("gauges").number == 2
 
 

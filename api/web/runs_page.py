@@ -14,12 +14,13 @@ from api.visibility import visible_datasets
 from api.web.templating import render, seconds_between
 from catalog.models import Run
 from publishers.clock import Clock, SystemClock
+from publishers.liveness import as_shown, find_interrupted
 from publishers.missed import missed_releases
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 RUNS_PER_JOB = 10
-FAILED = {"failed", "blocked", "quarantined"}
+FAILED = {"failed", "blocked", "quarantined", "interrupted"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,10 @@ def runs(
     key: OptionalKey = None,
 ) -> HTMLResponse:
     visible = visible_datasets(catalog, key)
+    dead = find_interrupted(settings, catalog)  # runs whose process died show as interrupted at once
     recent, _ = catalog.runs_page(dataset or None, limit=RUNS_PER_JOB if dataset else 500,
                                   published_only=visible is not None)
+    recent = as_shown(recent, dead)
     jobs: dict[str, list[Run]] = {}
     for run in recent:
         jobs.setdefault(run.dataset, [])
