@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
