@@ -87,7 +87,7 @@ def _close_killed(catalog: Catalog, settings: Settings, job: Job, run_id: str, w
         run = catalog.run(run_id)
     except CatalogError:
         return
-    if run.state in ("queued", "running"):
+    if run.state in ("queued", "running", "interrupted"):  # a reader may have seen it die before this
         catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": why,
                                                 "public_error": why}))
     shutil.rmtree(settings.paths.staging / job.name / run_id, ignore_errors=True)
