@@ -41,7 +41,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.run is not None and self.run.state in ("succeeded", "awaiting-approval")
+        return self.run is not None and self.run.state in ("succeeded", "awaiting-approval", "unchanged")
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
