@@ -176,7 +176,7 @@ def test_a_rerun_after_a_crash_resumes_cleanly(tmp_path: Path, settings: Setting
     assert (settings.paths.staging / "crashy" / "crashed-run" / "raw.parquet").exists()
     again = run_job(job, settings)
     assert again.run.state == "succeeded" and again.release is not None and again.release.number == 1
-    assert catalog.run("crashed-run").state == "failed"
+    assert catalog.run("crashed-run").state == "interrupted"
     assert not (settings.paths.staging / "crashy" / "crashed-run").exists()
 
 

@@ -72,7 +72,7 @@ async def events(
     types: Annotated[str | None, Query(description="comma-separated event types", json_schema_extra={
         "pattern": r"^[\s,]*(?:(?:release\.published|release\.withdrawn)\s*(?:,[\s,]*|$))*$"})] = None,
     after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="resume after this event id")] = None,
-    last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,18}$",
+    last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^[0-9]{0,18}$",
                                          description="the id of the last event received")] = "",
 ) -> Response:
     log: EventLog = request.app.state.event_log
