@@ -122,16 +122,16 @@ def test_release_files_move_to_object_storage_checked_against_the_catalog(
             monkeypatch.setenv(name, value)
     report = _migrate(settings, catalog_url, capsys, "--to-storage", f"s3://{bucket}/public")
     assert sorted(report["releases_moved"]) == ["reviewed-requests/1", "service-requests/1", "service-requests/2"]
-    assert report["copied_files"] == 15  # five files a release (facts.json holds its profiles)
+    assert report["copied_files"] == 18  # six files a release (facts.json: profiles; fingerprint.json)
     objects = s3_storage.objects(bucket)
-    assert len(objects) == 15 and all(k.startswith("public/") for k in objects)
+    assert len(objects) == 18 and all(k.startswith("public/") for k in objects)
 
     moved = s3_storage.settings(bucket, home=settings.home, pseudonym_key="test-key-not-secret",
                                 catalog_url=catalog_url)
     assert _answers(moved, key) == before
     assert open_catalog(moved).release("service-requests").folder.startswith("service-requests/2-")
     again = _migrate(settings, catalog_url, capsys, "--to-storage", f"s3://{bucket}/public")
-    assert again["copied_files"] == 0 and len(s3_storage.objects(bucket)) == 15
+    assert again["copied_files"] == 0 and len(s3_storage.objects(bucket)) == 18
 
 
 def test_a_damaged_release_file_stops_the_copy(
@@ -199,7 +199,7 @@ def test_and_back_from_postgresql_and_object_storage_to_an_embedded_installation
     assert main(["--home", str(distributed.home), "migrate", "--to-catalog", f"sqlite:///{home}/catalog.sqlite3",
                  "--to-storage", f"file:///{home}/public/releases", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["copied_rows"]["releases"] == 3 and report["copied_files"] == 15
+    assert report["copied_rows"]["releases"] == 3 and report["copied_files"] == 18
     for name in ("OPENDATA_CATALOG_URL", "OPENDATA_STORAGE_URL"):
         monkeypatch.delenv(name)
     embedded = Settings(home=home)
