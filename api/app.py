@@ -102,7 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_middleware(app, settings)
     install_openapi(app)
     errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorPublic} for status in (400, 404, 500)}
-    errors.update({status: {"model": ErrorPublic} for status in (401, 403, 429)})
+    errors.update({status: {"model": ErrorPublic} for status in (401, 403, 414, 429)})  # 414: URL over the limit
     for router in (
         meta.router, datasets.router, organizations.router, rows.router, aggregate.router, exports.router,
         reports.router, sql.router, red_flags.router, events.router, subscriptions.router, alerts.router,

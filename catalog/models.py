@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 ReleaseState = Literal["published", "awaiting-approval", "rejected", "withdrawn"]
 RunState = Literal[
-    "queued", "running", "succeeded", "failed", "blocked", "quarantined", "awaiting-approval", "rejected"
+    "queued", "running", "succeeded", "failed", "blocked", "quarantined", "awaiting-approval", "rejected",
+    "unchanged", "interrupted",
 ]
 
 

@@ -60,13 +60,14 @@ class SearchQuery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     q: str | None = None
+    title: str | None = Field(default=None, description="words that must all be in the title (CKAN's title:)")
     organization: str | None = None
     tag: str | None = None
     license: str | None = None
     format: str | None = None
 
     def filters(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump(exclude={"q"}).items() if v}
+        return {k: v for k, v in self.model_dump(exclude={"q", "title"}).items() if v}
 
 
 class FacetValue(BaseModel):
@@ -297,6 +298,8 @@ class _Hits:
             marks = ", ".join(f":name{i}" for i in range(len(names)))
             self.where.append(f"d.name IN ({marks})" if names else "1 = 0")
             self.params.update({f"name{i}": name for i, name in enumerate(names)})
+        if query.title:
+            self._title(words(query.title))
         if query.q:
             found = words(query.q)
             if not found:
@@ -305,6 +308,17 @@ class _Hits:
                 self._sqlite(found)
             else:
                 self._postgres(found)
+
+    def _title(self, found: list[str]) -> None:
+        """Every word in the title field (stemmed like the free text; whole words, no prefix)."""
+        if not found:
+            self.empty = True
+        elif self.db.dialect == "sqlite":
+            self.params["title_match"] = " AND ".join(f'title : "{w}"' for w in found)
+            self.where.append("d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :title_match)")
+        else:
+            self.params["title_match"] = " & ".join(f"{w}:A" for w in found)
+            self.where.append("d.document @@ to_tsquery('english', :title_match)")
 
     def _sqlite(self, found: list[str]) -> None:
         self.params["match"] = fts_query(" ".join(found))

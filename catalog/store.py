@@ -351,8 +351,8 @@ class Catalog:
 
     def scheduled(self, dataset: str | None = None) -> list[dict[str, Any]]:
         """Each scheduled dataset (or just ``dataset``) with what missed-release checks need, in one query: its
-        latest release that is not rejected (number, created_at), its latest run (state, error) and when its
-        first run started."""
+        latest release that is not rejected (number, created_at), its latest run (state, error), when its
+        first run started and when its latest ``unchanged`` run started."""
         order = self.database.insert_order
         query = (
             "SELECT d.name, d.schedule, d.timezone, "
@@ -367,7 +367,10 @@ class Catalog:
             "'the run ended ' || u.state || '; its private report holds the details' END "
             f"FROM runs u WHERE u.dataset = d.name ORDER BY u.started_at DESC, u.{order} DESC "
             " LIMIT 1) AS last_error, "
-            "(SELECT min(u.started_at) FROM runs u WHERE u.dataset = d.name) AS first_run_at "
+            "(SELECT min(u.started_at) FROM runs u WHERE u.dataset = d.name) AS first_run_at, "
+            # a run that found the source unchanged keeps the latest release current
+            "(SELECT max(u.started_at) FROM runs u WHERE u.dataset = d.name AND u.state = 'unchanged') "
+            " AS last_unchanged_at "
             "FROM datasets d WHERE d.schedule IS NOT NULL AND d.schedule <> ''"
         )
         params: tuple[Any, ...] = ()
@@ -429,6 +432,16 @@ class Catalog:
         if row is None:
             raise CatalogError(f"run '{run_id}' does not exist")
         return _run(row)
+
+    def mark_interrupted(self, run: Run, why: str) -> bool:
+        """Record ``run`` as interrupted if it is still the same try in state ``running``; whether it was."""
+        with self.transaction() as db:
+            changed = db.execute(
+                "UPDATE runs SET state = 'interrupted', ended_at = ?, error = ?, public_error = ? "
+                "WHERE run_id = ? AND state = 'running' AND attempt = ? AND started_at = ?",
+                (utc_now(), why, why, run.run_id, run.attempt, run.started_at),
+            ).rowcount
+        return bool(changed)
 
     def interrupted_runs(self, dataset: str) -> list[Run]:
         with self._connect() as db:

@@ -337,6 +337,12 @@ class PublishOptions(_Strict):
         "statistics skip what a filter cannot match); default: the schema's primaryKey.",
     )
 
+    when_unchanged: Literal["skip", "publish"] = Field(
+        default="skip",
+        description="A run whose data, schema and privacy policy equal the latest release's: skip records the run "
+        "'unchanged' and publishes nothing; publish makes a new numbered release anyway.",
+    )
+
 
 class ValidationOptions(_Strict):
     """What a run does with rows that fail the Table Schema, and which schema changes it may publish."""

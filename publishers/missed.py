@@ -2,8 +2,9 @@
 
 A release is due at each fire time of the dataset's schedule (in its time zone) and may arrive up to
 ``missed_release_grace_seconds`` later. A dataset is flagged when its latest release (published or
-awaiting approval) was made before the latest fire time whose grace has passed; a dataset that never
-released is flagged once such a fire time has passed since its first run.
+awaiting approval) was made before the latest fire time whose grace has passed, and no run since that
+time found its source unchanged (state ``unchanged``); a dataset that never released is flagged once such
+a fire time has passed since its first run.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def missed_releases(
     found: list[MissedRelease] = []
     for facts in catalog.scheduled(dataset):
         due = previous_fire(facts["schedule"], facts["timezone"], now - timedelta(seconds=grace_seconds))
+        if facts.get("last_unchanged_at") is not None and parse_utc(facts["last_unchanged_at"]) >= due:
+            continue  # a run since the fire time found the source unchanged: the latest release is current
         if facts["last_release_at"] is not None:
             if parse_utc(facts["last_release_at"]) >= due:
                 continue

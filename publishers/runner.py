@@ -37,10 +37,12 @@ from publishers.extract import extract
 from publishers.incremental import last_cursor, merge_with_previous, remember_cursor
 from publishers.job import Job, load_job
 from publishers.job_metadata import organization_profile
+from publishers.liveness import remove_interrupted_staging
 from publishers.ownership import check_ownership
 from publishers.private_reports import keep_private
 from publishers.progress import Progress, interactive_progress
 from publishers.run_request import RunRequest, this_worker
+from publishers.unchanged import check_unchanged, current_release
 from publishers.validate_staged import validate_staged
 from validation import ValidationReport
 from validation.release_steps import check_drift, keep_drift_report, remember_source_columns
@@ -58,7 +60,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.run.state in ("succeeded", "awaiting-approval") and all(r.ok for r in self.family)
+        return self.run.state in ("succeeded", "awaiting-approval", "unchanged") and all(r.ok for r in self.family)
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,12 @@ def run_loaded_job(
             if stale.run_id == request.run_id:
                 continue
             catalog.save_run(stale.model_copy(update={
-                "state": "failed", "ended_at": utc_now(),
+                "state": "interrupted", "ended_at": utc_now(),
                 "error": "interrupted: the process ended before the run finished; this run replaced it",
                 "public_error": "interrupted: the process ended before the run finished; this run replaced it",
             }))
             shutil.rmtree(settings.paths.staging / job.name / stale.run_id, ignore_errors=True)
+        remove_interrupted_staging(settings, catalog, job.name)  # runs a reader found dead before this one
         register_dataset(catalog, job)
         run = Run(run_id=request.run_id, dataset=job.name, job_path=str(job.path), state="running",
                   started_at=utc_now(), attempt=request.attempt, trigger=request.trigger,
@@ -188,8 +191,9 @@ def _stages(
     catalog.save_run(run)
     checkpoint("run:after-extract")
     if job.incremental is not None and extracted.since is not None and extracted.rows == 0:
-        done = run.model_copy(update={"state": "succeeded", "ended_at": utc_now(), "rows_out": 0,
-                                      "error": None})
+        latest = current_release(catalog, job.name)
+        done = run.model_copy(update={"state": "unchanged", "ended_at": utc_now(), "rows_out": 0,
+                                      "release": latest.number if latest else None, "error": None})
         catalog.save_run(done)  # nothing new past the cursor: the latest release stays current
         return RunResult(run=done, stages=stages)
     drift = check_drift(settings, catalog, job, extracted.schema.empty_table())
@@ -253,8 +257,13 @@ def _stages(
         run = run.model_copy(update={
             "report_folder": keep_private(settings, checked.quarantine_folder, job.name, run.run_id)})
     remember_source_columns(catalog, job, run.run_id, drift)
+    same = check_unchanged(settings, catalog, job, run, checked.path, privacy, extras.files)
+    if same.run is not None:  # the latest release already holds this data, schema and policy
+        catalog.save_run(same.run)
+        remember_cursor(catalog, job, extracted.cursor_value, run.run_id)
+        return RunResult(run=same.run, privacy=privacy, validation=validation, stages=stages)
     release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging,
-                                    extra_files=extras.files)
+                                    extra_files=same.files)
     stages["publish"] = time.perf_counter() - started
     progress.advance("publish", release.rows)
     rows["publish"] = release.rows

@@ -41,7 +41,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.run is not None and self.run.state in ("succeeded", "awaiting-approval")
+        return self.run is not None and self.run.state in ("succeeded", "awaiting-approval", "unchanged")
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -87,7 +87,7 @@ def _close_killed(catalog: Catalog, settings: Settings, job: Job, run_id: str, w
         run = catalog.run(run_id)
     except CatalogError:
         return
-    if run.state in ("queued", "running"):
+    if run.state in ("queued", "running", "interrupted"):  # a reader may have seen it die before this
         catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": why,
                                                 "public_error": why}))
     shutil.rmtree(settings.paths.staging / job.name / run_id, ignore_errors=True)

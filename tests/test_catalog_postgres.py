@@ -120,7 +120,7 @@ def test_approvals_and_api_keys(backend: Settings) -> None:
 
 
 def test_a_job_publishes_and_the_api_serves_it(backend: Settings, write_job: JobWriter) -> None:
-    job = write_job(privacy=PEOPLE_PRIVACY)
+    job = write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"})
     first = run_job(job, backend)
     second = run_job(job, backend)
     assert first.run.state == second.run.state == "succeeded"

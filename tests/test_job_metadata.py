@@ -80,8 +80,9 @@ def test_two_job_files_cannot_share_a_name(settings: Settings, write_job: JobWri
     with pytest.raises(JobFileError) as refused:
         run_job(second, settings)
     assert "two job files declare dataset 'service-requests'" in str(refused.value)
-    first.unlink()  # the old file gone: the new one takes over the name
-    assert run_job(second, settings).release is not None
+    first.unlink()  # the old file gone: the new one takes over the name (its source is the same: unchanged)
+    taken = run_job(second, settings)
+    assert taken.ok and taken.run.state == "unchanged" and taken.run.release == 1
 
 
 def test_the_page_never_links_a_script_homepage(tmp_path: Path) -> None:

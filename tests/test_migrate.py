@@ -34,7 +34,7 @@ ROWS = "/api/v1/datasets/service-requests/rows"
 
 def _installation(settings: Settings, write_job: JobWriter) -> str:
     """Two releases of one dataset, an approved release of another, an API key; returns the key."""
-    job = write_job(privacy=PEOPLE_PRIVACY)
+    job = write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"})
     run_job(job, settings)
     run_job(job, settings)
     waiting = write_job(name="reviewed-requests", privacy={**PEOPLE_PRIVACY, "requires_approval": True})
@@ -85,7 +85,8 @@ def test_the_catalog_moves_to_postgresql_and_serves_the_same(
     again = _migrate(settings, catalog_url, capsys)
     assert sum(again["copied_rows"].values()) == 0 and again["kept_rows"]["releases"] == 3
 
-    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)  # the old installation publishes once more
+    # the old installation publishes once more
+    run_job(write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"}), settings)
     last = _migrate(settings, catalog_url, capsys)
     assert last["copied_rows"]["releases"] == 1 and last["copied_rows"]["runs"] == 1
     assert open_catalog(moved).release("service-requests").number == 3
@@ -97,7 +98,7 @@ def test_the_catalog_moves_to_postgresql_and_serves_the_same(
 def test_a_bad_target_is_refused_without_touching_anything(
     settings: Settings, write_job: JobWriter, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
+    run_job(write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"}), settings)
     home = ["--home", str(settings.home)]
     assert main([*home, "migrate", "--to-catalog", "mysql://x@y/z"]) == 2
     assert "postgresql://" in capsys.readouterr().err
@@ -121,23 +122,23 @@ def test_release_files_move_to_object_storage_checked_against_the_catalog(
             monkeypatch.setenv(name, value)
     report = _migrate(settings, catalog_url, capsys, "--to-storage", f"s3://{bucket}/public")
     assert sorted(report["releases_moved"]) == ["reviewed-requests/1", "service-requests/1", "service-requests/2"]
-    assert report["copied_files"] == 15  # five files a release (facts.json holds its profiles)
+    assert report["copied_files"] == 18  # six files a release (facts.json: profiles; fingerprint.json)
     objects = s3_storage.objects(bucket)
-    assert len(objects) == 15 and all(k.startswith("public/") for k in objects)
+    assert len(objects) == 18 and all(k.startswith("public/") for k in objects)
 
     moved = s3_storage.settings(bucket, home=settings.home, pseudonym_key="test-key-not-secret",
                                 catalog_url=catalog_url)
     assert _answers(moved, key) == before
     assert open_catalog(moved).release("service-requests").folder.startswith("service-requests/2-")
     again = _migrate(settings, catalog_url, capsys, "--to-storage", f"s3://{bucket}/public")
-    assert again["copied_files"] == 0 and len(s3_storage.objects(bucket)) == 15
+    assert again["copied_files"] == 0 and len(s3_storage.objects(bucket)) == 18
 
 
 def test_a_damaged_release_file_stops_the_copy(
     settings: Settings, write_job: JobWriter, catalog_url: str, s3_storage: ObjectStore,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
+    run_job(write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"}), settings)
     report = settings.paths.releases / "service-requests" / "1" / "validation-report.json"
     report.write_text(report.read_text() + " ")
     bucket = s3_storage.new_bucket()
@@ -157,7 +158,7 @@ def test_the_development_key_moves_with_the_installation_and_pseudonyms_stay(
 ) -> None:
     embedded = Settings(home=tmp_path / "embedded")  # development: a random key kept in HOME/private/secrets
     embedded.paths.ensure()
-    job = write_job(privacy=PEOPLE_PRIVACY)
+    job = write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"})
     assert run_job(job, embedded).run.state == "succeeded"
     _migrate(embedded, catalog_url, capsys)
     secret = tmp_path / "secret-store" / "pseudonym.key"
@@ -198,7 +199,7 @@ def test_and_back_from_postgresql_and_object_storage_to_an_embedded_installation
     assert main(["--home", str(distributed.home), "migrate", "--to-catalog", f"sqlite:///{home}/catalog.sqlite3",
                  "--to-storage", f"file:///{home}/public/releases", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["copied_rows"]["releases"] == 3 and report["copied_files"] == 15
+    assert report["copied_rows"]["releases"] == 3 and report["copied_files"] == 18
     for name in ("OPENDATA_CATALOG_URL", "OPENDATA_STORAGE_URL"):
         monkeypatch.delenv(name)
     embedded = Settings(home=home)

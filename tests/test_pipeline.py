@@ -23,7 +23,8 @@ def test_a_job_publishes_a_numbered_typed_release_with_both_reports(
 
     folder = settings.paths.releases / result.release.folder
     assert sorted(p.name for p in folder.iterdir()) == [
-        "data.parquet", "datapackage.json", "facts.json", "privacy-report.json", "validation-report.json"]
+        "data.parquet", "datapackage.json", "facts.json", "fingerprint.json", "privacy-report.json",
+        "validation-report.json"]
     for name, digest in result.release.files.items():
         assert sha256_file(folder / name) == digest
 
@@ -40,7 +41,8 @@ def test_a_job_publishes_a_numbered_typed_release_with_both_reports(
     validation = json.loads((folder / "validation-report.json").read_text())
     assert validation["valid"] is True and validation["stats"]["rows"] == 4
 
-    again = run_job(write_job(), settings)
+    assert run_job(write_job(), settings).run.state == "unchanged", "the same source makes no release"
+    again = run_job(write_job(publish={"when_unchanged": "publish"}), settings)
     assert again.release is not None and again.release.number == 2
     assert [r.number for r in Catalog(settings.paths.catalog_db).releases("service-requests")] == [1, 2]
 

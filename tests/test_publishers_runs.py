@@ -55,7 +55,8 @@ def test_incremental_full_release_merges_new_and_changed_rows_from_postgres(
     assert second.run.rows_in == 2, "only the changed and the new row leave the database"
     assert [(r["id"], r["level"]) for r in _release_rows(settings, "gauges")] == [(1, 1.5), (2, 9.75), (3, 3.5)]
     third = run_job(job, settings)
-    assert third.run.state == "succeeded" and third.run.rows_in == 0 and third.release is None
+    assert third.run.state == "unchanged" and third.run.rows_in == 0 and third.release is None
+    assert third.ok and third.run.release == 2, "nothing new past the cursor: release 2 stays current"
     assert Catalog(settings.paths.catalog_db).release("gauges").number == 2
 
 
@@ -175,7 +176,7 @@ def test_a_rerun_after_a_crash_resumes_cleanly(tmp_path: Path, settings: Setting
     assert (settings.paths.staging / "crashy" / "crashed-run" / "raw.parquet").exists()
     again = run_job(job, settings)
     assert again.run.state == "succeeded" and again.release is not None and again.release.number == 1
-    assert catalog.run("crashed-run").state == "failed"
+    assert catalog.run("crashed-run").state == "interrupted"
     assert not (settings.paths.staging / "crashy" / "crashed-run").exists()
 
 

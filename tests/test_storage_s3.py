@@ -46,10 +46,11 @@ from tests.publishers_fixtures import free_port, write_source_job
 DATASET = "service-requests"
 API = f"/api/v1/datasets/{DATASET}"
 PSEUDONYM_KEY = "test-key-not-secret"
-FILES = ["data.parquet", "datapackage.json", "facts.json", "privacy-report.json", "validation-report.json"]
+FILES = ["data.parquet", "datapackage.json", "facts.json", "fingerprint.json", "privacy-report.json",
+         "validation-report.json"]
 
 
-def people_job(folder: Path) -> Path:
+def people_job(folder: Path, **extra: Any) -> Path:
     """The people job of tests/conftest.py (a CSV source with personal data), written under ``folder``."""
     (folder / "data").mkdir(parents=True, exist_ok=True)
     with open(folder / "data" / "rows.csv", "w", newline="", encoding="utf-8") as handle:
@@ -61,6 +62,7 @@ def people_job(folder: Path) -> Path:
         "name": DATASET, "title": "Service requests", "description": "Requests for non-emergency city services.",
         "organization": "test-city", "license": "CC-BY-4.0", "tags": ["services"],
         "source": {"type": "csv", "path": "data/rows.csv"}, "schema": "table.schema.json", "privacy": PEOPLE_PRIVACY,
+        **extra,
     }
     path = folder / f"{DATASET}.yaml"
     path.write_text(yaml.safe_dump(job, sort_keys=False))
@@ -258,6 +260,9 @@ def test_a_second_run_publishes_under_a_new_key_and_leaves_release_1_untouched(
     job = people_job(tmp_path / "jobs")
     first = run_job(job, settings).release
     assert first is not None
+    same = run_job(job, settings)  # the same source: the fingerprint read back from the bucket matches
+    assert same.run.state == "unchanged" and same.run.release == 1 and same.release is None
+    job = people_job(tmp_path / "jobs", publish={"when_unchanged": "publish"})
     before = s3_storage.objects(bucket)
     second = run_job(job, settings).release
     assert second is not None and second.number == 2 and second.folder != first.folder
@@ -294,7 +299,7 @@ def test_a_run_killed_after_the_upload_leaves_nothing_visible_and_the_rerun_publ
 ) -> None:
     bucket = s3_storage.new_bucket()
     settings = home_settings(tmp_path, s3_storage, bucket)
-    job = people_job(tmp_path / "jobs")
+    job = people_job(tmp_path / "jobs", publish={"when_unchanged": "publish"})
     assert run_job(job, settings).release is not None
     env = {**os.environ, **s3_storage.env(bucket), "OPENDATA_PSEUDONYM_KEY": PSEUDONYM_KEY,
            "OPENDATA_CRASH_AT": "publish:after-rename"}

@@ -63,8 +63,8 @@ def test_orphans_in_object_storage_go_once_old_and_releases_stay(
 def test_a_local_folder_left_by_a_crash_goes_and_rejected_releases_stay(
     settings: Settings, write_job: JobWriter, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
-    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
+    run_job(write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"}), settings)
+    run_job(write_job(privacy=PEOPLE_PRIVACY, publish={"when_unchanged": "publish"}), settings)
     open_catalog(settings).set_release_state("service-requests", 2, "rejected")
     orphan = settings.paths.releases / "service-requests" / "3"
     orphan.mkdir()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from api.ckan.actions import ACTIONS, ActionContext, register_action
 from api.ckan.shapes import organization_dict, package_dict, resource_dict
+from api.ckan.solr_query import parse
 from api.web.state import get_web
 from catalog.models import Dataset, Organization
 from catalog.search import SearchQuery
 from opendata.errors import CatalogError, QueryError, SearchQueryError
 
 CKAN_VERSION = "2.10.4"
-FQ_FIELDS = {"organization", "owner_org", "tags", "name", "license_id", "res_format", "id"}
 SORT_KEYS = {"name", "title_string", "metadata_modified", "metadata_created", "score"}
 #: The search index's column each CKAN sort key orders by ("score" is the relevance itself).
 SORT_COLUMNS = {"name": "d.name", "title_string": "d.sort_title", "metadata_modified": "d.updated_at",
@@ -81,30 +80,24 @@ def package_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     return _package(ctx, dataset, _organizations(ctx, [dataset.organization]))
 
 
-def _fq_clauses(fq: str) -> list[tuple[str, str]]:
-    clauses: list[tuple[str, str]] = []
-    for part in re.findall(r'[^\s:]+:(?:"[^"]*"|[^\s"]+)|\S+', fq.strip()):
-        if part.upper() == "AND":
-            continue
-        field, sep, value = part.partition(":")
-        field = field.lstrip("+")
-        if not sep or field not in FQ_FIELDS:
-            raise SearchQueryError(
-                f"cannot filter on '{part}': fq takes field:value clauses on {', '.join(sorted(FQ_FIELDS))}"
-            )
-        clauses.append((field, value.strip('"')))
-    return clauses
+def _fq_list(data: dict[str, Any]) -> list[str]:
+    """``fq`` and CKAN 2.9's ``fq_list`` (a list of filter queries), as strings."""
+    found = [str(data.get("fq") or "")]
+    extra = data.get("fq_list") or []
+    if not isinstance(extra, list) or not all(isinstance(v, str) for v in extra):
+        raise SearchQueryError("fq_list must be a list of filter query strings")
+    return found + extra
 
 
 def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Search published datasets: q (words, all must match; stemmed, the last a prefix), fq (field:value ...),
-    rows, start, sort. Answered by the catalog's search index."""
-    q = str(data.get("q") or "")
-    if ":" in q and q != "*:*":
-        clauses, q = _fq_clauses(q), ""
-    else:
-        clauses = []
-    clauses += _fq_clauses(str(data.get("fq") or ""))
+    """Search published datasets: q (words, all must match, over title, tags, column names, organisation and
+    description; stemmed, the last a prefix; and field:value clauses), fq / fq_list (field:value clauses on
+    title, name, id, tags, organization, owner_org, license_id, res_format), rows, start, sort. Answered by the
+    catalog's search index."""
+    q = data.get("q") or ""
+    if not isinstance(q, str):
+        raise SearchQueryError("q must be a query string")
+    parsed = parse(q, _fq_list(data))
     rows = integer(data, "rows", 10, high=1000)
     start = integer(data, "start", 0)
     sort = str(data.get("sort") or "score desc, metadata_modified desc")
@@ -115,20 +108,18 @@ def package_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
             raise SearchQueryError(f"cannot sort on '{key}': use {', '.join(sorted(SORT_KEYS))} asc|desc")
         order.append((SORT_COLUMNS[field], direction.strip().lower() == "desc"))
     filters: dict[str, str] = {}
-    names: list[str] = []
-    tags: list[str] = []
-    for field, value in clauses:
-        if field in ("name", "id"):
-            names.append(value)
-        elif field == "tags":
-            tags.append(value)
-        else:
-            filters.setdefault(FQ_FILTERS[field], value)
-            if filters[FQ_FILTERS[field]] != value:  # two values of one single-valued field: nothing matches
-                names.append("")
-    query = SearchQuery(q=q if q not in ("", "*:*") else None, **filters)
+    names = parsed.values("name", "id")
+    if len(set(names)) > 1:  # a dataset has one name: two different ones match nothing
+        names = [""]
+    for field, column in FQ_FILTERS.items():
+        for value in parsed.values(field):
+            filters.setdefault(column, value)
+            if filters[column] != value:  # two values of one single-valued field: nothing matches
+                names = [""]
+    text = " ".join(parsed.words)
+    query = SearchQuery(q=text or None, title=" ".join(parsed.title) or None, **filters)
     result = get_web(ctx.request).search.search(query, limit=rows, offset=start, facets=False, names=names or None,
-                                               tags=tags, order=order)
+                                               tags=parsed.values("tags"), order=order)
     orgs = _organizations(ctx, [hit.dataset.organization for hit in result.hits])
     found = [_package(ctx, hit.dataset, orgs) for hit in result.hits]
     return {"count": result.total, "results": found, "sort": sort, "facets": {}, "search_facets": {}}

@@ -7,14 +7,15 @@ envelope ``{"help", "success", "result" | "error"}``. See api/ckan/actions.py fo
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 import api.ckan.datastore  # noqa: F401  (registers the datastore actions)
 import api.ckan.read_actions  # noqa: F401  (registers the read actions)
-from api.ckan.actions import call_action, envelope_error
+import api.ckan.write_actions  # noqa: F401  (registers the write actions)
+from api.ckan.actions import ACTIONS, call_action, envelope_error
 from api.values import dumps
 
 router = APIRouter(tags=["ckan"])
@@ -52,7 +53,11 @@ async def _data(request: Request) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-async def action(name: str, request: Request) -> Response:
+#: The action names, documented as the path's enum (an unknown name is a 400 in CKAN's envelope).
+ActionName = Annotated[str, Path(description="the action", json_schema_extra={"enum": sorted(ACTIONS)})]
+
+
+async def action(name: ActionName, request: Request) -> Response:
     data = await _data(request)
     if data is None:
         status, body = envelope_error(400, "Bad Request", "Bad request - JSON Error: the body must be a JSON object")

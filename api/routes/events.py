@@ -69,15 +69,17 @@ async def events(
     published: PublishedDep,
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(description="only this dataset's events")] = None,
-    types: Annotated[str | None, Query(description="comma-separated event types")] = None,
+    types: Annotated[str | None, Query(description="comma-separated event types", json_schema_extra={
+        "pattern": r"^[\s,]*(?:(?:release\.published|release\.withdrawn)\s*(?:,[\s,]*|$))*$"})] = None,
     after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="resume after this event id")] = None,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^[0-9]{0,18}$",
+                                         description="the id of the last event received")] = "",
 ) -> Response:
     log: EventLog = request.app.state.event_log
     kinds = _types(types)
     if dataset:
         published.dataset(dataset)
-    position = await run_in_threadpool(_start, last_event_id, after, log)
+    position = await run_in_threadpool(_start, last_event_id or None, after, log)
     if "text/event-stream" not in request.headers.get("accept", ""):
         found = await run_in_threadpool(log.after, position, dataset=dataset, types=kinds)
         body = {"events": [json.loads(event_json(e)) for e in found],

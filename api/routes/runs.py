@@ -17,6 +17,7 @@ from api.visibility import visible_datasets
 from catalog.models import Run, RunState
 from opendata.errors import CatalogError
 from publishers.clock import Clock, SystemClock
+from publishers.liveness import as_shown, find_interrupted
 from publishers.missed import MissedRelease, missed_releases, parse_utc
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
@@ -76,7 +77,9 @@ def list_runs(
     key: OptionalKey = None,
 ) -> RunsPublic:
     visible = visible_datasets(catalog, key)
+    dead = find_interrupted(settings, catalog)  # runs whose process died show as interrupted at once
     runs, total = runs_page(view, dataset, state, limit=limit, offset=offset, published_only=visible is not None)
+    runs = as_shown(runs, dead)
     missed = [m for m in missed_releases(catalog, _now(request), settings.missed_release_grace_seconds, dataset)
               if visible is None or m.dataset in visible]
     return RunsPublic(runs=[run_public(r) for r in runs], count=len(runs), total=total, offset=offset, limit=limit,
@@ -92,8 +95,9 @@ def list_missed(request: Request, catalog: CatalogDep, settings: SettingsDep, ke
 
 
 @router.get("/{run_id}", name="get_run", response_model=RunPublic)
-def get_run(run_id: str, catalog: CatalogDep, key: OptionalKey = None) -> RunPublic:
-    run = catalog.run(run_id)
+def get_run(run_id: str, catalog: CatalogDep, settings: SettingsDep, key: OptionalKey = None) -> RunPublic:
+    dead = find_interrupted(settings, catalog)
+    run = as_shown([catalog.run(run_id)], dead)[0]
     visible = visible_datasets(catalog, key)
     if visible is not None and run.dataset not in visible:
         raise CatalogError(f"run '{run_id}' does not exist")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from api.deps import CatalogDep, PublishedDep, SettingsDep
+from api.http_methods import MAX_URL_BYTES
 from api.schemas import SqlPublic, SqlTablesPublic
 from api.sql_engine import SqlEngine
 from api.values import dumps
@@ -42,7 +43,8 @@ def _answer(request: Request, published: PublishedDep, sql: str | None) -> Respo
 def sql_get(
     request: Request,
     published: PublishedDep,
-    sql: Annotated[str | None, Query(description="one SELECT statement", max_length=100_000)] = None,
+    sql: Annotated[str, Query(description="one SELECT statement (a longer one: POST)", min_length=1,
+                              max_length=MAX_URL_BYTES // 4)],
 ) -> Response:
     return _answer(request, published, sql)
 
@@ -51,7 +53,7 @@ def sql_get(
 def sql_post(
     request: Request,
     published: PublishedDep,
-    sql: Annotated[str, Body(embed=True, description="one SELECT statement", max_length=100_000)],
+    sql: Annotated[str, Body(embed=True, description="one SELECT statement", min_length=1, max_length=100_000)],
 ) -> Response:
     return _answer(request, published, sql)
 

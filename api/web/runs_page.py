@@ -20,13 +20,14 @@ from api.visibility import visible_datasets
 from api.web.templating import render, seconds_between
 from catalog.models import Run
 from publishers.clock import Clock, SystemClock
+from publishers.liveness import as_shown, find_interrupted
 from publishers.missed import missed_releases
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 #: Runs a page holds (``/api/v1/runs`` pages by ``limit``/``offset``; this page by ``page``).
 RUNS_PER_PAGE = 50
-FAILED = {"failed", "blocked", "quarantined"}
+FAILED = {"failed", "blocked", "quarantined", "interrupted"}
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ def runs(
     key: OptionalKey = None,
 ) -> HTMLResponse:
     visible = visible_datasets(catalog, key)
+    dead = find_interrupted(settings, catalog)  # runs whose process died show as interrupted at once
     recent, total = runs_page(view, dataset or None, None, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE,
                               published_only=visible is not None)
+    recent = as_shown(recent, dead)
     jobs: dict[str, list[Run]] = {}
     for run in recent:
         jobs.setdefault(run.dataset, []).append(run)

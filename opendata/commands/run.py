@@ -53,6 +53,9 @@ def _line(result: RunResult) -> str:
     if run.state in ("succeeded", "awaiting-approval"):
         return (f"{run.dataset}: release {run.release} {run.state} "
                 f"({run.rows_in} rows in, {run.rows_out} out, {took:.1f}s)")
+    if run.state == "unchanged":
+        current = f"release {run.release} stays current" if run.release else "no release"
+        return f"{run.dataset}: unchanged: same data, schema and privacy policy; {current}, nothing published"
     return f"{run.dataset}: {run.state}: {run.error}\n  reports: {run.report_folder}"
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from catalog.models import Run
 from opendata.commands._shared import EXIT_OK, emit, open_catalog
 from opendata.settings import Settings
+from publishers.liveness import as_shown, find_interrupted
 from publishers.missed import MissedRelease, missed_releases
 
 HELP = "show recent runs and missed releases"
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.missed:
         emit(args, [m.model_dump() for m in missed], "\n".join(missed_line(m) for m in missed) or "no missed releases")
         return EXIT_OK
-    runs = catalog.runs(args.name, limit=args.limit)
+    dead = find_interrupted(settings, catalog)  # runs whose process died show as interrupted at once
+    runs = as_shown(catalog.runs(args.name, limit=args.limit), dead)
     lines = [missed_line(m) for m in missed] + [run_line(r) for r in runs]
     emit(args, [r.model_dump() for r in runs], "\n".join(lines) or "no runs")
     return EXIT_OK
