@@ -7,6 +7,7 @@ through the real publish path; the API runs on the real DuckDB engine with DuckD
 from __future__ import annotations
 
 import csv
+import re
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import shapely
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from fastapi.testclient import TestClient
 from shapely.geometry import Point, Polygon, box, shape
 
@@ -231,3 +233,19 @@ def test_publishing_lays_geometry_out_for_row_group_skipping(home: ApiHome, tmp_
     # groups grow with the table: checking every group's statistics costs more than decoding a larger one
     assert [geometry_row_group(n) for n in (100, 100_000, 1_000_000, 10_000_000, 10**9)] == [
         16384, 16384, 32768, 65536, 131072]
+
+
+def test_the_dataset_openapi_declares_geo_filters_and_or(client: TestClient) -> None:
+    for name in ("weather-alerts", "nyc-311"):
+        document = client.get(f"/api/v1/datasets/{name}/openapi.json").json()
+        assert [e.message for e in OpenAPIV31SpecValidator(document).iter_errors()] == []
+        item = document["paths"][f"/api/v1/datasets/{name}/rows"]
+        names = {p["name"] for p in item["get"]["parameters"]}
+        assert {"near", "bbox", "contains", "intersects", "geometry", "or"} <= names
+        body = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["required"] == ["intersects"] and "intersects" not in {p["name"] for p in item["post"]["parameters"]}
+        assert item["post"]["operationId"] != item["get"]["operationId"]
+    near = next(p for p in item["get"]["parameters"] if p["name"] == "near")
+    assert re.fullmatch(near["schema"]["pattern"], "40.75,-73.98,500")
+    geometry = next(p for p in item["get"]["parameters"] if p["name"] == "geometry")
+    assert geometry["schema"]["enum"] == ["location"]
