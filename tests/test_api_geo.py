@@ -250,3 +250,28 @@ def test_the_dataset_openapi_declares_geo_filters_and_or(client: TestClient) -> 
     assert re.fullmatch(near["schema"]["pattern"], "40.75,-73.98,500")
     geometry = next(p for p in item["get"]["parameters"] if p["name"] == "geometry")
     assert geometry["schema"]["enum"] == ["location"]
+
+
+def test_ckan_datastore_search_serves_geometry_as_geojson(client: TestClient) -> None:
+    polygons = cap_polygons()
+    answer = client.get("/api/3/action/datastore_search", params={"resource_id": "weather-alerts", "limit": 200})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert {"id": "polygon", "type": "json"} in result["fields"]
+    with_area = [r for r in result["records"] if r["polygon"] is not None]
+    assert len(with_area) == len(polygons)
+    for record in with_area:
+        assert shape(record["polygon"]).equals(polygons[record["id"]])  # the rows API's GeoJSON, lon/lat
+    nyc = client.get("/api/3/action/datastore_search", params={"resource_id": "nyc-311", "limit": 3}).json()
+    assert all(r["location"]["type"] == "Point" for r in nyc["result"]["records"] if r["location"])
+
+
+def test_the_dataset_page_shows_geometry_samples_as_wkt(client: TestClient) -> None:
+    page = client.get("/datasets/nyc-311")
+    assert page.status_code == 200
+    shown = re.findall(r"POINT \((-?[0-9.]+) (-?[0-9.]+)\)", page.text)
+    assert len(shown) >= 5  # lon lat, as in WKT, of rows of the release
+    assert {(float(lat), float(lon)) for lon, lat in shown} <= set(nyc_points().values())
+    assert "\\x01" not in page.text and "b&#39;" not in page.text
+    alerts = client.get("/datasets/weather-alerts").text
+    assert "POLYGON ((" in alerts and "…" in alerts  # long areas are shortened in a cell
