@@ -142,7 +142,7 @@ def dataset_paths(
     """``(paths, component schemas)`` describing one dataset's rows; ``instants``: its TIMESTAMPTZ columns."""
     fields = [f for f in release.table_schema.get("fields", []) if isinstance(f, dict) and "name" in f]
     row_name = component_name(dataset.name)
-    row_schema = {
+    row_schema: dict[str, Any] = {
         "title": f"{dataset.name} row", "type": "object",
         "description": f"One row of {dataset.title} (release {release.number} schema).",
         "properties": {str(f["name"]): _column_schema(f, str(f["name"]) in instants) for f in fields},
@@ -160,7 +160,7 @@ def dataset_paths(
         },
     }
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}}
-    operation = {
+    operation: dict[str, Any] = {
         "tags": [f"dataset: {dataset.name}"],
         "summary": f"Rows of {dataset.title}",
         "description": f"{dataset.description}\n\nColumns: " + ", ".join(
