@@ -36,6 +36,9 @@ MEMORY_LIMIT = "128MB"
 #: on 10,000,000 points (``python -m benchmarks geo``): 65,536-row groups answer ``near`` in half the time
 #: of 16,384-row groups, which spend it checking 611 groups' statistics.
 GEOMETRY_ROW_GROUP = (16384, 131072)
+#: A geo filter decodes the row groups it cannot skip on every request: snappy decodes them about a third
+#: faster than zstd (17.0 vs 25.3 ms for ``near`` on 10,000,000 points), for a file about 18% larger.
+GEOMETRY_COMPRESSION = "snappy"
 DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
@@ -139,7 +142,7 @@ def _copy_typed(
     order_terms = [quote_identifier(c) + " NULLS LAST" for c in order]
     geometry = geometry_columns(published_schema(table_schema, points))
     typed = f"SELECT {', '.join(selects)} FROM {relation}"
-    row_group = 122880
+    row_group, compression = 122880, "zstd"
     if geometry:  # typed first, then the points and bounding boxes made of the typed columns
         for statement in load_spatial():
             con.execute(statement)
@@ -148,11 +151,12 @@ def _copy_typed(
         typed = f"SELECT *, {', '.join(bbox_selects(geometry))} FROM ({with_points})"
         order_terms = order_terms or [hilbert_order(geometry[0])]
         row_group = geometry_row_group(_count(con, relation))
+        compression = GEOMETRY_COMPRESSION
     order_sql = f" ORDER BY {', '.join(order_terms)}" if order_terms else ""
     con.execute(f"SET TimeZone={quote_literal(timezone)}")
     con.execute(
         f"COPY ({typed}{order_sql}) TO '{target.as_posix()}' "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group})"
+        f"(FORMAT parquet, COMPRESSION {compression}, ROW_GROUP_SIZE {row_group})"
     )
     row = con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()
     return int(row[0]) if row else 0
