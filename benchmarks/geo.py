@@ -5,10 +5,10 @@
 Data: ``BENCH_GEO_POINTS`` (default 10,000,000) random points over the continental United States and
 ``BENCH_GEO_POLYGONS`` (default 100,000) small random quadrilaterals over the same box, written by the
 publish stage's own code (``catalog.typed_table.write_typed_parquet_file`` from staged text Parquet):
-GEOMETRY columns, bounding-box helper columns, Hilbert order, row groups sized by
-``catalog.typed_table.geometry_row_group`` (65,536 rows for the points, 16,384 for the polygons). The releases are read
-through the API's query engine (``api.query.fetch_rows``, what ``GET .../rows`` runs), from Parquet (they
-are above the in-memory table budget).
+GEOMETRY columns, bounding-box helper columns, Hilbert order, snappy, row groups sized by
+``catalog.typed_table.geometry_row_group`` (65,536 rows for the points, 16,384 for the polygons). The
+releases are read through the API's query engine (``api.query.fetch_rows``, what ``GET .../rows`` runs),
+from Parquet (they are above the in-memory table budget).
 
 Measured (median and p90 over ``BENCH_GEO_QUERIES`` queries at random places, default 40):
 1. ``near=LAT,LON,500&order=distance`` (a 100-row page, nearest first) on the points;
