@@ -100,9 +100,8 @@ def _box_overlap(column: str, box: tuple[float, float, float, float] | None, poi
         return []
     west, south, east, north = box
     xmin, ymin, xmax, ymax = (quote_identifier(bbox_column(column, p)) for p in ("xmin", "ymin", "xmax", "ymax"))
-    if points:
-        found = [f"{ymin} BETWEEN {south!r} AND {north!r}"]
-        return found + ([f"{xmin} BETWEEN {west!r} AND {east!r}"] if west > -180 or east < 180 else [])
+    if points:  # both, always: they are the whole test of a point in a box
+        return [f"{ymin} BETWEEN {south!r} AND {north!r}", f"{xmin} BETWEEN {west!r} AND {east!r}"]
     found = [f"{ymax} >= {south!r}", f"{ymin} <= {north!r}"]
     if west > -180 or east < 180:
         found += [f"{xmax} >= {west!r}", f"{xmin} <= {east!r}"]
