@@ -175,7 +175,12 @@ def sample_file(
     geometry = set(geometry_columns(table_schema))
     # geometry as WKT (DuckDB's own ST_AsText, no extension needed), not the Parquet file's WKB bytes
     selects = [f"ST_AsText({quote_identifier(c)})" if c in geometry else quote_identifier(c) for c in columns]
-    table = run(f"SELECT {', '.join(selects)} FROM read_parquet(?) LIMIT {int(limit)}", [path])
+    try:
+        table = run(f"SELECT {', '.join(selects)} FROM read_parquet(?) LIMIT {int(limit)}", [path])
+    except duckdb.BinderException:  # a geojson column stored as text or bytes, not GEOMETRY: shown as it is
+        geometry = set()
+        selects = [quote_identifier(c) for c in columns]
+        table = run(f"SELECT {', '.join(selects)} FROM read_parquet(?) LIMIT {int(limit)}", [path])
     return columns, [["" if v is None else _shape(v) if c in geometry else _label(v) for c, v in
                       zip(columns, row.values(), strict=True)] for row in table.to_pylist()]
 
