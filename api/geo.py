@@ -15,6 +15,12 @@ DuckDB spatial predicate. Distances are haversine (``ST_Distance_Sphere``, mean 
 latitude/longitude axis order, so coordinates are flipped for it) to the geometry's closest point in
 longitude/latitude (the point itself for Point columns). Numbers are parsed here and written into the
 SQL as float literals; the GeoJSON goes in as a quoted literal and DuckDB spatial parses it.
+
+Point columns (``catalog.geometry.point_columns``: ``geopoint`` fields and a job's ``publish.points``)
+are cheaper and just as exact: a point's box is the point, so the box conditions are two ``BETWEEN``s on
+``__bbox_g_xmin`` / ``__bbox_g_ymin`` (half the row-group statistics to check, half the columns to read),
+``bbox`` needs no spatial predicate beyond them, and ``near`` measures from those two DOUBLEs without
+decoding the geometry.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.geometry import bbox_column, geometry_columns
+from catalog.geometry import bbox_column, geometry_columns, point_columns
 from opendata.errors import QueryError
 from opendata.sql_text import quote_identifier, quote_literal
 
@@ -44,6 +50,7 @@ class GeoFilter:
     bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
     contains: tuple[float, float] | None = None  # lat, lon
     intersects: str | None = None  # GeoJSON geometry text
+    points: bool = False  # the column holds points only (``catalog.geometry.point_columns``)
 
     def key(self) -> dict[str, Any]:
         """What a cursor hashes of these filters."""
@@ -55,6 +62,9 @@ class GeoFilter:
         """``distance_m`` of a row to the ``near`` point."""
         assert self.near is not None
         lat, lon, _ = self.near
+        if self.points:  # a point's box is the point: its x and y are plain DOUBLE columns, no geometry to decode
+            x, y = (quote_identifier(bbox_column(self.column, p)) for p in ("xmin", "ymin"))
+            return f"ST_Distance_Sphere(ST_Point({y}, {x}), ST_Point({lat!r}, {lon!r}))"
         column = quote_identifier(self.column)
         point = f"ST_Point({lon!r}, {lat!r})"
         # ST_Distance_Sphere takes its points in latitude/longitude axis order: flip ours (lon/lat, as GeoJSON)
@@ -65,28 +75,33 @@ class GeoFilter:
         found: list[str] = []
         if self.near is not None:
             lat, lon, metres = self.near
-            found.extend(_box_overlap(self.column, _near_box(lat, lon, metres)))
+            found.extend(_box_overlap(self.column, _near_box(lat, lon, metres), self.points))
             found.append(f"{self.distance_sql()} <= {metres!r}")
         if self.bbox is not None:
             west, south, east, north = self.bbox
-            found.extend(_box_overlap(self.column, self.bbox))
-            found.append(f"ST_Intersects({column}, ST_MakeEnvelope({west!r}, {south!r}, {east!r}, {north!r}))")
+            found.extend(_box_overlap(self.column, self.bbox, self.points))
+            if not self.points:  # a point meets the box exactly when its x and y lie in it: the box test is exact
+                found.append(f"ST_Intersects({column}, ST_MakeEnvelope({west!r}, {south!r}, {east!r}, {north!r}))")
         if self.contains is not None:
             lat, lon = self.contains
-            found.extend(_box_overlap(self.column, (lon, lat, lon, lat)))
+            found.extend(_box_overlap(self.column, (lon, lat, lon, lat), self.points))
             found.append(f"ST_Intersects({column}, ST_Point({lon!r}, {lat!r}))")
         if self.intersects is not None:
             box = _geojson_box(json.loads(self.intersects))
-            found.extend(_box_overlap(self.column, box))
+            found.extend(_box_overlap(self.column, box, self.points))
             found.append(f"ST_Intersects({column}, ST_GeomFromGeoJSON({quote_literal(self.intersects)}))")
         return found
 
 
-def _box_overlap(column: str, box: tuple[float, float, float, float] | None) -> list[str]:
+def _box_overlap(column: str, box: tuple[float, float, float, float] | None, points: bool = False) -> list[str]:
+    """Conditions on the bounding-box helper columns; a point column's box is its point (xmin = xmax,
+    ymin = ymax), so two columns say it all and the scan checks half the row-group statistics."""
     if box is None:
         return []
     west, south, east, north = box
     xmin, ymin, xmax, ymax = (quote_identifier(bbox_column(column, p)) for p in ("xmin", "ymin", "xmax", "ymax"))
+    if points:  # both, always: they are the whole test of a point in a box
+        return [f"{ymin} BETWEEN {south!r} AND {north!r}", f"{xmin} BETWEEN {west!r} AND {east!r}"]
     found = [f"{ymax} >= {south!r}", f"{ymin} <= {north!r}"]
     if west > -180 or east < 180:
         found += [f"{xmax} >= {west!r}", f"{xmin} <= {east!r}"]
@@ -212,4 +227,5 @@ def parse_geo_params(
         _latitude(lat, lon, "contains")
         contains = (lat, lon)
     shape = parse_intersects(given["intersects"]) if "intersects" in given else None
-    return GeoFilter(column, near=near, bbox=bbox, contains=contains, intersects=shape)
+    return GeoFilter(column, near=near, bbox=bbox, contains=contains, intersects=shape,
+                     points=column in point_columns(table_schema))

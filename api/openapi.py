@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from catalog.geometry import geometry_columns
 from catalog.models import Dataset, Release
 
 #: Naive local date-times and times are not RFC 3339 (which needs an offset), so they are described by a
@@ -94,17 +95,62 @@ COMMON_PARAMETERS: list[dict[str, Any]] = [
 ]
 
 
+#: ``or=<filter>``, on every dataset (``api.filters``): an alternative to the filters on its column.
+OR_PARAMETER: dict[str, Any] = {
+    "name": "or", "in": "query", "required": False, "style": "form", "explode": True,
+    "schema": {"type": "array", "items": {"type": "string"}},
+    "description": "an alternative to the filters on the same column, repeatable: `expires__gt=T&or=expires__isnull` "
+    "is `(expires > T OR expires IS NULL)`; give `or=<column>__isnull` or `or=<column>[__<operator>]=<value>`",
+    "examples": {"active alerts": {"value": ["expires__isnull"]}},
+}
+GEOJSON_GEOMETRY: dict[str, Any] = {
+    "type": "object", "required": ["type", "coordinates"],
+    "description": "a GeoJSON geometry (RFC 7946), longitude before latitude",
+    "properties": {
+        "type": {"type": "string", "enum": ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                                            "MultiPolygon"]},
+        "coordinates": {"type": "array"},
+    },
+}
+
+
+def _geo_parameters(columns: list[str]) -> list[dict[str, Any]]:
+    """The geo filters (``api.geo``) of a dataset with geometry columns."""
+    def text(name: str, pattern: str, description: str, example: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": {"type": "string", "pattern": pattern}, "example": example}
+
+    number = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
+    return [
+        text("near", f"^{number},{number},{number}$", "`LAT,LON,METRES`: rows within METRES (great-circle) of the "
+             "point; adds `distance_m` to each row, and `order=distance` sorts by it", "40.75,-73.98,500"),
+        text("bbox", f"^{number},{number},{number},{number}$", "`W,S,E,N` (degrees, W <= E, S <= N): rows whose "
+             "geometry meets the box", "-74.1,40.6,-73.9,40.8"),
+        text("contains", f"^{number},{number}$", "`LAT,LON`: rows whose geometry holds the point (boundary "
+             "included)", "31.8,-86.55"),
+        {"name": "intersects", "in": "query", "required": False, "description": "a GeoJSON geometry as JSON text: "
+         "rows whose geometry meets it (or POST this path with `{\"intersects\": ...}`)",
+         "content": {"application/json": {"schema": GEOJSON_GEOMETRY}}},
+        {"name": "geometry", "in": "query", "required": False, "schema": {"type": "string", "enum": columns},
+         "description": f"the geometry column the geo filters use (default `{columns[0]}`)"},
+    ]
+
+
 def dataset_paths(
     dataset: Dataset, release: Release, instants: frozenset[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(paths, component schemas)`` describing one dataset's rows; ``instants``: its TIMESTAMPTZ columns."""
     fields = [f for f in release.table_schema.get("fields", []) if isinstance(f, dict) and "name" in f]
     row_name = component_name(dataset.name)
-    row_schema = {
+    row_schema: dict[str, Any] = {
         "title": f"{dataset.name} row", "type": "object",
         "description": f"One row of {dataset.title} (release {release.number} schema).",
         "properties": {str(f["name"]): _column_schema(f, str(f["name"]) in instants) for f in fields},
     }
+    geometry = geometry_columns(release.table_schema)
+    if geometry:
+        row_schema["properties"]["distance_m"] = {
+            "type": "number", "description": "metres to the `near` point (only with `near`)"}
     page = {
         "type": "object",
         "properties": {
@@ -114,14 +160,15 @@ def dataset_paths(
         },
     }
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}}
-    operation = {
+    operation: dict[str, Any] = {
         "tags": [f"dataset: {dataset.name}"],
         "summary": f"Rows of {dataset.title}",
         "description": f"{dataset.description}\n\nColumns: " + ", ".join(
             f"`{f['name']}` ({f.get('type', 'string')})" for f in fields
         ),
         "operationId": "rows_of_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset.name),
-        "parameters": COMMON_PARAMETERS + [p for f in fields for p in _filter_parameters(f)],
+        "parameters": [*COMMON_PARAMETERS, *(p for f in fields for p in _filter_parameters(f)), OR_PARAMETER,
+                       *(_geo_parameters(geometry) if geometry else [])],
         "responses": {
             "200": {"description": "a page of rows", "content": {"application/json": {"schema": page}}},
             "400": {"description": "unknown column or operator, bad value", **error},
@@ -129,7 +176,17 @@ def dataset_paths(
             "429": {"description": "rate limited", **error},
         },
     }
-    return {f"/api/v1/datasets/{dataset.name}/rows": {"get": operation}}, {row_name: row_schema}
+    item: dict[str, Any] = {"get": operation}
+    if geometry:  # the intersects filter's geometry may be too long for a URL: POST it
+        item["post"] = {
+            **operation, "summary": f"Rows of {dataset.title} that meet a geometry",
+            "operationId": operation["operationId"] + "_intersecting",
+            "parameters": [p for p in operation["parameters"] if p["name"] != "intersects"],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["intersects"],
+                "properties": {"intersects": GEOJSON_GEOMETRY}}}}},
+        }
+    return {f"/api/v1/datasets/{dataset.name}/rows": item}, {row_name: row_schema}
 
 
 def dataset_document(

@@ -15,7 +15,8 @@ its fields. A 2xx answer is delivered; anything else, a timeout or a refused tar
 
 SSRF: a target must be http(s) and every address its host resolves to must be public (not private,
 loopback, link-local, multicast, reserved or unspecified), checked at subscription and again before each
-attempt, unless ``webhook_allow_private_targets`` is set.
+attempt, unless ``webhook_allow_private_targets`` is set; the attempt then connects to the addresses that
+were checked, not to the name again (``api.webhook_target``: no DNS-rebinding window).
 """
 
 from __future__ import annotations
@@ -23,26 +24,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import httpx
 
 from api.engine import QueryEngine, has_geometry
 from api.query import RowsQuery, fetch_rows, parse_rows_query
+from api.webhook_target import PinnedTransport, public_addresses
 from catalog.events import Event
 from catalog.models import Release
 from catalog.store import Catalog, utc_now
 from catalog.webhooks import Attempt, Delivery, Subscription, WebhookStore
-from opendata.errors import OpendataError, QueryError
+from opendata.errors import OpendataError
 from opendata.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,29 +57,6 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def check_target(url: str, allow_private: bool) -> None:
-    """Refuse a webhook URL that is not http(s), or whose host resolves to a non-public address (SSRF)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise QueryError("the webhook url must be an http:// or https:// URL with a host", parameter="url")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except (socket.gaierror, UnicodeError):
-        raise QueryError(f"the webhook host '{parts.hostname}' does not resolve", parameter="url") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise QueryError(
-                f"the webhook host '{parts.hostname}' resolves to {address}, a private, loopback or link-local "
-                "address: webhooks go to public addresses only (an operator may allow private targets)",
-                parameter="url",
-            )
-
-
 def iso_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -92,7 +69,10 @@ class Dispatcher:
         self.catalog = catalog
         self.engine = engine
         self.store = WebhookStore(catalog.database)
-        self.client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+        # pinned to the checked addresses, unless an operator allows private targets (nothing is checked then)
+        self.transport = None if settings.webhook_allow_private_targets else PinnedTransport()
+        self.client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
+                                   transport=self.transport, trust_env=self.transport is None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=settings.webhook_concurrency, thread_name_prefix="webhook")
@@ -155,7 +135,7 @@ class Dispatcher:
             body = bodies[key]
             if body is None:
                 return Attempt(delivery, ok=False, error="the row filter matched no row of the release", skipped=True)
-            check_target(subscription.url, self.settings.webhook_allow_private_targets)
+            addresses = public_addresses(subscription.url, self.settings.webhook_allow_private_targets)
             stamp = int(time.time())
             headers = {
                 "content-type": "application/json", "webhook-id": delivery.message_id,
@@ -163,7 +143,11 @@ class Dispatcher:
                 "webhook-signature": sign(subscription.secret, delivery.message_id, stamp, body),
                 "user-agent": "opendata-webhooks/1",
             }
-            response = self.client.post(subscription.url, content=body, headers=headers)
+            if self.transport is None:
+                response = self.client.post(subscription.url, content=body, headers=headers)
+            else:
+                with self.transport.backend.pinned(addresses):
+                    response = self.client.post(subscription.url, content=body, headers=headers)
         except (httpx.HTTPError, OpendataError) as exc:
             return Attempt(delivery, ok=False, error=_reason(exc), retry_in=retry_in)
         ok = 200 <= response.status_code < 300

@@ -41,6 +41,13 @@ def geometry_columns(table_schema: Mapping[str, Any]) -> list[str]:
     return [str(f["name"]) for f in table_schema.get("fields", []) if f.get("type") in GEOMETRY_TYPES]
 
 
+def point_columns(table_schema: Mapping[str, Any]) -> list[str]:
+    """Geometry columns that hold points only: ``geopoint`` fields and a job's ``publish.points`` (their
+    published field names the latitude and longitude columns they are made of)."""
+    return [str(f["name"]) for f in table_schema.get("fields", []) if f.get("type") == "geopoint" or (
+        f.get("type") == "geojson" and isinstance(f.get("geometry"), Mapping) and "latitude" in f["geometry"])]
+
+
 def published_schema(table_schema: Mapping[str, Any], points: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     """The release's Table Schema: string fields declared as geometry become ``geojson``; ``points``
     (new column -> (latitude, longitude) columns) are added as ``geojson`` Point columns."""

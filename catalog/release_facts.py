@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from catalog.chart_ranges import LABELS, ShownRange, bucket_labels, interval_for, shown_range
+from catalog.geometry import geometry_columns
 from opendata.sql_text import quote_identifier
 
 if TYPE_CHECKING:  # catalog.dcat loads rdflib, which the publish stage need not pay for at start
@@ -39,6 +40,7 @@ TOP_VALUES = 5
 SAMPLE_ROWS = 10
 #: Up to this many rows, distinct counts and quantiles are exact; past it, estimates (labelled as such).
 EXACT_ROWS = 1_000_000
+GEOMETRY_LABEL = 80  # characters of a geometry's WKT a sample cell shows
 NUMERIC = {"integer", "number", "year"}
 TEMPORAL = {"date", "datetime"}
 UNPROFILED = {"object", "array", "geojson", "geopoint", "duration", "any"}
@@ -234,10 +236,23 @@ def sample_file(
     columns = [str(f["name"]) for f in table_schema.get("fields", []) if "name" in f]
     if not columns:
         return [], []
-    table = run(
-        f"SELECT {', '.join(quote_identifier(c) for c in columns)} FROM read_parquet(?) LIMIT {int(limit)}", [path]
-    )
-    return columns, [["" if v is None else _label(v) for v in row.values()] for row in table.to_pylist()]
+    geometry = set(geometry_columns(table_schema))
+    # geometry as WKT (DuckDB's own ST_AsText, no extension needed), not the Parquet file's WKB bytes
+    selects = [f"ST_AsText({quote_identifier(c)})" if c in geometry else quote_identifier(c) for c in columns]
+    try:
+        table = run(f"SELECT {', '.join(selects)} FROM read_parquet(?) LIMIT {int(limit)}", [path])
+    except duckdb.BinderException:  # a geojson column stored as text or bytes, not GEOMETRY: shown as it is
+        geometry = set()
+        selects = [quote_identifier(c) for c in columns]
+        table = run(f"SELECT {', '.join(selects)} FROM read_parquet(?) LIMIT {int(limit)}", [path])
+    return columns, [["" if v is None else _shape(v) if c in geometry else _label(v) for c, v in
+                      zip(columns, row.values(), strict=True)] for row in table.to_pylist()]
+
+
+def _shape(wkt: Any) -> str:
+    """A geometry's WKT, shortened for a table cell (the rows API serves the whole GeoJSON)."""
+    text = str(wkt)
+    return text if len(text) <= GEOMETRY_LABEL else text[: GEOMETRY_LABEL - 1].rstrip(", ") + "…"
 
 
 def coverage_of_file(run: Runner, path: str, table_schema: dict[str, Any]) -> Coverage | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 from fastapi.testclient import TestClient
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from shapely.geometry import Point, Polygon, box, shape
 
+from catalog.typed_table import geometry_row_group
 from tests.api_fixtures import ApiHome, build_home
 from tests.geo_fixtures import ALERTS_CSV, NYC_311_CSV, haversine_m, publish_alerts, publish_nyc_311
 
@@ -113,6 +116,18 @@ def test_near_on_points_matches_haversine_and_orders_by_distance(client: TestCli
         assert row["distance_m"] == pytest.approx(distances[row["Unique Key"]], rel=1e-6)
         assert row["location"]["type"] == "Point"
         assert row["location"]["coordinates"] == [points[row["Unique Key"]][1], points[row["Unique Key"]][0]]
+
+
+def test_bbox_on_points_is_shapely_intersects(client: TestClient) -> None:
+    """Point columns take the short path (two BETWEENs on the helper columns, no spatial predicate)."""
+    points = nyc_points()
+    for west, south, east, north in [(-74.0, 40.7, -73.95, 40.76), (-73.9, 40.6, -73.7, 40.8), (0, 0, 1, 1)]:
+        rows = all_rows(client, f"{NYC}/rows", {"bbox": f"{west},{south},{east},{north}", "select": "Unique Key"})
+        area = box(west, south, east, north)
+        expected = {k for k, (lat, lon) in points.items() if area.intersects(Point(lon, lat))}
+        assert {r["Unique Key"] for r in rows} == expected
+    assert expected == set() and len({r["Unique Key"] for r in all_rows(
+        client, f"{NYC}/rows", {"bbox": "-74.0,40.7,-73.95,40.76", "select": "Unique Key"})}) > 10
 
 
 def test_near_on_polygons_is_the_distance_to_the_area(client: TestClient) -> None:
@@ -214,3 +229,49 @@ def test_publishing_lays_geometry_out_for_row_group_skipping(home: ApiHome, tmp_
     assert [f["name"] for f in release.table_schema["fields"]][-1] == "location"
     assert release.table_schema["fields"][-1]["type"] == "geojson"
     assert b"geo" in pq.read_metadata(path).metadata  # DuckDB writes the GeoParquet metadata
+    assert pq.read_metadata(path).row_group(0).num_rows <= 16384
+    # groups grow with the table: checking every group's statistics costs more than decoding a larger one
+    assert [geometry_row_group(n) for n in (100, 100_000, 1_000_000, 10_000_000, 10**9)] == [
+        16384, 16384, 32768, 65536, 131072]
+
+
+def test_the_dataset_openapi_declares_geo_filters_and_or(client: TestClient) -> None:
+    for name in ("weather-alerts", "nyc-311"):
+        document = client.get(f"/api/v1/datasets/{name}/openapi.json").json()
+        assert [e.message for e in OpenAPIV31SpecValidator(document).iter_errors()] == []
+        item = document["paths"][f"/api/v1/datasets/{name}/rows"]
+        names = {p["name"] for p in item["get"]["parameters"]}
+        assert {"near", "bbox", "contains", "intersects", "geometry", "or"} <= names
+        body = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["required"] == ["intersects"]
+        assert "intersects" not in {p["name"] for p in item["post"]["parameters"]}
+        assert item["post"]["operationId"] != item["get"]["operationId"]
+    near = next(p for p in item["get"]["parameters"] if p["name"] == "near")
+    assert re.fullmatch(near["schema"]["pattern"], "40.75,-73.98,500")
+    geometry = next(p for p in item["get"]["parameters"] if p["name"] == "geometry")
+    assert geometry["schema"]["enum"] == ["location"]
+
+
+def test_ckan_datastore_search_serves_geometry_as_geojson(client: TestClient) -> None:
+    polygons = cap_polygons()
+    answer = client.get("/api/3/action/datastore_search", params={"resource_id": "weather-alerts", "limit": 200})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert {"id": "polygon", "type": "json"} in result["fields"]
+    with_area = [r for r in result["records"] if r["polygon"] is not None]
+    assert len(with_area) == len(polygons)
+    for record in with_area:
+        assert shape(record["polygon"]).equals(polygons[record["id"]])  # the rows API's GeoJSON, lon/lat
+    nyc = client.get("/api/3/action/datastore_search", params={"resource_id": "nyc-311", "limit": 3}).json()
+    assert all(r["location"]["type"] == "Point" for r in nyc["result"]["records"] if r["location"])
+
+
+def test_the_dataset_page_shows_geometry_samples_as_wkt(client: TestClient) -> None:
+    page = client.get("/datasets/nyc-311")
+    assert page.status_code == 200
+    shown = re.findall(r"POINT \((-?[0-9.]+) (-?[0-9.]+)\)", page.text)
+    assert len(shown) >= 5  # lon lat, as in WKT, of rows of the release
+    assert {(float(lat), float(lon)) for lon, lat in shown} <= set(nyc_points().values())
+    assert "\\x01" not in page.text and "b&#39;" not in page.text
+    alerts = client.get("/datasets/weather-alerts").text
+    assert "POLYGON ((" in alerts and "…" in alerts  # long areas are shortened in a cell

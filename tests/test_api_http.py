@@ -86,7 +86,9 @@ def test_openapi_describes_each_datasets_columns(home: ApiHome) -> None:
     assert row["ward name"]["type"] == ["string", "null"]
     operation = document["paths"][f"/api/v1/datasets/{DATASET}/rows"]["get"]
     names = {p["name"] for p in operation["parameters"]}
-    assert {"request_id", "request_id__gt", "category__contains", "opened_on__lte", "limit", "cursor"} <= names
+    assert {"request_id", "request_id__gt", "category__contains", "opened_on__lte", "limit", "cursor", "or"} <= names
+    assert not {"near", "bbox", "contains"} & names  # no geometry column
+    assert "post" not in document["paths"][f"/api/v1/datasets/{DATASET}/rows"]
     assert client.get("/api/v1/datasets/air-quality/openapi.json").status_code == 404  # not published
     assert client.get("/docs").status_code == 200
     assert client.get(f"/api/v1/datasets/{DATASET}/docs").status_code == 200

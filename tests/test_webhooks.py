@@ -7,6 +7,7 @@ the SSRF tests, which run with the default setting."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -201,3 +202,76 @@ def test_subscriptions_need_a_key_and_belong_to_it(home: ApiHome, receiver: Rece
                              headers=other)
     assert bad_filter.status_code == 400 and "nope" in bad_filter.json()["error"]["message"]
     assert client.delete(f"{SUBSCRIPTIONS}/{mine['id']}", headers=other).status_code == 404
+
+
+class RebindingResolver:
+    """A DNS that answers a public address to the first lookup of ``host`` and loopback after (rebinding),
+    behind the real interface (``socket.getaddrinfo``); ``connects`` records the TCP connects made, and a
+    connect to the public address reaches ``public_to`` (the receiver standing in for that host) or fails."""
+
+    PUBLIC = "8.8.8.8"
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, host: str, public_to: tuple[str, int] | None) -> None:
+        self.lookups = 0
+        self.connects: list[tuple[str, int]] = []
+        real_lookup, real_connect = socket.getaddrinfo, socket.create_connection
+
+        def lookup(name: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            if name != host:
+                return real_lookup(name, port, *args, **kwargs)
+            self.lookups += 1
+            address = self.PUBLIC if self.lookups == 1 else "127.0.0.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port)))]
+
+        def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+            self.connects.append((str(address[0]), int(address[1])))
+            if address[0] == self.PUBLIC:
+                if public_to is None:
+                    raise ConnectionRefusedError("unreachable in the test")
+                address = public_to
+            return real_connect(address, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+        monkeypatch.setattr(socket, "create_connection", connect)
+
+
+def strict_dispatcher(home: ApiHome) -> Dispatcher:
+    from api.engine import QueryEngine
+
+    strict = home.settings.model_copy(update={"webhook_allow_private_targets": False, "webhook_retry_seconds": [],
+                                              "webhook_timeout_seconds": 5.0})
+    return Dispatcher(strict, home.catalog, QueryEngine(strict))
+
+
+def test_a_rebinding_dns_cannot_send_a_checked_delivery_to_loopback(
+    home: ApiHome, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = receiver.server.server_address[1]
+    headers = key_headers(home)
+    made = subscribe(home, headers, url=f"http://rebind.test:{port}/hook")
+    home.publish(requests_table(30))
+    dns = RebindingResolver(monkeypatch, "rebind.test", public_to=None)
+    sender = strict_dispatcher(home)
+    sender.run_due()
+    sender.close()
+    assert dns.lookups == 1  # checked once, then connected to what was checked: never resolved again
+    assert dns.connects == [(RebindingResolver.PUBLIC, port)]
+    assert receiver.requests == []  # the loopback answer of the second lookup was never used
+    log = home.client().get(f"{SUBSCRIPTIONS}/{made['id']}/deliveries", headers=headers).json()["deliveries"]
+    assert log[0]["status"] == "failed" and "could not reach" in log[0]["last_error"]
+
+
+def test_a_pinned_delivery_keeps_the_host_name_and_its_signature(
+    home: ApiHome, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = receiver.server.server_address[1]
+    made = subscribe(home, key_headers(home), url=f"http://rebind.test:{port}/hook")
+    home.publish(requests_table(30))
+    dns = RebindingResolver(monkeypatch, "rebind.test", public_to=("127.0.0.1", port))
+    sender = strict_dispatcher(home)
+    assert sender.run_due() == 1
+    sender.close()
+    assert dns.connects == [(RebindingResolver.PUBLIC, port)]
+    [(sent_headers, body)] = receiver.requests
+    assert sent_headers["host"] == f"rebind.test:{port}"  # the URL's host, not the address connected to
+    assert Webhook(made["secret"]).verify(body, sent_headers)["data"]["rows"] == 30

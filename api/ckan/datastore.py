@@ -2,6 +2,7 @@
 
 ``_id`` is the row's 1-based position in the release file, as CKAN numbers DataStore rows. Filters are
 typed per the release's Table Schema and bound as parameters; ``q`` matches text columns ignoring case.
+Geometry columns are GeoJSON geometry objects (field type ``json``), as the rows API serves them.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from urllib.parse import urlencode
 
 from api.ckan.actions import ActionContext, register_action
 from api.ckan.read_actions import flag, integer, required
+from api.engine import has_geometry
 from api.filters import quote_identifier
-from api.query import parse_order, schema_fields
+from api.query import geojson_rows, parse_order, schema_fields, select_expression
 from api.values import parse_value
 from catalog.models import Release
 from opendata.errors import CatalogError, QueryError
 
 CKAN_TYPES = {"integer": "int", "year": "int", "number": "numeric", "string": "text", "date": "date",
-              "datetime": "timestamp", "time": "time", "boolean": "bool"}
+              "datetime": "timestamp", "time": "time", "boolean": "bool", "geojson": "json", "geopoint": "json"}
 
 
 def _release(ctx: ActionContext, resource: str) -> Release:
@@ -106,13 +108,16 @@ def datastore_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
     order = _sort_param(data, fields)
     conditions, params = _conditions(data, fields)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    relation, relation_params = ctx.engine.relation(release)
+    spatial = has_geometry(release)
+    relation, relation_params = ctx.engine.relation(release, spatial)
     source = f"(SELECT file_row_number + 1 AS _id, * EXCLUDE (file_row_number) FROM {relation})"
-    select = ", ".join(quote_identifier(c) for c in selected)
+    # geometry as GeoJSON objects, as the rows API serves it (not the Parquet file's WKB bytes)
+    select = ", ".join("_id" if c == "_id" else select_expression(release, c) for c in selected)
     records: list[dict[str, Any]] = []
     if limit:
         sql = f"SELECT {select} FROM {source}{where} ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
-        records = ctx.engine.execute(sql, [*relation_params, *params, limit, offset]).to_pylist()
+        table = ctx.engine.execute(sql, [*relation_params, *params, limit, offset], spatial=spatial)
+        records = geojson_rows(release, table.to_pylist())
     result: dict[str, Any] = {
         "include_total": flag(data, "include_total", True), "resource_id": resource, "records_format": "objects",
         "fields": [{"id": c, "type": "int" if c == "_id" else CKAN_TYPES.get(str(fields[c].get("type")), "text")}
@@ -123,7 +128,8 @@ def datastore_search(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any]
     if data.get("sort"):
         result["sort"] = data["sort"]
     if result["include_total"]:
-        row = ctx.engine.execute(f"SELECT count(*) AS n FROM {source}{where}", [*relation_params, *params]).to_pylist()
+        row = ctx.engine.execute(f"SELECT count(*) AS n FROM {source}{where}", [*relation_params, *params],
+                                 spatial=spatial).to_pylist()
         result["total"] = int(row[0]["n"])
     return result
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AnyKey, PublishedDep, SettingsDep
 from api.query import parse_rows_query
-from api.webhook_delivery import check_target
+from api.webhook_target import check_target
 from catalog.events import EVENT_TYPES
 from catalog.store import utc_now
 from catalog.webhooks import Delivery, Subscription, WebhookStore
