@@ -170,7 +170,7 @@ def anonymize_parquet(
             else:
                 generalised_path.replace(out_path)
             risk, final = risk_report(plan, policy, before, after, rows - rows_out, rows_in=rows_in,
-                                      rows_out=rows_out, job_file=job_file)
+                                      rows_out=rows_out, job_file=job_file, generalised=generalised)
             findings += final
         generalised_path.unlink(missing_ok=True)
     return privacy_report(job, settings, run_id, previous, context, described, findings, risk,

@@ -142,6 +142,7 @@ def privacy_report(
         changed_by_action[column.action] = changed_by_action.get(column.action, 0) + column.changed
     report = PrivacyReport(
         dataset=job.name, run_id=run_id, policy_hash=policy_hash(job.privacy),
+        policy=job.privacy.model_dump(mode="json", exclude_unset=True),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows_in=rows_in, rows_out=rows_out, columns=columns, findings=findings, risk=risk,
         pseudonym_key_id=key_id(context.used_key) if context.used_key is not None else None,
@@ -242,7 +243,7 @@ def block_findings(plan: RiskPlan, generalised: RiskMeasure, job_file: str) -> l
 
 def risk_report(
     plan: RiskPlan, policy: PrivacyPolicy, before: RiskMeasure, after: RiskMeasure, suppressed: int, *,
-    rows_in: int, rows_out: int, job_file: str,
+    rows_in: int, rows_out: int, job_file: str, generalised: RiskMeasure | None = None,
 ) -> tuple[RiskReport, list[Finding]]:
     findings: list[Finding] = []
     if rows_in and rows_out == 0 and plan.present:
@@ -253,7 +254,7 @@ def risk_report(
             f"in {job_file}.",
         ))
     risk = RiskReport(
-        quasi_identifiers=plan.quasi_identifiers, k=plan.k, before=before, after=after,
+        quasi_identifiers=plan.quasi_identifiers, k=plan.k, before=before, after=after, generalised=generalised,
         suppressed_records=suppressed, l=plan.l, sensitive=list(policy.sensitive),
         on_k_violation=policy.on_k_violation,
     )
@@ -275,7 +276,7 @@ def _risk(
         suppressed_out, suppressed = suppress_small_classes(out, plan.present, plan.k, plan.sensitive, plan.l)
     after = measure(suppressed_out, plan.present, plan.sensitive, plan.k, plan.l)
     risk, final = risk_report(plan, policy, before, after, suppressed, rows_in=source.num_rows,
-                              rows_out=suppressed_out.num_rows, job_file=job_file)
+                              rows_out=suppressed_out.num_rows, job_file=job_file, generalised=generalised)
     return risk, suppressed_out, [*findings, *final]
 
 

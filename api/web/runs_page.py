@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CatalogDep, OptionalKey, SettingsDep
 from api.visibility import visible_datasets
+from api.web.session import session_officer
 from api.web.templating import render, seconds_between
 from catalog.models import Run
 from publishers.clock import Clock, SystemClock
@@ -46,7 +47,7 @@ def runs(
     dataset: Annotated[str | None, Query(max_length=80, description="only this job's runs")] = None,
     key: OptionalKey = None,
 ) -> HTMLResponse:
-    visible = visible_datasets(catalog, key)
+    visible = visible_datasets(catalog, key or session_officer(request))  # a signed-in officer sees every job
     recent, _ = catalog.runs_page(dataset or None, limit=RUNS_PER_JOB if dataset else 500,
                                   published_only=visible is not None)
     jobs: dict[str, list[Run]] = {}
