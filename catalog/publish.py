@@ -18,6 +18,7 @@ from pathlib import Path
 from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.geometry import published_schema
+from catalog.officer_mail import notify_awaiting_approval
 from catalog.models import Release, Run
 from catalog.release_facts import FACTS_FILE, compute_facts
 from catalog.storage import open_storage
@@ -112,4 +113,6 @@ def publish_release(
     )
     catalog.record_release(release, done)
     checkpoint("publish:after-commit")
+    if awaiting:  # officers hear of it by e-mail (catalog/officer_mail.py); a failure to send never fails the run
+        notify_awaiting_approval(settings, release, job.title)
     return release, done
