@@ -18,8 +18,8 @@ from pathlib import Path
 from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.geometry import published_schema
-from catalog.officer_mail import notify_awaiting_approval
 from catalog.models import Release, Run
+from catalog.officer_mail import notify_awaiting_approval
 from catalog.release_facts import FACTS_FILE, compute_facts
 from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
