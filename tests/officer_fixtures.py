@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from fastapi.testclient import TestClient
 
 from api.app import create_app
