@@ -58,7 +58,7 @@ def write_job(jobs: Path, name: str, privacy: dict[str, Any], rows: list[list[st
     return path
 
 
-def build_officer_home(root: Path) -> OfficerHome:
+def build_officer_home(root: Path, more: tuple[str, ...] = ()) -> OfficerHome:
     """Made once per test module (three real runs); each test works on a copy (``copy_home``)."""
     settings = Settings(home=root / "home", pseudonym_key="test-key-not-secret", datasets_dir=root / "jobs",
                         rate_limit_anonymous=100_000)
@@ -68,6 +68,8 @@ def build_officer_home(root: Path) -> OfficerHome:
     assert run_job(write_job(jobs, "service-requests", PEOPLE_PRIVACY, PEOPLE_ROWS), settings).run.state == "succeeded"
     second = run_job(write_job(jobs, "service-requests", QI_POLICY, [*PEOPLE_ROWS, EXTRA_ROW]), settings)
     assert second.run.state == "awaiting-approval", second.run.error
+    for name in more:  # further first releases awaiting approval
+        assert run_job(write_job(jobs, name, QI_POLICY, PEOPLE_ROWS), settings).run.state == "awaiting-approval"
     store = ApiKeyStore(settings.paths.catalog_db)
     issued = {role: store.create(f"{role}-key", role) for role in ("developer", "officer")}  # type: ignore[arg-type]
     return OfficerHome(settings, {r: i.key for r, i in issued.items()}, {r: i.api_key.id for r, i in issued.items()})
