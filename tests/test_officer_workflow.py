@@ -177,7 +177,11 @@ def test_the_report_explains_reconciles_and_shows_the_policy(home: OfficerHome) 
     assert rows["below k in the published table"] == "0" and rows["records published"] == "4"
     assert "those 1 were suppressed" in page
     assert "quasi_identifiers:" in page and "requires_approval: true" in page and "digits: 0" in page
-    assert "Sample values before and after" in page and "m****" in page  # masked e-mail before pseudonymising
+    samples = page[page.index('id="samples-h"'):page.index('id="risk-h"')]
+    assert '<code>latitude</code></th><td data-label="Action">generalize' in samples
+    assert "<code>4*.7*****</code>" in samples and "40.712776" not in page  # masked source, never the value
+    assert '<code>contact_email</code></th><td data-label="Action">pseudonymize' in samples
+    assert "maria.gonzalez" not in page
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-") and "attachment" in pdf.headers["content-disposition"]
     assert csrf_of(page)

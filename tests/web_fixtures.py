@@ -301,13 +301,23 @@ SCREENSHOTS = [
     ("dataset-phone.png", "/datasets/weather-alerts", 390, 1800),
     ("organization.png", "/organizations/metro-transit", 1280, 900),
     ("runs.png", "/runs", 1280, 1400),
+    ("privacy-report.png", "/datasets/transit-tap-ons/releases/1/privacy", 1280, 4200),
+    ("privacy-report-phone.png", "/datasets/transit-tap-ons/releases/1/privacy", 390, 2400),
+    ("validation-report.png", "/datasets/transit-tap-ons/releases/1/validation", 1280, 1200),
+    ("sign-in.png", "/sign-in", 1280, 700),
+]
+#: Pages behind the officer's sign-in (``take_screenshots(..., officer_key=...)``).
+OFFICER_SCREENSHOTS = [
+    ("approvals.png", "/approvals", 1280, 1000),
+    ("review.png", "/datasets/transit-tap-ons/releases/2/privacy", 1280, 1400),
 ]
 
 
 def take_screenshots(
-    home: Path, out: Path, pages: list[tuple[str, str, int, int]] | None = None
+    home: Path, out: Path, pages: list[tuple[str, str, int, int]] | None = None, officer_key: str | None = None,
 ) -> list[Path]:
-    """Screenshots of the main pages of the home at ``home`` (run the demo jobs there first)."""
+    """Screenshots of the main pages of the home at ``home`` (run the demo jobs there first); with
+    ``officer_key``, each driver signs in first (the officer's pages, ``OFFICER_SCREENSHOTS``)."""
     import tempfile
 
     out.mkdir(parents=True, exist_ok=True)
@@ -317,6 +327,10 @@ def take_screenshots(
         for name, path, width, height in pages or SCREENSHOTS:
             driver = chromium(Path(profile) / name, width, height)
             try:
+                if officer_key:
+                    driver.get(server.url + "/sign-in")
+                    driver.find_element("id", "key").send_keys(officer_key)
+                    driver.find_element("css selector", "form.sign-in button").click()
                 driver.get(server.url + path)
                 driver.save_screenshot(str(out / name))
                 written.append(out / name)
@@ -328,6 +342,9 @@ def take_screenshots(
 if __name__ == "__main__":
     import sys
 
-    # .venv/bin/python -m tests.web_fixtures /tmp/h-demo docs/screenshots
+    # .venv/bin/python -m tests.web_fixtures /tmp/h-demo docs/screenshots [OFFICER_KEY]
     for shot in take_screenshots(Path(sys.argv[1]), Path(sys.argv[2])):
         print(shot)
+    if len(sys.argv) > 3:
+        for shot in take_screenshots(Path(sys.argv[1]), Path(sys.argv[2]), OFFICER_SCREENSHOTS, sys.argv[3]):
+            print(shot)
