@@ -58,6 +58,8 @@ def test_signing_in_once_sets_a_secure_httponly_session_cookie(home: OfficerHome
         assert client.post("/sign-in", data={"key": "od_nope_nope"}).status_code == 401
         developer = client.post("/sign-in", data={"key": home.keys["developer"]})
         assert developer.status_code == 403 and "officer" in developer.text and "set-cookie" not in developer.headers
+        forged = client.post("/sign-in", data={"key": home.keys["officer"]}, headers={"Origin": "https://evil.example"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers  # no login CSRF
         outside = client.post("/sign-in", data={"key": home.keys["officer"], "next": "https://evil.example/"})
         assert outside.headers["location"] == "/approvals"  # never sent elsewhere
         cookie = outside.headers["set-cookie"].lower()

@@ -21,7 +21,7 @@ from api.auth import KeyResolver
 from api.deps import CatalogDep, EngineDep
 from api.routes.privacy_page import report_context
 from api.web.inbox_reader import report_reader
-from api.web.session import COOKIE, check_form, session_officer, sessions
+from api.web.session import COOKIE, base_origin, check_form, session_officer, sessions
 from api.web.templating import render
 from catalog.approvals import MIN_REASON, Approvals, Decision
 from catalog.inbox import pending_releases
@@ -54,6 +54,9 @@ def sign_in_page(request: Request, next: Next = "/approvals") -> HTMLResponse:
 
 @router.post("/sign-in", name="web_sign_in_post")
 def sign_in(request: Request, key: FormText = "", next: FormText = "/approvals") -> Response:
+    origin = request.headers.get("origin")
+    if origin is not None and origin != "null" and origin.rstrip("/") != base_origin(request):
+        return refused(request, "sign in from this site's own sign-in page")  # no sign-in from another site
     resolver: KeyResolver = request.app.state.key_resolver
     found = resolver.resolve(key.strip()) if key.strip() else None
     problem = None
