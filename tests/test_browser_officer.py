@@ -49,9 +49,14 @@ def find(browser: Any, css: str) -> Any:
 
 
 def arrived(browser: Any, part: str) -> None:
+    """Wait for the navigation to land (the sign-in page's own URL holds "next=/approvals": not there yet)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 15).until(lambda d: part in d.current_url)
+    def landed(driver: Any) -> bool:
+        url = driver.current_url
+        return part in url and (part == "/sign-in" or "/sign-in" not in url)
+
+    WebDriverWait(browser, 15).until(landed)
     WebDriverWait(browser, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
