@@ -52,6 +52,7 @@ from anonymize.pipeline import (
     plan_risk,
     privacy_report,
     risk_report,
+    with_examples,
 )
 from anonymize.report import PrivacyReport
 from anonymize.risk import measure_relation, needs_suppression, small_classes_sql
@@ -98,7 +99,7 @@ class _Column:
     def apply(self, values: pa.Array, policy: PrivacyPolicy, context: ChunkContext, job_file: str) -> pa.Array | None:
         context.column = self.name
         if self.action == "suppress" and self.rare is not None:
-            applied = replace_rare(values, self.rare, self.other)
+            applied = with_examples(self.action, values, replace_rare(values, self.rare, self.other))
         elif self.action == "redact":
             applied = self._redact(values, context, job_file)
         else:
@@ -170,7 +171,7 @@ def anonymize_parquet(
             else:
                 generalised_path.replace(out_path)
             risk, final = risk_report(plan, policy, before, after, rows - rows_out, rows_in=rows_in,
-                                      rows_out=rows_out, job_file=job_file)
+                                      rows_out=rows_out, job_file=job_file, generalised=generalised)
             findings += final
         generalised_path.unlink(missing_ok=True)
     return privacy_report(job, settings, run_id, previous, context, described, findings, risk,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from anonymize import findings as find
-from anonymize.detect_columns import detect_table, sample_rows
+from anonymize.detect_columns import detect_table, mask_example, sample_rows
 from anonymize.keys import key_id, previous_key_id
 from anonymize.operators import Applied, OperatorContext, operator
 from anonymize.report import (
@@ -86,9 +87,13 @@ class ColumnTally:
         self.unparseable += applied.unparseable
         for entity, count in applied.replaced.items():
             self.replaced[entity] = self.replaced.get(entity, 0) + count
-        room = EXAMPLES - len(self.examples)
-        if room > 0:
-            self.examples += applied.examples[:room]
+        known = {e.before for e in self.examples}
+        for example in applied.examples:
+            if len(self.examples) >= EXAMPLES:
+                break
+            if example.before not in known:
+                self.examples.append(example)
+                known.add(example.before)
 
 
 def apply_rule(
@@ -99,9 +104,47 @@ def apply_rule(
     action = rule.action if rule is not None else "keep"
     params = dict(rule.params) if rule is not None else {}
     try:
-        return operator(action)(values, params, context)
+        applied = operator(action)(values, params, context)
     except ValueError as exc:
         raise JobFileError(job_file, [f"privacy.columns.{name}: {exc}"]) from None
+    return with_examples(action, values, applied)
+
+
+def with_examples(action: str, values: pa.Array, applied: Applied) -> Applied:
+    """``applied`` with before/after examples when its operator kept none (all but redact)."""
+    if action == "keep" or applied.examples:
+        return applied
+    return replace(applied, examples=value_examples(values, applied.values))
+
+
+def value_examples(before: pa.Array, after: pa.Array | None, wanted: int = EXAMPLES) -> list[Replacement]:
+    """The first ``wanted`` distinct values the action changed, in row order: the source value masked
+    (``mask_example``; one-letter runs hidden whole), the published one as it is. Row order and distinctness
+    make the chunked run pick the examples the in-memory run picks (``ColumnTally.add`` skips repeats; both
+    compare masked values)."""
+    text = before if before.type == pa.string() else before.cast(pa.string())
+    changed = pc.and_(pc.is_valid(text), pc.not_equal(pc.utf8_trim_whitespace(text), ""))
+    if after is not None:
+        published = after if after.type == pa.string() else after.cast(pa.string())
+        changed = pc.and_(changed, pc.fill_null(pc.not_equal(text, published), True))
+    positions = pc.indices_nonzero(pc.fill_null(changed, False))
+    found: list[Replacement] = []
+    seen: set[str] = set()
+    for start in range(0, len(positions), 256):
+        batch = positions.slice(start, 256)
+        olds = text.take(batch).to_pylist()
+        news = after.take(batch).to_pylist() if after is not None else [None] * len(olds)
+        for old, new in zip(olds, news, strict=True):
+            masked = mask_example(old)
+            if masked == old:
+                masked = "*" * len(masked)
+            if masked in seen:  # distinct as shown: two values masked alike are one example
+                continue
+            seen.add(masked)
+            found.append(Replacement(before=masked[:200], after="(not published)" if new is None else str(new)[:200]))
+            if len(found) == wanted:
+                return found
+    return found
 
 
 def describe_columns(
@@ -142,6 +185,7 @@ def privacy_report(
         changed_by_action[column.action] = changed_by_action.get(column.action, 0) + column.changed
     report = PrivacyReport(
         dataset=job.name, run_id=run_id, policy_hash=policy_hash(job.privacy),
+        policy=job.privacy.model_dump(mode="json", exclude_unset=True),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows_in=rows_in, rows_out=rows_out, columns=columns, findings=findings, risk=risk,
         pseudonym_key_id=key_id(context.used_key) if context.used_key is not None else None,
@@ -242,7 +286,7 @@ def block_findings(plan: RiskPlan, generalised: RiskMeasure, job_file: str) -> l
 
 def risk_report(
     plan: RiskPlan, policy: PrivacyPolicy, before: RiskMeasure, after: RiskMeasure, suppressed: int, *,
-    rows_in: int, rows_out: int, job_file: str,
+    rows_in: int, rows_out: int, job_file: str, generalised: RiskMeasure | None = None,
 ) -> tuple[RiskReport, list[Finding]]:
     findings: list[Finding] = []
     if rows_in and rows_out == 0 and plan.present:
@@ -253,7 +297,7 @@ def risk_report(
             f"in {job_file}.",
         ))
     risk = RiskReport(
-        quasi_identifiers=plan.quasi_identifiers, k=plan.k, before=before, after=after,
+        quasi_identifiers=plan.quasi_identifiers, k=plan.k, before=before, after=after, generalised=generalised,
         suppressed_records=suppressed, l=plan.l, sensitive=list(policy.sensitive),
         on_k_violation=policy.on_k_violation,
     )
@@ -275,7 +319,7 @@ def _risk(
         suppressed_out, suppressed = suppress_small_classes(out, plan.present, plan.k, plan.sensitive, plan.l)
     after = measure(suppressed_out, plan.present, plan.sensitive, plan.k, plan.l)
     risk, final = risk_report(plan, policy, before, after, suppressed, rows_in=source.num_rows,
-                              rows_out=suppressed_out.num_rows, job_file=job_file)
+                              rows_out=suppressed_out.num_rows, job_file=job_file, generalised=generalised)
     return risk, suppressed_out, [*findings, *final]
 
 

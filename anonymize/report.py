@@ -92,6 +92,9 @@ class RiskReport(BaseModel):
     k: int
     before: RiskMeasure | None = None
     after: RiskMeasure | None = None
+    generalised: RiskMeasure | None = Field(
+        default=None, description="after the policy's actions (generalisation), before any record was suppressed"
+    )
     suppressed_records: int = 0
     l: int = 1  # noqa: E741 - the name the literature uses (l-diversity)
     sensitive: list[str] = Field(default_factory=list)
@@ -102,6 +105,9 @@ class PrivacyReport(BaseModel):
     dataset: str
     run_id: str
     policy_hash: str
+    policy: dict[str, Any] | None = Field(
+        default=None, description="the job's privacy section as the steward wrote it (keys given, no defaults)"
+    )
     created_at: str
     rows_in: int
     rows_out: int

@@ -25,6 +25,7 @@ from api.release_tables import ReleaseTables
 from api.routes import (
     aggregate,
     alerts,
+    approvals,
     ckan,
     datasets,
     docs,
@@ -46,6 +47,8 @@ from api.routes import runs as runs_routes
 from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
+from api.web import officer_pages
+from api.web.session import Sessions
 from api.webhook_delivery import Dispatcher
 from catalog.api_keys import ApiKeyStore
 from catalog.events import EventLog
@@ -94,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.release_tables = ReleaseTables(engine, settings.release_memory_rows)
     app.state.catalog_view = CatalogView(app.state.catalog)
     app.state.key_resolver = KeyResolver(ApiKeyStore(app.state.catalog.database))
+    app.state.sessions = Sessions(settings, app.state.key_resolver.store)  # officers' sign-in (api/web/session.py)
     app.state.response_cache = ResponseCache(settings.response_cache_entries)
     app.state.sql_engine = SqlEngine(settings)
     app.state.event_log = EventLog(app.state.catalog.database)
@@ -114,6 +118,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web.router, responses=errors)  # HTML pages, DCAT, release history
     app.include_router(runs_routes.router, responses=errors)  # run history, missed releases
     app.include_router(privacy.router, responses=errors)  # officer decisions
+    app.include_router(approvals.router, responses=errors)  # the officer's inbox (GET /api/v1/approvals)
+    app.include_router(officer_pages.router)  # sign-in, the approvals page, the decision forms
     app.include_router(privacy_page.router, responses=errors)  # the privacy report page
     app.include_router(validation_pages.router, responses=errors)  # the validation report page
     app.mount("/privacy-static", StaticFiles(directory=privacy_page.STATIC_DIR), name="privacy-static")

@@ -97,6 +97,12 @@ class ApiKeyStore:
             return None
         return _record(row)
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """The key with this public id (revoked or not), or None."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        return _record(row) if row is not None else None
+
     def list(self) -> list[ApiKey]:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM api_keys ORDER BY created_at, id").fetchall()

@@ -1,9 +1,9 @@
 """A privacy officer's decisions on releases that wait for approval, kept in the catalog database.
 
 Every decision is a row of ``approvals``: which release, approved or rejected, who (the officer's name
-or API key name), with which role, through which door (cli or api), when and why. Nothing is updated
-or deleted. Approving records the decision and publishes the release in one transaction; rejecting
-records it and marks the release rejected, so it is never served.
+or API key name), with which role, through which door (cli, api, or web: the signed-in review page), when
+and why. Nothing is updated or deleted. Approving records the decision and publishes the release in one
+transaction; rejecting records it and marks the release rejected, so it is never served.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from catalog.store import Catalog, utc_now
 from opendata.errors import ApprovalError, CatalogError
 
 Decision = Literal["approved", "rejected"]
+Via = Literal["cli", "api", "web"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS approvals (
@@ -46,7 +47,7 @@ class ApprovalDecision(BaseModel):
     decision: Decision
     decided_by: str = Field(description="the officer: a person's name (CLI) or the API key's name")
     role: str = Field(description="role of the one who decided (officer, admin)")
-    via: Literal["cli", "api"]
+    via: Via
     reason: str
     decided_at: str
 
@@ -58,7 +59,7 @@ class Approvals:
 
     def decide(
         self, dataset: str, number: int, decision: Decision, *, by: str, role: str, reason: str,
-        via: Literal["cli", "api"],
+        via: Via,
     ) -> ApprovalDecision:
         """Record a decision and move the release out of awaiting-approval, atomically."""
         reason = reason.strip()

@@ -19,6 +19,7 @@ from anonymize.report import AnonymizedTable, PrivacyReport
 from catalog.datapackage import datapackage
 from catalog.geometry import published_schema
 from catalog.models import Release, Run
+from catalog.officer_mail import notify_awaiting_approval
 from catalog.release_facts import FACTS_FILE, compute_facts, with_byte_sizes
 from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
@@ -114,4 +115,6 @@ def publish_release(
     )
     catalog.record_release(release, done)
     checkpoint("publish:after-commit")
+    if awaiting:  # officers hear of it by e-mail (catalog/officer_mail.py); a failure to send never fails the run
+        notify_awaiting_approval(settings, release, job.title)
     return release, done

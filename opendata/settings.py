@@ -211,6 +211,35 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="How often the webhook dispatcher looks for due deliveries.",
     )
 
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret that signs officers' sign-in session cookies (HMAC-SHA256); when unset a random one "
+        "is kept in HOME/private/secrets/session.key. Set the same value on every API replica.",
+    )
+    session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 30, description="How long an officer's sign-in lasts before signing in again.",
+    )
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure (HTTPS only; browsers count http://localhost as secure). "
+        "Turn off only behind a plain-HTTP test setup.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that e-mails officers when a release waits for approval; unset: no e-mail.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS before sending.")
+    smtp_username: str | None = Field(default=None, description="User name to log in to the SMTP server (if it asks).")
+    smtp_password: SecretStr | None = Field(default=None, description="Password of the SMTP user.")
+    smtp_from: str = Field(
+        default="opendata@localhost", description="Sender address of the officers' notification e-mails.",
+    )
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, description="Seconds before an SMTP attempt gives up.")
+    officer_emails: str = Field(
+        default="", description="Comma-separated addresses told when a release starts waiting for approval.",
+    )
+
     @cached_property
     def paths(self) -> HomePaths:
         return HomePaths(self.home.resolve())

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from catalog.api_keys import ApiKeyStore
 from tests import axe
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, build_catalog_home, chromium
+from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, CatalogHome, LiveServer, build_catalog_home, chromium
 
 pytestmark = [
     pytest.mark.skipif(
@@ -37,14 +38,37 @@ PAGES = [
     "/datasets/city-311-requests/releases/2/privacy",
     "/datasets/city-311-requests/releases/2/validation",
     "/runs",
+    "/sign-in",
 ]
+# Pages of the officer's workflow, behind sign-in (the driver signs in first, through the form).
+REVIEW = "/datasets/bus-stops/releases/1/privacy"
+OFFICER_PAGES = ["/approvals", REVIEW]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    home = build_catalog_home(tmp_path_factory.mktemp("axe"))
+def home(tmp_path_factory: pytest.TempPathFactory) -> CatalogHome:
+    return build_catalog_home(tmp_path_factory.mktemp("axe"))
+
+
+@pytest.fixture(scope="module")
+def server(home: CatalogHome) -> Iterator[LiveServer]:
     with LiveServer(home.settings) as live:
         yield live
+
+
+@pytest.fixture(scope="module")
+def officer_key(home: CatalogHome) -> str:
+    return ApiKeyStore(home.settings.paths.catalog_db).create("axe officer", "officer").key
+
+
+def sign_in(browser: Any, server: LiveServer, key: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server.url + "/sign-in?next=/approvals")
+    browser.find_element(By.ID, "key").send_keys(key)
+    browser.find_element(By.CSS_SELECTOR, "form.sign-in button").click()
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith("/approvals"))
 
 
 @pytest.fixture(scope="module", params=axe.WIDTHS, ids=lambda w: f"{w}px")
@@ -69,6 +93,37 @@ def test_axe_core_reports_no_wcag_aa_violation_on_any_page(server: LiveServer, b
         found = axe.violations(browser)
         if found:
             failures[path] = axe.describe(found)
+    width = browser.get_window_size()["width"]
+    assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())
+
+
+def test_axe_core_reports_no_violation_on_the_officers_pages(
+    server: LiveServer, browser: Any, officer_key: str
+) -> None:
+    """The review page locked (signed out), then signed in: the inbox, the review page with its decision form,
+    and the reject confirmation (reached by the form, as an officer would)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    failures = {}
+    browser.delete_all_cookies()
+    browser.get(server.url + REVIEW)
+    if found := axe.violations(browser):
+        failures["locked " + REVIEW] = axe.describe(found)
+    sign_in(browser, server, officer_key)
+    for path in OFFICER_PAGES:
+        browser.get(server.url + path)
+        assert "Sign in" != browser.find_element(By.TAG_NAME, "h1").text, path
+        if found := axe.violations(browser):
+            failures[path] = axe.describe(found)
+    browser.get(server.url + REVIEW)
+    browser.find_element(By.ID, "reason").send_keys("checking the confirmation page")
+    browser.find_element(By.CSS_SELECTOR, "button.reject").click()
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith("/reject"))
+    assert "for good?" in browser.find_element(By.TAG_NAME, "h1").text
+    if found := axe.violations(browser):
+        failures["reject confirmation"] = axe.describe(found)
+    browser.delete_all_cookies()
     width = browser.get_window_size()["width"]
     assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sqlite3
 from typing import Any
 
@@ -78,13 +79,19 @@ def test_the_cli_rejects_and_keeps_who_when_and_why(waiting: Settings, capsys: p
         main([*home, "reject", "service-requests", "1", "--by", "A. Officer"])
     capsys.readouterr()
     assert main([*home, "reject", "service-requests", "1", "--reason", "x"]) == 2  # too short a reason
-    assert main([*home, "reject", "service-requests", "1", "--reason", "free text still names callers",
-                 "--by", "A. Officer"]) == 0
+    reject = [*home, "reject", "service-requests", "1", "--reason", "free text still names callers"]
+    assert main([*reject, "--by", "A. Officer"]) == 2  # another name without an officer key: refused
+    assert "officer's key" in capsys.readouterr().err
+    issued = keys(waiting)
+    assert main([*reject, "--by", "A. Officer", "--key", issued["developer"]]) == 2  # not an officer's key
+    assert main([*reject, "--by", "A. Officer", "--key", issued["officer"]]) == 0
     catalog = Catalog(waiting.paths.catalog_db)
     assert catalog.release("service-requests", 1, published_only=False).state == "rejected"
     assert catalog.releases("service-requests") == []
     (decision,) = Approvals(catalog).history("service-requests", 1)
-    assert (decision.decision, decision.decided_by, decision.via) == ("rejected", "A. Officer", "cli")
+    user = getpass.getuser()
+    assert (decision.decision, decision.decided_by, decision.via) == (
+        "rejected", f"A. Officer (key officer-key, os user {user})", "cli")
     assert decision.reason == "free text still names callers" and decision.decided_at.endswith("Z")
     assert main([*home, "approve", "service-requests", "1", "--reason", "changed my mind"]) == 2
     assert "rejected, not awaiting approval" in capsys.readouterr().err
@@ -102,3 +109,11 @@ def test_approving_is_one_transaction(waiting: Settings) -> None:
         approvals.decide("service-requests", 1, "approved", by="o", role="officer", reason="looks fine", via="cli")
     assert approvals.history("service-requests") == []
     assert catalog.release("service-requests", 1, published_only=False).state == "awaiting-approval"
+
+
+def test_the_cli_records_the_operating_system_user(waiting: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENDATA_OFFICER", raising=False)
+    monkeypatch.delenv("OPENDATA_OFFICER_KEY", raising=False)
+    assert main(["--home", str(waiting.home), "approve", "service-requests", "1", "--reason", "k holds"]) == 0
+    (decision,) = Approvals(Catalog(waiting.paths.catalog_db)).history("service-requests", 1)
+    assert (decision.decided_by, decision.role, decision.via) == (getpass.getuser(), "officer", "cli")

@@ -6,7 +6,8 @@ reports in the shapes the pipeline writes) and records them in a real SQLite cat
 - ``city-311-requests`` (organisation city-of-example): release 1 (40 rows), release 2 (55 rows, a new
   column ``borough``, ``response_hours`` now an integer, a new privacy finding, ``notes`` now redacted);
 - ``air-quality`` (environment-agency): one release, tags air/environment, licence CC0-1.0;
-- ``bus-stops`` (environment-agency): only a release awaiting approval (not public);
+- ``bus-stops`` (environment-agency): only a release awaiting approval (not public), its report with the
+  policy, residual risk at each stage and masked examples (``reviewed``);
 - runs: succeeded ones for the releases above, and a failed run of ``air-quality`` with its message.
 
 ``LiveServer`` runs the real app under uvicorn in a thread on a free loopback port (browser tests).
@@ -109,6 +110,38 @@ def privacy_report(dataset: str, rows: int, actions: dict[str, str], findings: l
     }
 
 
+def measured(records: int, sizes: dict[str, int], below_k: int) -> dict[str, Any]:
+    classes = sum(sizes.values())
+    unique = sizes.get("1", 0)
+    return {"records": records, "equivalence_classes": classes, "smallest_class": min(int(k) for k in sizes),
+            "unique_records": unique, "uniqueness": unique / records, "class_sizes": sizes,
+            "records_below_k": below_k}
+
+
+def reviewed(report: dict[str, Any], generalised_column: bool = True) -> dict[str, Any]:
+    """A report with what a reviewed release's report has: the policy as written, residual risk over
+    quasi-identifiers measured at each stage, masked before/after values (the shapes the pipeline writes).
+    ``report`` is of 55 published rows: 70 came in, 15 were suppressed (the numbers reconcile)."""
+    policy = {"columns": {"notes": "redact", "opened_on": {"generalize": "month"}},
+              "quasi_identifiers": ["borough", "opened_on"], "k": 5, "requires_approval": True}
+    columns = [dict(c) for c in report["columns"]]
+    for column in columns:
+        if column["name"] == "notes":
+            column["changed"] = 3
+            column["examples"] = [{"before": "caller M**** G******* reported", "after": "caller <PERSON> reported"}]
+    if generalised_column:
+        columns.append({
+            "name": "opened_on", "action": "generalize", "params": {"generalize": "month"}, "covered": True,
+            "detections": [], "changed": 55, "unparseable": 0,
+            "examples": [{"before": "2024-03-07", "after": "2024-03"}, {"before": "2024-03-19", "after": "2024-03"}],
+        })
+    risk = {"quasi_identifiers": ["borough", "opened_on"], "k": 5, "l": 1, "sensitive": [],
+            "on_k_violation": "suppress", "before": measured(70, {"1": 50, "2": 10}, 70),
+            "generalised": measured(70, {"3": 1, "4": 3, "5": 11}, 15), "after": measured(55, {"5": 11}, 0),
+            "suppressed_records": 15}
+    return {**report, "policy": policy, "columns": columns, "risk": risk, "rows_in": 70, "rows_out": 55}
+
+
 @dataclass
 class CatalogHome:
     settings: Settings
@@ -179,11 +212,11 @@ def build_catalog_home(tmp_path: Path, **settings: Any) -> CatalogHome:
     )
     home.publish(
         "city-311-requests", requests_rows(55, SCHEMA_2), SCHEMA_2,
-        privacy_report(
+        reviewed(privacy_report(
             "city-311-requests", 55, {"request_id": "keep", "notes": "redact", "borough": "keep"},
             [{"type": "uncovered-quasi-identifier", "column": "borough", "blocking": False,
               "message": "column 'borough' looks like a quasi-identifier"}],
-        ),
+        ), generalised_column=False),
         policy_hash="policy-2", day=2,
     )
     home.add_dataset(
@@ -200,7 +233,9 @@ def build_catalog_home(tmp_path: Path, **settings: Any) -> CatalogHome:
     ))
     home.add_dataset("bus-stops", "environment-agency", "Environment Agency", title="Bus stops",
                      tags=["transit"], description="Every bus stop.")
-    home.publish("bus-stops", air_rows(3), AIR_SCHEMA, privacy_report("bus-stops", 3, {}, []),
+    home.publish("bus-stops", requests_rows(55, SCHEMA_2), SCHEMA_2,
+                 reviewed(privacy_report("bus-stops", 55, {"request_id": "keep", "notes": "redact", "borough": "keep"},
+                                         [])),
                  state="awaiting-approval")
     return home
 
@@ -269,6 +304,15 @@ SCREENSHOTS = [
     ("dataset-phone.png", "/datasets/weather-alerts", 390, 1800),
     ("organization.png", "/organizations/metro-transit", 1280, 900),
     ("runs.png", "/runs", 1280, 1400),
+    ("privacy-report.png", "/datasets/transit-tap-ons/releases/1/privacy", 1280, 4200),
+    ("privacy-report-phone.png", "/datasets/transit-tap-ons/releases/1/privacy", 390, 2400),
+    ("validation-report.png", "/datasets/transit-tap-ons/releases/1/validation", 1280, 1200),
+    ("sign-in.png", "/sign-in", 1280, 700),
+]
+#: Pages behind the officer's sign-in (``take_screenshots(..., officer_key=...)``).
+OFFICER_SCREENSHOTS = [
+    ("approvals.png", "/approvals", 1280, 1000),
+    ("review.png", "/datasets/transit-tap-ons/releases/2/privacy", 1280, 1400),
 ]
 
 
@@ -282,9 +326,10 @@ def _wait_for_map(driver: Any, seconds: float = 10) -> None:
 
 
 def take_screenshots(
-    home: Path, out: Path, pages: list[tuple[str, str, int, int]] | None = None
+    home: Path, out: Path, pages: list[tuple[str, str, int, int]] | None = None, officer_key: str | None = None,
 ) -> list[Path]:
-    """Screenshots of the main pages of the home at ``home`` (run the demo jobs there first)."""
+    """Screenshots of the main pages of the home at ``home`` (run the demo jobs there first); with
+    ``officer_key``, each driver signs in first (the officer's pages, ``OFFICER_SCREENSHOTS``)."""
     import tempfile
 
     out.mkdir(parents=True, exist_ok=True)
@@ -294,6 +339,10 @@ def take_screenshots(
         for name, path, width, height in pages or SCREENSHOTS:
             driver = chromium(Path(profile) / name, width, height)
             try:
+                if officer_key:
+                    driver.get(server.url + "/sign-in")
+                    driver.find_element("id", "key").send_keys(officer_key)
+                    driver.find_element("css selector", "form.sign-in button").click()
                 driver.get(server.url + path)
                 _wait_for_map(driver)
                 driver.save_screenshot(str(out / name))
@@ -306,6 +355,9 @@ def take_screenshots(
 if __name__ == "__main__":
     import sys
 
-    # .venv/bin/python -m tests.web_fixtures /tmp/h-demo docs/screenshots
+    # .venv/bin/python -m tests.web_fixtures /tmp/h-demo docs/screenshots [OFFICER_KEY]
     for shot in take_screenshots(Path(sys.argv[1]), Path(sys.argv[2])):
         print(shot)
+    if len(sys.argv) > 3:
+        for shot in take_screenshots(Path(sys.argv[1]), Path(sys.argv[2]), OFFICER_SCREENSHOTS, sys.argv[3]):
+            print(shot)

@@ -7,17 +7,15 @@ Published releases only: a quarantined run's rows and errors stay in the private
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from api.deps import CatalogDep, EngineDep
+from api.web.templating import render
 from validation.report import ValidationReport
 
-templates = Jinja2Templates(directory=FilePath(__file__).resolve().parent.parent / "templates")
 router = APIRouter(tags=["validation report"])
 Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")]
 SHOWN_ERRORS = 100
@@ -36,6 +34,7 @@ def validation_report_page(
         stats = engine.storage.read_json(other, "validation-report.json")
         history.append({"number": other.number, "created_at": other.created_at, "rows": other.rows,
                         "valid": stats.get("valid"), **stats.get("stats", {})})
-    context = {"release": release, "report": report, "errors": report.errors[:SHOWN_ERRORS], "history": history,
-               "api_base": f"/api/v1/datasets/{name}/releases/{number}"}
-    return templates.TemplateResponse(request, "validation_report.html", context)
+    return render(request, "validation_report.html", release=release, report=report,
+                  errors=report.errors[:SHOWN_ERRORS], history=history,
+                  api_base=f"/api/v1/datasets/{name}/releases/{number}",
+                  title=f"Validation report: {name} release {number}")

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import CatalogDep, OptionalKey, PublishedDep, SettingsDep
 from api.runs_totals import runs_page
 from api.visibility import visible_datasets
+from api.web.session import session_officer
 from api.web.templating import render, seconds_between
 from catalog.models import Run
 from publishers.clock import Clock, SystemClock
@@ -55,7 +56,7 @@ def runs(
     page: Annotated[int, Query(ge=1, le=100_000, description="page of runs, newest first, from 1")] = 1,
     key: OptionalKey = None,
 ) -> HTMLResponse:
-    visible = visible_datasets(catalog, key)
+    visible = visible_datasets(catalog, key or session_officer(request))  # a signed-in officer sees every job
     dead = find_interrupted(settings, catalog)  # runs whose process died show as interrupted at once
     recent, total = runs_page(view, dataset or None, None, limit=RUNS_PER_PAGE, offset=(page - 1) * RUNS_PER_PAGE,
                               published_only=visible is not None)

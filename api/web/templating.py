@@ -77,6 +77,25 @@ def json_ld(value: Any) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above; JSON, not HTML
 
 
+def params_text(params: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
+def signed_in(request: Request) -> Any:
+    """The officer signed in on this request's session (the header shows who, and a sign-out form), or None."""
+    from api.web.session import COOKIE, session_officer
+
+    if COOKIE not in request.cookies or getattr(request.app.state, "sessions", None) is None:
+        return None
+    return session_officer(request)
+
+
+def csrf_token(request: Request) -> str:
+    from api.web.session import csrf_for
+
+    return csrf_for(request) if getattr(request.app.state, "sessions", None) is not None else ""
+
+
 @pass_context
 def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
     """Starlette's ``url_for`` for templates, each route's URL found once (``api.url_templates``)."""
@@ -86,8 +105,9 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
 templates.env.globals["url_for"] = url_for
 templates.env.filters.update(
     thousands=thousands, when=when, duration=duration, paragraphs=paragraphs, first_sentence=first_sentence,
-    json_ld=json_ld, schedule_words=schedule_in_words,
+    json_ld=json_ld, schedule_words=schedule_in_words, params=params_text,
 )
+templates.env.globals.update(signed_in=signed_in, csrf_token=csrf_token)
 
 
 def precompile() -> None:

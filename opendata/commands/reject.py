@@ -1,4 +1,4 @@
-"""``opendata reject NAME N --reason '...' [--by NAME]``: refuse a release that waits for a privacy officer."""
+"""``opendata reject NAME N --reason '...' [--by NAME --key KEY]``: refuse a release awaiting an officer."""
 
 from __future__ import annotations
 
