@@ -1,0 +1,159 @@
+"""Which schema version a catalog database is at, and the upgrade to the version of this code (Alembic).
+
+    opendata db current     the database's revision and this code's (``current``)
+    opendata db upgrade     run the migrations up to this code's revision (``upgrade``)
+
+A process that opens the catalog checks its version first (``ensure_current``, once per database and
+process): at this code's revision it goes on; an empty database (a new installation) is upgraded at once;
+a catalog at an older revision, or made before versioned migrations existed, is refused with a message
+naming ``opendata db upgrade``; one at a revision this code does not know (upgraded by a newer release) is
+refused too: this code would misread it. Only ``opendata db upgrade`` (and ``opendata up``) change the
+schema, so API replicas can use a database role that may only read (docs/deploy.md).
+
+An upgrade is one transaction; on PostgreSQL it first takes an advisory lock, so processes that upgrade
+together run the migrations once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from catalog.database import CatalogDatabase
+from opendata.errors import SchemaVersionMismatch
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Serialises upgrades across processes (an arbitrary, fixed advisory lock key).
+UPGRADE_LOCK = 0x0DA7A_CA7
+# Tables of every catalog since the first release: one present means a catalog made before migrations.
+CATALOG_TABLES = ("organizations", "datasets", "releases", "runs")
+
+Status = Literal["current", "empty", "unversioned", "older", "newer"]
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    database: str
+    current: str | None
+    head: str
+    status: Status
+
+    def problem(self) -> str:
+        """What is wrong and the command to run, for a catalog that is not at this code's revision."""
+        if self.status == "newer":
+            return (f"the catalog {self.database} is at schema revision {self.current}, which this code does not "
+                    f"know (its newest is {self.head}): a newer release of the platform upgraded it. Run that "
+                    "release (or upgrade this installation to it); `opendata db current` shows both revisions")
+        at = "made before versioned migrations" if self.status == "unversioned" else f"at revision {self.current}"
+        return (f"the catalog {self.database} is {at}, older than this code's schema revision {self.head}: run "
+                "`opendata db upgrade` (with the database owner's role), then start this process again")
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def head() -> str:
+    found = _scripts().get_current_head()
+    assert found is not None, "catalog/migrations has no revision"
+    return found
+
+
+def _known(revision: str) -> bool:
+    return any(script.revision == revision for script in _scripts().walk_revisions())
+
+
+def _state_on(connection: Connection, database: CatalogDatabase) -> SchemaState:
+    current = MigrationContext.configure(connection).get_current_revision()
+    target = head()
+    if current == target:
+        status: Status = "current"
+    elif current is None:
+        tables = set(sqlalchemy.inspect(connection).get_table_names())
+        status = "unversioned" if tables.intersection(CATALOG_TABLES) else "empty"
+    else:
+        status = "older" if _known(current) else "newer"
+    return SchemaState(database.describe(), current, target, status)
+
+
+def state(database: CatalogDatabase) -> SchemaState:
+    with database.engine.connect() as connection:
+        return _state_on(connection, database)
+
+
+def _checked_key(database: CatalogDatabase) -> tuple[object, ...]:
+    path = getattr(database, "path", None)
+    if isinstance(path, Path):  # the file itself: a catalog file replaced by another is checked again
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            return ()
+        return (str(path), found.st_dev, found.st_ino, os.getpid())
+    return (id(database), os.getpid())
+
+
+_CHECKED: set[tuple[object, ...]] = set()
+
+
+def ensure_current(database: CatalogDatabase) -> None:
+    """Go on when the database is at this code's revision; make an empty one so; refuse any other."""
+    key = _checked_key(database)
+    if key and key in _CHECKED:
+        return
+    found = state(database)
+    if found.status == "empty":
+        upgrade(database)
+    elif found.status != "current":
+        raise SchemaVersionMismatch(found.problem())
+    key = _checked_key(database)
+    if key:
+        _CHECKED.add(key)
+
+
+def upgrade(database: CatalogDatabase) -> tuple[SchemaState, SchemaState]:
+    """Run the migrations up to this code's revision in one transaction; the states before and after.
+    A catalog at a revision this code does not know is refused (``SchemaVersionMismatch``), untouched."""
+    if database.dialect == "sqlite":
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                before = _upgrade_on(connection, database)
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK")
+                raise
+            connection.exec_driver_sql("COMMIT")
+    else:
+        with database.engine.begin() as connection:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+            before = _upgrade_on(connection, database)
+    _CHECKED.discard(_checked_key(database))
+    return before, state(database)
+
+
+def _upgrade_on(connection: Connection, database: CatalogDatabase) -> SchemaState:
+    before = _state_on(connection, database)
+    if before.status == "newer":
+        raise SchemaVersionMismatch(before.problem())
+    if before.status != "current":
+        command.upgrade(_config(connection), "head")
+    return before
