@@ -20,17 +20,21 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from catalog.database import CatalogDatabase
 from opendata.errors import SchemaVersionMismatch
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+#: This code's schema revision: the newest migration in catalog/migrations/versions (a test keeps them equal).
+#: Checking a catalog at it needs no Alembic import (processes start faster); anything else asks Alembic.
+HEAD = "0001_baseline"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Serialises upgrades across processes (an arbitrary, fixed advisory lock key).
@@ -60,6 +64,8 @@ class SchemaState:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -70,13 +76,23 @@ def _config(connection: Connection | None = None) -> Config:
 
 @lru_cache(maxsize=1)
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
 def head() -> str:
+    """The newest revision of catalog/migrations, as Alembic reads it (``HEAD`` is kept equal to it)."""
     found = _scripts().get_current_head()
     assert found is not None, "catalog/migrations has no revision"
     return found
+
+
+def _current_revision(connection: Connection) -> str | None:
+    """The revision Alembic stamped in ``alembic_version`` (None: no such table, or no row)."""
+    if not sqlalchemy.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _known(revision: str) -> bool:
@@ -84,7 +100,9 @@ def _known(revision: str) -> bool:
 
 
 def _state_on(connection: Connection, database: CatalogDatabase) -> SchemaState:
-    current = MigrationContext.configure(connection).get_current_revision()
+    current = _current_revision(connection)
+    if current == HEAD:
+        return SchemaState(database.describe(), current, HEAD, "current")
     target = head()
     if current == target:
         status: Status = "current"
@@ -155,5 +173,7 @@ def _upgrade_on(connection: Connection, database: CatalogDatabase) -> SchemaStat
     if before.status == "newer":
         raise SchemaVersionMismatch(before.problem())
     if before.status != "current":
+        from alembic import command
+
         command.upgrade(_config(connection), "head")
     return before
