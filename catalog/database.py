@@ -433,7 +433,11 @@ def open_database(url: str | None, sqlite_path: Path, check_schema: bool = True)
 
 
 def close_databases() -> None:
-    """Close every PostgreSQL pool this process opened (tests, and processes that switch catalogs)."""
+    """Close every PostgreSQL pool this process opened (tests, and processes that switch catalogs); the next
+    open checks each catalog's schema revision again."""
+    from catalog.schema_version import forget_checks
+
+    forget_checks()
     with _POOLS_LOCK:
         for database in _POOLS.values():
             database.close()

@@ -2,6 +2,7 @@
 
     opendata db current     the database's revision and this code's (``current``)
     opendata db upgrade     run the migrations up to this code's revision (``upgrade``)
+    opendata db downgrade REVISION   back to an older revision, before rolling back the code (``downgrade``)
 
 A process that opens the catalog checks its version first (``ensure_current``, once per database and
 process): at this code's revision it goes on; an empty database (a new installation) is upgraded at once;
@@ -26,7 +27,7 @@ import sqlalchemy
 from sqlalchemy.engine import Connection
 
 from catalog.database import CatalogDatabase
-from opendata.errors import SchemaVersionMismatch
+from opendata.errors import ConfigurationError, SchemaVersionMismatch
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -133,6 +134,10 @@ def _checked_key(database: CatalogDatabase) -> tuple[object, ...]:
 _CHECKED: set[tuple[object, ...]] = set()
 
 
+def forget_checks() -> None:
+    _CHECKED.clear()
+
+
 def ensure_current(database: CatalogDatabase) -> None:
     """Go on when the database is at this code's revision; make an empty one so; refuse any other."""
     key = _checked_key(database)
@@ -151,11 +156,21 @@ def ensure_current(database: CatalogDatabase) -> None:
 def upgrade(database: CatalogDatabase) -> tuple[SchemaState, SchemaState]:
     """Run the migrations up to this code's revision in one transaction; the states before and after.
     A catalog at a revision this code does not know is refused (``SchemaVersionMismatch``), untouched."""
+    return _migrate(database, "head")
+
+
+def downgrade(database: CatalogDatabase, revision: str) -> tuple[SchemaState, SchemaState]:
+    """Take the schema back to ``revision`` (``base``: before versioned migrations) with the downgrade steps
+    of this code's migrations, in one transaction: what a rollback to an older release runs first."""
+    return _migrate(database, revision, down=True)
+
+
+def _migrate(database: CatalogDatabase, revision: str, down: bool = False) -> tuple[SchemaState, SchemaState]:
     if database.dialect == "sqlite":
         with database.engine.connect() as connection:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
-                before = _upgrade_on(connection, database)
+                before = _migrate_on(connection, database, revision, down)
             except BaseException:
                 connection.exec_driver_sql("ROLLBACK")
                 raise
@@ -163,17 +178,25 @@ def upgrade(database: CatalogDatabase) -> tuple[SchemaState, SchemaState]:
     else:
         with database.engine.begin() as connection:
             connection.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
-            before = _upgrade_on(connection, database)
+            before = _migrate_on(connection, database, revision, down)
     _CHECKED.discard(_checked_key(database))
     return before, state(database)
 
 
-def _upgrade_on(connection: Connection, database: CatalogDatabase) -> SchemaState:
+def _migrate_on(connection: Connection, database: CatalogDatabase, revision: str, down: bool) -> SchemaState:
+    from alembic import command
+    from alembic.util import CommandError
+
     before = _state_on(connection, database)
     if before.status == "newer":
         raise SchemaVersionMismatch(before.problem())
-    if before.status != "current":
-        from alembic import command
-
-        command.upgrade(_config(connection), "head")
+    try:
+        if down:
+            command.downgrade(_config(connection), revision)
+        elif before.status != "current":
+            command.upgrade(_config(connection), revision)
+    except CommandError as exc:
+        known = ", ".join(s.revision for s in _scripts().walk_revisions())
+        raise ConfigurationError(f"cannot migrate the catalog to {revision!r}: {exc}; the revisions this code "
+                                 f"knows are {known} and base") from exc
     return before

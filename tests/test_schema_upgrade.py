@@ -64,8 +64,14 @@ def _restore(url: str) -> None:
 
 
 def _cli(settings: Settings, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``opendata ARGS`` on the installation of ``settings`` (its home, and its catalog URL if any)."""
     capsys.readouterr()
-    code = main(["--home", str(settings.home), *args])
+    with pytest.MonkeyPatch.context() as env:
+        if settings.catalog_url is not None:
+            env.setenv("OPENDATA_CATALOG_URL", settings.catalog_url.get_secret_value())
+        else:
+            env.delenv("OPENDATA_CATALOG_URL", raising=False)
+        code = main(["--home", str(settings.home), *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -156,7 +162,7 @@ def test_a_catalog_newer_than_the_code_is_refused_untouched(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = request.getfixturevalue("catalog_url") if kind == "postgresql" else None
-    settings = Settings(home=tmp_path / "home", pseudonym_key="k", catalog_url=SecretStr(url) if url else None)
+    settings = Settings(home=tmp_path / "home", pseudonym_key="test-key-not-secret", catalog_url=SecretStr(url) if url else None)
     settings.paths.ensure()
     database = catalog_database(settings)  # a new catalog: made at this code's revision
     assert state(database).status == "current"
@@ -175,7 +181,7 @@ def test_a_catalog_newer_than_the_code_is_refused_untouched(
 def test_a_replica_with_a_select_only_role_serves_reads(
     tmp_path: Path, catalog_url: str, write_job: JobWriter, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    owner = Settings(home=tmp_path / "home", pseudonym_key="k", datasets_dir=tmp_path / "jobs",
+    owner = Settings(home=tmp_path / "home", pseudonym_key="test-key-not-secret", datasets_dir=tmp_path / "jobs",
                      catalog_url=SecretStr(catalog_url))
     owner.paths.ensure()
     code, _, err = _cli(owner, capsys, "db", "upgrade")
@@ -194,7 +200,8 @@ def test_a_replica_with_a_select_only_role_serves_reads(
         assert page.status_code == 200 and len(page.json()["rows"]) == 2
         assert client.get("/api/v1/datasets/service-requests").status_code == 200
         assert client.get("/api/v1/runs").status_code == 200
-        assert client.get("/health").status_code == 200
+        assert client.get("/healthz").json()["catalog_database"] == "postgresql"
+        assert client.get("/datasets/service-requests").status_code == 200, "the HTML page"
     with pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied"):
         with catalog_database(replica).transaction() as db:
             db.execute("DELETE FROM releases")
@@ -229,3 +236,17 @@ def _assert_schema_is_metadata(database: CatalogDatabase) -> None:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": include, "compare_type": True})
         assert [d for d in compare_metadata(context, metadata) if not quirk(d)] == []
+
+
+def test_a_rollback_downgrades_to_base_keeping_every_row_and_upgrades_again(
+    settings: Settings, write_job: JobWriter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_job(write_job(privacy=PEOPLE_PRIVACY), settings)
+    code, out, _ = _cli(settings, capsys, "db", "downgrade", "base", "--json")
+    assert code == 0 and json.loads(out)["after"]["status"] == "unversioned"
+    with pytest.raises(SchemaVersionMismatch, match="opendata db upgrade"):
+        catalog_database(settings)
+    code, _, err = _cli(settings, capsys, "db", "downgrade", "0000_no_such_revision")
+    assert code == 2 and "0001_baseline" in err
+    assert _cli(settings, capsys, "db", "upgrade")[0] == 0
+    assert open_catalog(settings).release("service-requests").number == 1

@@ -1,9 +1,11 @@
-"""``opendata db upgrade | current [--json]``: the catalog's schema version (Alembic migrations).
+"""``opendata db upgrade | current | downgrade REVISION [--json]``: the catalog's schema version (Alembic migrations).
 
 ``upgrade`` runs the migrations up to this code's revision, in one transaction (a catalog made before
 versioned migrations is recognised by the baseline and stamped, its rows kept); run it with the database
 owner's role before starting the new version's workers, replicas and scheduler (docs/deploy.md).
-``current`` shows the catalog's revision and this code's, and exits 1 when they differ.
+``current`` shows the catalog's revision and this code's, and exits 1 when they differ. ``downgrade
+REVISION`` takes the schema back (``base``: before versioned migrations) with this code's downgrade steps,
+before the processes are rolled back to an older release.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from catalog.database import catalog_database
-from catalog.schema_version import SchemaState, state, upgrade
+from catalog.schema_version import SchemaState, downgrade, state, upgrade
 from catalog.store import Catalog
 from opendata.commands._shared import EXIT_OK, emit
 from opendata.settings import Settings
@@ -26,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        ("current", "show the catalog's schema revision and this code's")):
         action = actions.add_parser(name, help=text)
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    down = actions.add_parser("downgrade", help="take the catalog's schema back to an older revision (rollback)")
+    down.add_argument("revision", help="the revision to go back to (`opendata db current` before the upgrade), or base")
+    down.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
 
 def _public(found: SchemaState) -> dict[str, str | None]:
@@ -42,6 +47,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             text += "\n" + found.problem()
         emit(args, _public(found), text)
         return EXIT_OK if found.status == "current" else EXIT_BEHIND
+    if args.db_action == "downgrade":
+        before, after = downgrade(database, args.revision)
+        emit(args, {"before": _public(before), "after": _public(after)},
+             f"{after.database}: downgraded from {before.current} to {after.current or 'before versioned migrations'}")
+        return EXIT_OK
     before, after = upgrade(database)
     Catalog(database)  # the search index of a catalog indexed by an older layout, by the owner, not by replicas
     if before.status == "current":
