@@ -47,7 +47,6 @@ from opendata.settings import Settings
 Dialect = Literal["sqlite", "postgresql"]
 Params = Sequence[Any] | Mapping[str, Any]
 
-VERSIONED_TABLES = ("organizations", "datasets", "releases")
 
 
 class Row(tuple[Any, ...]):
@@ -82,7 +81,7 @@ class Result:
     def rowcount(self) -> int:
         return int(self._result.rowcount)
 
-    def fetchone(self) -> Row | None:
+    def fetchone(self) -> Any:  # Row | None, typed as the DB-API's cursor is (callers index a row they know is there)
         if not self._result.returns_rows:
             return None
         found = self._result.fetchone()
@@ -182,18 +181,37 @@ def _sqlite_engine(path: Path) -> Engine:
                 sqlalchemy.URL.create("sqlite+pysqlite", database=str(path)),
                 isolation_level="AUTOCOMMIT",  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
                 connect_args={"timeout": 30, "check_same_thread": False},
-                poolclass=NullPool,  # a connection per use, as cheap as a file open; never one of a replaced file
+                pool_size=8, max_overflow=16, pool_timeout=30,
             )
             event.listen(found, "connect", _sqlite_pragmas)
+            event.listen(found, "checkout", _same_file)
         return found
 
 
-def _sqlite_pragmas(raw: Any, _record: Any) -> None:
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _sqlite_pragmas(raw: Any, record: Any) -> None:
     cursor = raw.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
+    path = cursor.execute("PRAGMA database_list").fetchone()[2]
     cursor.close()
+    record.info["file"] = (path, _file_id(path))
+
+
+def _same_file(_raw: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection to a catalog file that was since replaced (deleted, copied over) is dropped, and
+    the pool opens the file that is there now."""
+    path, opened = record.info.get("file", ("", None))
+    if path and _file_id(path) != opened:
+        raise sqlalchemy.exc.DisconnectionError(f"{path} was replaced")
 
 
 class SqliteDatabase:

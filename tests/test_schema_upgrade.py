@@ -162,7 +162,8 @@ def test_a_catalog_newer_than_the_code_is_refused_untouched(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = request.getfixturevalue("catalog_url") if kind == "postgresql" else None
-    settings = Settings(home=tmp_path / "home", pseudonym_key="test-key-not-secret", catalog_url=SecretStr(url) if url else None)
+    settings = Settings(home=tmp_path / "home", pseudonym_key="test-key-not-secret",
+                        catalog_url=SecretStr(url) if url else None)
     settings.paths.ensure()
     database = catalog_database(settings)  # a new catalog: made at this code's revision
     assert state(database).status == "current"

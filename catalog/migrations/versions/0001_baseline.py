@@ -63,11 +63,11 @@ def upgrade() -> None:
         return
     for statement in POSTGRES:
         op.execute(statement)
-    for table in VERSIONED_TABLES:  # a change counter trigger on each: replicas hear commits (LISTEN/NOTIFY)
+    for name in VERSIONED_TABLES:  # a change counter trigger on each: replicas hear commits (LISTEN/NOTIFY)
         found = bind.execute(sa.text("SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND tgname = :n"),
-                             {"t": table, "n": f"{table}_changed"}).first()
+                             {"t": name, "n": f"{name}_changed"}).first()
         if found is None:
-            op.execute(f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            op.execute(f"CREATE TRIGGER {name}_changed AFTER INSERT OR UPDATE OR DELETE ON {name} "
                        "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()")
 
 
