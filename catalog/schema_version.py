@@ -89,9 +89,9 @@ def head() -> str:
     return found
 
 
-def _current_revision(connection: Connection) -> str | None:
+def _current_revision(connection: Connection, tables: set[str]) -> str | None:
     """The revision Alembic stamped in ``alembic_version`` (None: no such table, or no row)."""
-    if not sqlalchemy.inspect(connection).has_table("alembic_version"):
+    if "alembic_version" not in tables:
         return None
     return connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar()
 
@@ -101,14 +101,17 @@ def _known(revision: str) -> bool:
 
 
 def _state_on(connection: Connection, database: CatalogDatabase) -> SchemaState:
-    current = _current_revision(connection)
+    # The tables first, then the stamp: an upgrade commits both at once, so a catalog that another process
+    # upgrades meanwhile reads as empty (and is upgraded under the lock, finding nothing to do) or as current,
+    # never as tables without a stamp.
+    tables = set(sqlalchemy.inspect(connection).get_table_names())
+    current = _current_revision(connection, tables)
     if current == HEAD:
         return SchemaState(database.describe(), current, HEAD, "current")
     target = head()
     if current == target:
         status: Status = "current"
     elif current is None:
-        tables = set(sqlalchemy.inspect(connection).get_table_names())
         status = "unversioned" if tables.intersection(CATALOG_TABLES) else "empty"
     else:
         status = "older" if _known(current) else "newer"
