@@ -1,7 +1,8 @@
 """What the catalog's database layer (SQLAlchemy Core, since issue 18) costs per request, against the
 hand-written layer of tag stop-20 on the same data and machine.
 
-    .venv/bin/python -m benchmarks catalog_layer        (needs git: the baseline runs from a worktree of stop-20)
+    .venv/bin/python -m benchmarks catalog_layer            (needs git: the baseline runs from a worktree of stop-20)
+    .venv/bin/python -m benchmarks catalog_layer postgres   (the catalog in a throwaway PostgreSQL server)
 
 Both codes run in turns in child processes on the same home layout (the embedded SQLite catalog; one
 dataset of 1,000 rows): the FastAPI app in-process (``TestClient``), ``BENCH_REQUESTS`` requests (default
@@ -38,13 +39,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from catalog.models import Dataset, Release, Run
 from catalog.publish import sha256_file
-from catalog.store import Catalog
+from catalog.store import open_catalog
 from opendata.settings import Settings
 
 home, requests = Path(sys.argv[1]), int(sys.argv[2])
-settings = Settings(home=home, pseudonym_key="bench-key-not-secret", rate_limit_anonymous=10**9)
+settings = Settings(home=home, pseudonym_key="bench-key-not-secret", rate_limit_anonymous=10**9,
+                    catalog_url=sys.argv[3] if len(sys.argv) > 3 else None)
 settings.paths.ensure()
-catalog = Catalog(settings.paths.catalog_db)
+catalog = open_catalog(settings)
 if catalog.releases("trips", published_only=False) == []:
     folder = settings.paths.release_dir("trips", 1)
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,15 +91,28 @@ print(json.dumps(out))
 '''
 
 
-def _measure(tree: Path, home: Path) -> dict[str, list[float]]:
+def _measure(tree: Path, home: Path, url: str | None) -> dict[str, list[float]]:
     env = {**os.environ, "PYTHONPATH": str(tree), "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(home), str(REQUESTS)], cwd=tree, env=env,
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(home), str(REQUESTS), *([url] if url else [])],
+                          cwd=tree, env=env,
                           check=True, capture_output=True, text=True)
     found: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 
 
-def main() -> None:
+def main(args: list[str]) -> None:
+    if args[:1] == ["postgres"]:
+        sys.path.insert(0, str(REPO))
+        from tests.catalog_fixtures import new_database
+        from tests.publishers_fixtures import throwaway_postgres
+
+        with throwaway_postgres() as server:
+            _compare(new_database(server), new_database(server))
+    else:
+        _compare(None, None)
+
+
+def _compare(baseline_url: str | None, our_url: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-catalog-layer-") as scratch:
         baseline = Path(scratch) / "baseline"
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(baseline), BASELINE],
@@ -106,13 +121,14 @@ def main() -> None:
             ours: dict[str, list[float]] = {}
             theirs: dict[str, list[float]] = {}
             for _ in range(ROUNDS):  # in turns, so load from other work falls on both alike
-                for name, times in _measure(baseline, Path(scratch) / "home-baseline").items():
+                for name, times in _measure(baseline, Path(scratch) / "home-baseline", baseline_url).items():
                     theirs.setdefault(name, []).extend(times)
-                for name, times in _measure(REPO, Path(scratch) / "home-ours").items():
+                for name, times in _measure(REPO, Path(scratch) / "home-ours", our_url).items():
                     ours.setdefault(name, []).extend(times)
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline)], check=False)
-    print(f"median microseconds per call, {ROUNDS} rounds x {REQUESTS} calls (SQLite catalog)")
+    where = "PostgreSQL" if our_url else "SQLite"
+    print(f"median microseconds per call, {ROUNDS} rounds x {REQUESTS} calls ({where} catalog)")
     print(f"{'path':<22}{BASELINE:>12}{'this code':>12}{'ratio':>8}")
     for name in ours:
         before, after = statistics.median(theirs[name]), statistics.median(ours[name])
@@ -120,4 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

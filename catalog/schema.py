@@ -4,8 +4,11 @@ The tables both databases share. What one database adds is made by the migration
 on SQLite the full-text index ``search_fts`` (an FTS5 virtual table); on PostgreSQL the ``tsvector`` column
 ``search_documents.document`` with its GIN index, the ``runs.seq`` identity (PostgreSQL has no rowid: runs
 started in the same second keep their order), and the ``catalog_version`` change counter with the triggers
-that bump it and NOTIFY replicas. A change to this file comes with a new migration (``catalog/migrations``,
-see docs/deploy.md); ``tests/test_schema_upgrade.py`` checks that the migrations make exactly this schema.
+that bump it and NOTIFY replicas. A change to this file comes with a new migration: a file in
+``catalog/migrations/versions/`` (``revision``, ``down_revision`` = the previous head, ``upgrade()`` and
+``downgrade()`` with ``alembic.op``; compatible with the previous release's code, see docs/deploy.md), and
+``HEAD`` in ``catalog/schema_version.py`` set to its revision. ``tests/test_schema_upgrade.py`` checks that
+the migrations make exactly this schema and that ``HEAD`` is the newest revision.
 
 Integers are 64-bit on PostgreSQL (``BIGINT``) and SQLite's ``INTEGER``; auto-numbered ids are identity
 columns on PostgreSQL and ``INTEGER PRIMARY KEY AUTOINCREMENT`` on SQLite. Timestamps are RFC 3339 text.
