@@ -19,10 +19,6 @@ share them (``api/shared_limits.py``); the headers and the 429 are the same eith
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -30,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyResolver, key_from_headers
 from api.errors import error_response
+from api.limit_window import Allowance, FixedWindowLimiter
 from api.page_limits import is_page
 from opendata.errors import Unauthorized
 from opendata.settings import Settings
@@ -37,43 +34,9 @@ from opendata.settings import Settings
 if TYPE_CHECKING:
     from api.shared_limits import SharedWindowLimiter
 
+__all__ = ["Allowance", "FixedWindowLimiter", "RateLimitMiddleware"]
+
 EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
-
-
-@dataclass
-class Allowance:
-    limit: int
-    remaining: int
-    reset: int
-
-    def headers(self, window: int) -> list[tuple[bytes, bytes]]:
-        return [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(max(self.remaining, 0)).encode()),
-            (b"ratelimit-reset", str(self.reset).encode()),
-            (b"ratelimit-policy", f"{self.limit};w={window}".encode()),
-        ]
-
-
-class FixedWindowLimiter:
-    def __init__(self, window_seconds: int) -> None:
-        self.window = window_seconds
-        self._counts: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, client: str, limit: int) -> Allowance:
-        now = time.time()
-        window = int(now // self.window)
-        with self._lock:
-            start, used = self._counts.get(client, (window, 0))
-            if start != window:
-                if len(self._counts) > 100_000:
-                    self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
-                used = 0
-            used += 1
-            self._counts[client] = (window, used)
-        reset = max(1, math.ceil((window + 1) * self.window - now))
-        return Allowance(limit, limit - used, reset)
 
 
 _INVALID = ("the API key sent is not valid (unknown or revoked); send a key made with "

@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from api.ratelimit import Allowance, FixedWindowLimiter
+from api.limit_window import Allowance, FixedWindowLimiter
 from opendata.errors import ConfigurationError
 
 log = logging.getLogger(__name__)

@@ -26,16 +26,6 @@ ROLES: tuple[Role, ...] = ("developer", "officer", "admin")
 ROLE_RANK: dict[str, int] = {"developer": 0, "officer": 1, "admin": 2}
 PREFIX = "od_"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    key_hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-"""
 
 
 class ApiKey(BaseModel):
@@ -66,7 +56,6 @@ def hash_key(key: str) -> str:
 class ApiKeyStore:
     def __init__(self, source: Path | CatalogDatabase) -> None:
         self.database: CatalogDatabase = SqliteDatabase(source) if isinstance(source, Path) else source
-        self.database.ensure_schema("api_keys", SCHEMA)
 
     def _connect(self) -> Any:
         return self.database.connect()

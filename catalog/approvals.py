@@ -20,21 +20,6 @@ from opendata.errors import ApprovalError, CatalogError
 Decision = Literal["approved", "rejected"]
 Via = Literal["cli", "api", "web"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS approvals (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    dataset TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
-    decided_by TEXT NOT NULL,
-    role TEXT NOT NULL,
-    via TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    decided_at TEXT NOT NULL,
-    FOREIGN KEY (dataset, number) REFERENCES releases(dataset, number)
-);
-CREATE INDEX IF NOT EXISTS approvals_by_release ON approvals(dataset, number);
-"""
 MIN_REASON = 3
 
 
@@ -55,7 +40,6 @@ class ApprovalDecision(BaseModel):
 class Approvals:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        catalog.database.ensure_schema("approvals", SCHEMA)
 
     def decide(
         self, dataset: str, number: int, decision: Decision, *, by: str, role: str, reason: str,

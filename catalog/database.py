@@ -1,22 +1,23 @@
 """The catalog's database: the embedded SQLite file, or PostgreSQL shared by API replicas and workers.
 
-Catalog modules write their SQL once, in SQLite's spelling (``?`` and ``:name`` placeholders,
-``INSERT ... ON CONFLICT ... DO UPDATE``, ``RETURNING``), and run it through a ``CatalogConnection``,
-which passes it to SQLite as it is or rewrites the placeholders for psycopg. The few real differences
-(an identity column, the insertion order of runs, how a change is noticed, the lock that keeps two runs
-of one job apart) are methods of the two database classes.
+SQLAlchemy Core does the dialect work: one ``Engine`` per database and process (its pool; a forked RQ work
+horse makes its own), the driver's placeholders, types and quoting. Catalog modules keep their SQL as text
+in the spelling both databases share (``INSERT ... ON CONFLICT ... DO UPDATE``, ``RETURNING``) with bound
+parameters (``:name`` with a mapping, or ``?`` with a sequence), and run it through a ``CatalogConnection``.
+The schema is not created here: it is ``catalog.schema`` (SQLAlchemy ``MetaData``), made and changed by the
+Alembic migrations of ``catalog/migrations`` (``opendata db upgrade``); ``catalog.schema_version`` checks
+that a database is at the version the code expects before anything reads it.
 
 Rows read the same on both: by position (``row[0]``) and by name (``row["state"]``, ``dict(row)``).
 
-PostgreSQL notes:
-- one connection pool per process (a forked RQ work horse opens its own), connections in autocommit,
-  ``transaction()`` is one BEGIN ... COMMIT;
-- a statement-level trigger bumps ``catalog_version`` and sends a NOTIFY on every change to organisations,
-  datasets and releases; an API replica LISTENs, so it knows its cached view is stale without a query per
-  request (and reads the counter itself at least once a second, and whenever the listener is down);
-- schema creation runs under an advisory lock, since ``CREATE TABLE IF NOT EXISTS`` races between
-  processes starting together;
-- a run holds a session advisory lock named after its job (``exclusive``), on whichever machine it runs.
+What differs is kept as methods of the two database classes:
+- SQLite: WAL mode, each write one ``BEGIN IMMEDIATE``; a change is noticed by ``PRAGMA data_version``; the
+  lock that keeps two runs of one job apart is a file lock.
+- PostgreSQL: connections in autocommit for reads, ``transaction()`` is one BEGIN ... COMMIT; a statement
+  trigger (made by the migrations) bumps ``catalog_version`` and sends a NOTIFY on every change to
+  organisations, datasets and releases; an API replica LISTENs, so it knows its cached view is stale without
+  a query per request (and reads the counter itself at least once a second, and whenever the listener is
+  down); a run holds a session advisory lock named after its job (``exclusive``), on whichever machine.
 """
 
 from __future__ import annotations
@@ -28,41 +29,28 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import sqlalchemy
 from pydantic import SecretStr
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.pool import NullPool
 
 from opendata.errors import ConfigurationError, RunInProgress
 from opendata.settings import Settings
 
 Dialect = Literal["sqlite", "postgresql"]
-Params = Sequence[Any] | dict[str, Any]
+Params = Sequence[Any] | Mapping[str, Any]
 
-# Serialises schema creation across processes (an arbitrary, fixed advisory lock key).
-SCHEMA_LOCK = 0x0DA7A_CA7
-# What a PostgreSQL catalog adds to the shared schema: the change counter and its trigger.
-POSTGRES_VERSION = """
-CREATE TABLE IF NOT EXISTS catalog_version (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    version BIGINT NOT NULL
-);
-INSERT INTO catalog_version(id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
-CREATE OR REPLACE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE catalog_version SET version = version + 1 WHERE id = 1;
-    PERFORM pg_notify('opendata_catalog', '');
-    RETURN NULL;
-END $$;
-"""
-VERSIONED_TABLES = ("organizations", "datasets", "releases")
 
 
 class Row(tuple[Any, ...]):
-    """A PostgreSQL row read like ``sqlite3.Row``: by position, by column name, and as a mapping."""
+    """A row read like ``sqlite3.Row``: by position, by column name, and as a mapping (``dict(row)``)."""
 
     _index: dict[str, int]
 
@@ -80,47 +68,81 @@ class Row(tuple[Any, ...]):
         return list(self._index)
 
 
-def _row_factory(cursor: Any) -> Any:
-    names = [column.name for column in cursor.description or []]
-    index = {name: i for i, name in enumerate(names)}
+class Result:
+    """What ``execute`` returns: ``fetchone``, ``fetchall``, iteration and ``rowcount``, with ``Row`` rows."""
 
-    def make(values: Sequence[Any]) -> Row:
-        return Row(values, index)
+    __slots__ = ("_result", "_index")
 
-    return make
+    def __init__(self, result: CursorResult[Any]) -> None:
+        self._result = result
+        self._index = _index(tuple(result.keys())) if result.returns_rows else {}
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._result.rowcount)
+
+    def fetchone(self) -> Any:  # Row | None, typed as the DB-API's cursor is (callers index a row they know is there)
+        if not self._result.returns_rows:
+            return None
+        found = self._result.fetchone()
+        return None if found is None else Row(found, self._index)
+
+    def fetchall(self) -> list[Row]:
+        if not self._result.returns_rows:
+            return []
+        index = self._index
+        return [Row(found, index) for found in self._result.fetchall()]
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.fetchall())
+
+
+@lru_cache(maxsize=256)
+def _index(keys: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(keys)}
 
 
 _LITERALS = re.compile(r"('(?:[^']|'')*')")
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
-@lru_cache(maxsize=512)
-def to_psycopg(sql: str) -> str:
-    """SQLite placeholders (``?``, ``:name``) as psycopg's (``%s``, ``%(name)s``); literals untouched."""
+@lru_cache(maxsize=1024)
+def statement(sql: str) -> tuple[sqlalchemy.TextClause, tuple[str, ...]]:
+    """``sql`` as a SQLAlchemy ``text()`` clause, with the names its ``?`` parameters are bound to, in order.
+
+    SQLAlchemy renders the bound parameters in the driver's own style; a colon inside a quoted literal
+    (``'12:30'``) stays text."""
+    names: list[str] = []
     parts = _LITERALS.split(sql)
-    for i in range(0, len(parts), 2):  # even parts lie outside quoted literals
-        text = parts[i].replace("%", "%%").replace("?", "%s")
-        parts[i] = _NAMED.sub(r"%(\1)s", text)
-    return "".join(parts)
+    for i, part in enumerate(parts):
+        if i % 2:  # a quoted literal: no parameters in it
+            parts[i] = part.replace(":", "\\:")
+            continue
+        pieces = part.split("?")
+        for j in range(1, len(pieces)):
+            names.append(f"p{len(names)}")
+            pieces[j] = f":{names[-1]}" + pieces[j]
+        parts[i] = "".join(pieces)
+    return sqlalchemy.text("".join(parts)), tuple(names)
 
 
 class CatalogConnection:
-    """One connection, whichever database: ``execute`` takes SQLite-spelled SQL."""
+    """One connection, whichever database: ``execute`` takes SQL text and its bound parameters."""
 
-    def __init__(self, raw: Any, dialect: Dialect) -> None:
-        self.raw = raw
+    def __init__(self, connection: Connection, dialect: Dialect) -> None:
+        self.connection = connection
         self.dialect = dialect
 
-    def execute(self, sql: str, params: Params = ()) -> Any:
-        if self.dialect == "sqlite":
-            return self.raw.execute(sql, params)
-        return self.raw.execute(to_psycopg(sql), params if params else None)
-
-    def executescript(self, script: str) -> None:
-        if self.dialect == "sqlite":
-            self.raw.executescript(script)
+    def execute(self, sql: str, params: Params = ()) -> Result:
+        clause, names = statement(sql)
+        if isinstance(params, Mapping):
+            bound: Mapping[str, Any] = params
+        elif names:
+            if len(names) != len(params):
+                raise ValueError(f"{len(names)} parameters in the statement, {len(params)} given: {sql[:80]!r}")
+            bound = dict(zip(names, params, strict=True))
         else:
-            self.raw.execute(script)
+            bound = {}
+        return Result(self.connection.execute(clause, bound))
 
 
 class ChangeProbe(Protocol):
@@ -131,18 +153,13 @@ class ChangeProbe(Protocol):
 
 class CatalogDatabase(Protocol):
     dialect: Dialect
+    engine: Engine
     #: The column that orders rows of a table by insertion (SQLite's rowid, a sequence on PostgreSQL).
     insert_order: str
-    #: An auto-numbered primary key column, in this database's DDL.
-    identity: str
 
-    def connect(self) -> Any: ...  # a context manager of CatalogConnection
+    def connect(self) -> Any: ...  # a context manager of CatalogConnection (autocommit: each statement its own)
 
     def transaction(self) -> Any: ...  # a context manager of CatalogConnection, BEGIN ... COMMIT
-
-    def ensure_schema(self, key: str, script: str) -> None: ...
-
-    def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None: ...
 
     def change_probe(self) -> ChangeProbe: ...
 
@@ -151,12 +168,50 @@ class CatalogDatabase(Protocol):
     def describe(self) -> str: ...
 
 
-def _ddl(script: str, dialect: Dialect) -> str:
-    """Schema text written for SQLite, as PostgreSQL wants it (64-bit integers, identity columns)."""
-    if dialect == "sqlite":
-        return script
-    script = script.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
-    return re.sub(r"\bINTEGER\b", "BIGINT", script)
+_ENGINES: dict[tuple[str, int], Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    key = (f"sqlite:{path}", os.getpid())
+    with _ENGINES_LOCK:
+        found = _ENGINES.get(key)
+        if found is None:
+            found = _ENGINES[key] = sqlalchemy.create_engine(
+                sqlalchemy.URL.create("sqlite+pysqlite", database=str(path)),
+                isolation_level="AUTOCOMMIT",  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
+                connect_args={"timeout": 30, "check_same_thread": False},
+                pool_size=8, max_overflow=16, pool_timeout=30,
+            )
+            event.listen(found, "connect", _sqlite_pragmas)
+            event.listen(found, "checkout", _same_file)
+        return found
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _sqlite_pragmas(raw: Any, record: Any) -> None:
+    cursor = raw.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")
+    path = cursor.execute("PRAGMA database_list").fetchone()[2]
+    cursor.close()
+    record.info["file"] = (path, _file_id(path))
+
+
+def _same_file(_raw: Any, record: Any, _proxy: Any) -> None:
+    """A pooled connection to a catalog file that was since replaced (deleted, copied over) is dropped, and
+    the pool opens the file that is there now."""
+    path, opened = record.info.get("file", ("", None))
+    if path and _file_id(path) != opened:
+        raise sqlalchemy.exc.DisconnectionError(f"{path} was replaced")
 
 
 class SqliteDatabase:
@@ -164,55 +219,31 @@ class SqliteDatabase:
 
     dialect: Dialect = "sqlite"
     insert_order = "rowid"
-    identity = "INTEGER PRIMARY KEY AUTOINCREMENT"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check_schema: bool = True) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._schemas: set[str] = set()
-        with self.connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+        self.engine = _sqlite_engine(path)
+        if check_schema:
+            from catalog.schema_version import ensure_current
+
+            ensure_current(self)
 
     @contextmanager
     def connect(self) -> Iterator[CatalogConnection]:
-        raw = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        raw.row_factory = sqlite3.Row
-        raw.execute("PRAGMA foreign_keys=ON")
-        raw.execute("PRAGMA synchronous=FULL")
-        try:
-            yield CatalogConnection(raw, "sqlite")
-        finally:
-            raw.close()
+        with self.engine.connect() as connection:
+            yield CatalogConnection(connection, "sqlite")
 
     @contextmanager
     def transaction(self) -> Iterator[CatalogConnection]:
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
-                yield db
+                yield CatalogConnection(connection, "sqlite")
             except BaseException:
-                db.execute("ROLLBACK")
+                connection.exec_driver_sql("ROLLBACK")
                 raise
-            db.execute("COMMIT")
-
-    def ensure_schema(self, key: str, script: str) -> None:
-        if key in self._schemas:
-            return
-        with self.connect() as db:
-            db.executescript(script)
-        self._schemas.add(key)
-
-    def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None:
-        with self.connect() as db:
-            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-            for name, definition in columns:
-                if name in present:
-                    continue
-                try:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
-                except sqlite3.OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
+            connection.exec_driver_sql("COMMIT")
 
     def change_probe(self) -> ChangeProbe:
         return _SqliteProbe(self.path)
@@ -255,64 +286,45 @@ class PostgresDatabase:
 
     dialect: Dialect = "postgresql"
     insert_order = "seq"
-    identity = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
+    def __init__(self, url: str, pool_size: int = 8, check_schema: bool = True) -> None:
         import psycopg
-        from psycopg_pool import ConnectionPool
 
         self.url = url
         self._psycopg = psycopg
-        try:  # one plain connection first: it fails at once, with the server's reason, when nothing answers
-            psycopg.connect(url, connect_timeout=10).close()
-            self.pool = ConnectionPool(
-                url, min_size=1, max_size=pool_size, open=True, timeout=30, name="opendata-catalog",
-                kwargs={"autocommit": True, "row_factory": _row_factory},
-            )
-        except psycopg.Error as exc:
+        address = sqlalchemy.make_url(url).set(drivername="postgresql+psycopg")
+        self.engine = sqlalchemy.create_engine(address, pool_size=pool_size, max_overflow=0, pool_timeout=30,
+                                               connect_args={"connect_timeout": 10})
+        self._reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The advisory lock of a run lives on a connection of its own, outside the pool, as long as the run.
+        self._locks = sqlalchemy.create_engine(address, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                                               connect_args={"connect_timeout": 10})
+        try:  # one connection first: it fails at once, with the server's reason, when nothing answers
+            with self._reads.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except sqlalchemy.exc.OperationalError as exc:
+            self.engine.dispose()
             raise ConfigurationError(
-                f"cannot reach the catalog database at {_redact(url)}: {str(exc).strip()}; check "
+                f"cannot reach the catalog database at {_redact(url)}: {str(exc.orig).strip()}; check "
                 "OPENDATA_CATALOG_URL and that PostgreSQL accepts connections"
             ) from exc
-        self._schemas: set[str] = set()
         self._probes: weakref.WeakSet[_PostgresProbe] = weakref.WeakSet()
-        self.ensure_schema("catalog_version", POSTGRES_VERSION)
+        if check_schema:
+            from catalog.schema_version import ensure_current
+
+            ensure_current(self)
 
     @contextmanager
     def connect(self) -> Iterator[CatalogConnection]:
-        with self.pool.connection() as raw:
-            yield CatalogConnection(raw, "postgresql")
+        with self._reads.connect() as connection:
+            yield CatalogConnection(connection, "postgresql")
 
     @contextmanager
     def transaction(self) -> Iterator[CatalogConnection]:
-        with self.pool.connection() as raw:
-            with raw.transaction():
-                yield CatalogConnection(raw, "postgresql")
+        with self.engine.begin() as connection:
+            yield CatalogConnection(connection, "postgresql")
         for probe in list(self._probes):  # this process's own views see its writes at once, not at the NOTIFY
             probe.changed()
-
-    def ensure_schema(self, key: str, script: str) -> None:
-        if key in self._schemas:
-            return
-        with self.transaction() as db:
-            db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
-            db.executescript(_ddl(script, "postgresql"))
-            for table in VERSIONED_TABLES:  # a trigger once its table exists; never re-created (it locks the table)
-                if db.execute("SELECT to_regclass(?)", (table,)).fetchone()[0] is None:
-                    continue
-                if db.execute("SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(?) AND tgname = ?",
-                              (table, f"{table}_changed")).fetchone() is None:
-                    db.execute(
-                        f"CREATE TRIGGER {table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                        "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()"
-                    )
-        self._schemas.add(key)
-
-    def add_columns(self, table: str, columns: list[tuple[str, str]]) -> None:
-        with self.transaction() as db:
-            db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
-            for name, definition in columns:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {_ddl(definition, 'postgresql')}")
 
     def change_probe(self) -> ChangeProbe:
         probe = _PostgresProbe(self)
@@ -323,22 +335,22 @@ class PostgresDatabase:
     def exclusive(self, key: str, lock_folder: Path, busy: str) -> Iterator[None]:
         """A session advisory lock on a connection of its own, held until the block ends: the server releases it
         when the holder's process dies (its session ends), on any machine."""
-        with self._psycopg.connect(self.url, autocommit=True) as raw:
-            found = raw.execute("SELECT hashtextextended(%s, 0)", (f"opendata:{key}",)).fetchone()
-            assert found is not None
-            got = raw.execute("SELECT pg_try_advisory_lock(%s)", (found[0],)).fetchone()
-            if not got or not got[0]:
+        with self._locks.connect() as connection:
+            lock = connection.execute(sqlalchemy.text("SELECT hashtextextended(:key, 0)"),
+                                      {"key": f"opendata:{key}"}).scalar_one()
+            if not connection.execute(sqlalchemy.text("SELECT pg_try_advisory_lock(:lock)"), {"lock": lock}).scalar():
                 raise RunInProgress(busy)
             try:
                 yield
             finally:
-                raw.execute("SELECT pg_advisory_unlock(%s)", (found[0],))
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:lock)"), {"lock": lock})
 
     def describe(self) -> str:
         return f"postgresql:{_redact(self.url)}"
 
     def close(self) -> None:
-        self.pool.close()
+        self.engine.dispose()
+        self._locks.dispose()
 
 
 class _PostgresProbe:
@@ -370,7 +382,7 @@ class _PostgresProbe:
             self._polled = 0.0
 
     def _listen(self) -> None:
-        psycopg = self._database._psycopg
+        psycopg = self._database._psycopg  # LISTEN is the driver's: a connection of its own, outside the pool
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._database.url, autocommit=True) as raw:
@@ -415,11 +427,12 @@ _POOLS: dict[tuple[str, int], PostgresDatabase] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def open_database(url: str | None, sqlite_path: Path) -> CatalogDatabase:
+def open_database(url: str | None, sqlite_path: Path, check_schema: bool = True) -> CatalogDatabase:
     """The catalog database a setting names: PostgreSQL for a postgresql:// URL (one pool per process),
-    else the embedded SQLite file."""
+    else the embedded SQLite file. Unless ``check_schema`` is off (``opendata db``), the database must be at
+    the schema version of this code (an empty one is made so): see ``catalog.schema_version``."""
     if not url:
-        return SqliteDatabase(sqlite_path)
+        return SqliteDatabase(sqlite_path, check_schema=check_schema)
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigurationError(
             f"OPENDATA_CATALOG_URL must be a postgresql:// URL (or unset for the embedded SQLite file); got "
@@ -429,32 +442,40 @@ def open_database(url: str | None, sqlite_path: Path) -> CatalogDatabase:
     with _POOLS_LOCK:
         found = _POOLS.get(key)
         if found is None:
-            found = _POOLS[key] = PostgresDatabase(url)
-        return found
+            found = _POOLS[key] = PostgresDatabase(url, check_schema=False)
+    if check_schema:
+        from catalog.schema_version import ensure_current
+
+        ensure_current(found)
+    return found
 
 
 def close_databases() -> None:
-    """Close every PostgreSQL pool this process opened (tests, and processes that switch catalogs)."""
+    """Close every PostgreSQL pool this process opened (tests, and processes that switch catalogs); the next
+    open checks each catalog's schema revision again."""
+    from catalog.schema_version import forget_checks
+
+    forget_checks()
     with _POOLS_LOCK:
         for database in _POOLS.values():
             database.close()
         _POOLS.clear()
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
 
 
 def integrity_error(exc: BaseException) -> bool:
     """True when ``exc`` is a constraint violation from either database."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return True
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(exc, psycopg.errors.IntegrityError)
+    return isinstance(exc, sqlalchemy.exc.IntegrityError | sqlite3.IntegrityError)
 
 
-
-def catalog_database(settings: Settings) -> CatalogDatabase:
-    """The catalog database the settings choose (OPENDATA_CATALOG_URL, else HOME/catalog.sqlite3)."""
+def catalog_url(settings: Settings) -> str | None:
     value = settings.catalog_url
-    url = value.get_secret_value() if isinstance(value, SecretStr) else value
-    return open_database(url, settings.paths.catalog_db)
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def catalog_database(settings: Settings, check_schema: bool = True) -> CatalogDatabase:
+    """The catalog database the settings choose (OPENDATA_CATALOG_URL, else HOME/catalog.sqlite3)."""
+    return open_database(catalog_url(settings), settings.paths.catalog_db, check_schema=check_schema)

@@ -23,17 +23,6 @@ from catalog.database import CatalogConnection, CatalogDatabase
 EventType = Literal["release.published", "release.withdrawn"]
 EVENT_TYPES: tuple[str, ...] = ("release.published", "release.withdrawn")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    type TEXT NOT NULL,
-    dataset TEXT NOT NULL,
-    release INTEGER NOT NULL,
-    rows INTEGER NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_dataset ON events(dataset, id);
-"""
 
 
 class Event(BaseModel):
@@ -70,7 +59,6 @@ class EventLog:
 
     def __init__(self, database: CatalogDatabase) -> None:
         self.database = database
-        database.ensure_schema("events", SCHEMA)
 
     def after(
         self, last_id: int, *, dataset: str | None = None, types: list[str] | None = None, limit: int = 500

@@ -33,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 
 from catalog.models import Release
-from catalog.storage import CHUNK_BYTES, OutsideStorage, ReleaseStorage, missing
+from catalog.release_storage import CHUNK_BYTES, OutsideStorage, ReleaseStorage, missing
 from opendata.duckdb_extensions import load_httpfs
 from opendata.errors import ConfigurationError, OpendataError, RemoteUnavailable
 from opendata.settings import Settings

@@ -21,50 +21,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from catalog.database import SCHEMA_LOCK, CatalogConnection, CatalogDatabase
+from catalog.database import CatalogConnection, CatalogDatabase
 
 #: Bump when what a document holds changes: catalogs indexed by an older layout are indexed again.
 LAYOUT = 2
+# Serialises the first indexing of a catalog across processes (an arbitrary, fixed advisory lock key).
+INDEX_LOCK = 0x0DA7A_CA7
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS search_documents (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    organization TEXT NOT NULL,
-    organization_title TEXT NOT NULL,
-    license TEXT NOT NULL,
-    title TEXT NOT NULL,
-    sort_title TEXT NOT NULL,
-    latest_release INTEGER NOT NULL,
-    updated_at TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    columns TEXT NOT NULL,
-    formats TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS search_documents_by_title ON search_documents(sort_title, name);
-CREATE INDEX IF NOT EXISTS search_documents_by_update ON search_documents(updated_at);
-CREATE INDEX IF NOT EXISTS search_documents_by_organization ON search_documents(organization, sort_title, name);
-CREATE TABLE IF NOT EXISTS search_terms (
-    doc INTEGER NOT NULL,
-    facet TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (facet, value, doc)
-);
-CREATE INDEX IF NOT EXISTS search_terms_by_doc ON search_terms(doc);
-CREATE TABLE IF NOT EXISTS search_layout (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    layout INTEGER NOT NULL
-);
-"""
-SQLITE_FTS = """
-CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-    title, tags, columns, organization, description, tokenize = 'porter unicode61'
-);
-"""
-POSTGRES_FTS = """
-ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS document tsvector;
-CREATE INDEX IF NOT EXISTS search_documents_fts ON search_documents USING GIN (document);
-"""
 POSTGRES_DOCUMENT = (
     "setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :tags), 'B') || "
     "setweight(to_tsvector('english', :columns_text), 'C') || "
@@ -93,16 +56,14 @@ def column_texts(table_schema: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 
 def ensure_search_index(database: CatalogDatabase) -> None:
-    """Create the index's tables, and index every dataset once when the catalog has no index of this layout."""
-    database.ensure_schema("search", SCHEMA)
-    database.ensure_schema("search-fts", SQLITE_FTS if database.dialect == "sqlite" else POSTGRES_FTS)
+    """Index every dataset once when the catalog has no index of this layout (its tables: the migrations)."""
     with database.connect() as db:
         row = db.execute("SELECT layout FROM search_layout WHERE id = 1").fetchone()
     if row is not None and int(row[0]) == LAYOUT:
         return
     with database.transaction() as db:
         if database.dialect == "postgresql":
-            db.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            db.execute("SELECT pg_advisory_xact_lock(?)", (INDEX_LOCK,))
         row = db.execute("SELECT layout FROM search_layout WHERE id = 1").fetchone()
         if row is not None and int(row[0]) == LAYOUT:
             return  # another process indexed it first

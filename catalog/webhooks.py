@@ -28,37 +28,6 @@ from opendata.errors import CatalogError
 
 DeliveryState = Literal["pending", "delivered", "failed", "skipped"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS webhook_subscriptions (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    url TEXT NOT NULL,
-    dataset TEXT,
-    event_types TEXT NOT NULL,
-    row_filter TEXT,
-    secret TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1,
-    failures INTEGER NOT NULL DEFAULT 0,
-    disabled_reason TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    subscription TEXT NOT NULL,
-    event INTEGER NOT NULL,
-    message_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at DOUBLE PRECISION NOT NULL,
-    claimed_until DOUBLE PRECISION,
-    last_status INTEGER,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription ON webhook_deliveries(subscription, id);
-"""
 
 
 class Subscription(BaseModel):
@@ -114,7 +83,6 @@ def _subscription(row: Any) -> Subscription:
 class WebhookStore:
     def __init__(self, database: CatalogDatabase) -> None:
         self.database = database
-        database.ensure_schema("webhooks", SCHEMA)
 
     def create(
         self, owner: str, url: str, event_types: Sequence[str], dataset: str | None, row_filter: str | None, at: str

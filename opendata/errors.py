@@ -11,6 +11,7 @@ never will until a person changes something, and the message says what.
     │   └── RemoteUnavailable       a remote catalog (CKAN) or the object storage did not answer or answered 5xx
     └── TerminalError               quarantine or block; do not retry
         ├── ConfigurationError      settings that cannot work (missing key outside development, ...)
+        │   └── SchemaVersionMismatch   a catalog at another schema version than the code (opendata db upgrade)
         ├── JobFileError            a job file with a wrong key, a wrong type or a missing file
         ├── SourceError             the source answered, but with something we cannot read
         ├── PrivacyBlocked          personal data the policy does not cover (fail closed)
@@ -81,6 +82,11 @@ class TerminalError(OpendataError):
 
 class ConfigurationError(TerminalError):
     code = "configuration-error"
+
+
+class SchemaVersionMismatch(ConfigurationError):
+    """The catalog database is at an older or newer schema revision than this code; the message names the
+    command to run (``opendata db upgrade``)."""
 
 
 class JobFileError(TerminalError):

@@ -18,17 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from api.ckan.write_actions import SCHEMA as CKAN_PACKAGES
-from catalog.api_keys import ApiKeyStore
-from catalog.approvals import Approvals
 from catalog.database import CatalogConnection, CatalogDatabase
 from catalog.models import Release
 from catalog.search_index import rebuild_documents
 from catalog.storage import LocalStorage, ReleaseStorage
 from catalog.store import Catalog
 from opendata.errors import CatalogError
-from publishers.incremental import CURSORS
-from validation.release_steps import SOURCE_COLUMNS
 
 # Tables in the order their foreign keys need, with the columns that identify a row.
 TABLES: list[tuple[str, tuple[str, ...]]] = [
@@ -93,12 +88,7 @@ def migrate(source_catalog: Catalog, source_storage: ReleaseStorage, target_data
             target_storage: ReleaseStorage | None, legacy_source_columns: Path | None = None) -> MigrationReport:
     """Copy every catalog row, and every release's files when ``target_storage`` is given, into the target.
     ``legacy_source_columns`` is the folder where older installations kept each run's source columns."""
-    target_catalog = Catalog(target_database)  # creates the target's tables
-    Approvals(target_catalog)
-    ApiKeyStore(target_database)
-    target_database.ensure_schema("job_cursors", CURSORS)
-    target_database.ensure_schema("ckan_packages", CKAN_PACKAGES)
-    target_database.ensure_schema("source_columns", SOURCE_COLUMNS)
+    target_catalog = Catalog(target_database)  # at this code's schema revision (an empty target is made so)
     report = MigrationReport(
         source=source_catalog.database.describe(), target=target_database.describe(),
         storage=type(target_storage or source_storage).__name__,

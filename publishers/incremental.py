@@ -24,22 +24,11 @@ from opendata.settings import Settings
 from opendata.sql_text import quote_literal
 from publishers.job import Job
 
-CURSORS = """
-CREATE TABLE IF NOT EXISTS job_cursors (
-    dataset TEXT PRIMARY KEY,
-    cursor_column TEXT NOT NULL,
-    value TEXT,
-    run_id TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-)
-"""
-
 
 def last_cursor(catalog: Catalog, job: Job) -> str | None:
     """The highest cursor value the last publishing run saw; None on the first run or a changed cursor."""
     if job.incremental is None:
         return None
-    catalog.database.ensure_schema("job_cursors", CURSORS)
     with catalog.transaction() as db:
         row = db.execute("SELECT cursor_column, value FROM job_cursors WHERE dataset = ?", (job.name,)).fetchone()
     if row is None or row[0] != job.incremental.cursor:
@@ -50,7 +39,6 @@ def last_cursor(catalog: Catalog, job: Job) -> str | None:
 def remember_cursor(catalog: Catalog, job: Job, value: str | None, run_id: str) -> None:
     if job.incremental is None or value is None:
         return
-    catalog.database.ensure_schema("job_cursors", CURSORS)
     with catalog.transaction() as db:
         db.execute(
             "INSERT INTO job_cursors(dataset, cursor_column, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?) "

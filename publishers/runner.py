@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -191,19 +192,16 @@ def _stages(
     catalog.save_run(run)
     checkpoint("run:after-extract")
     if job.incremental is not None and extracted.since is not None and extracted.rows == 0:
-        latest = current_release(catalog, job.name)
-        done = run.model_copy(update={"state": "unchanged", "ended_at": utc_now(), "rows_out": 0,
-                                      "release": latest.number if latest else None, "error": None})
-        catalog.save_run(done)  # nothing new past the cursor: the latest release stays current
+        latest = current_release(catalog, job.name)  # nothing new past the cursor: the latest release stays current
+        done = _ended(catalog, run, stages, rows, state="unchanged", rows_out=0,
+                      release=latest.number if latest else None, error=None)
         return RunResult(run=done, stages=stages)
     drift = check_drift(settings, catalog, job, extracted.schema.empty_table())
     if drift.blocked:  # the source's columns changed in a way the job does not allow
         folder = keep_drift_report(settings.paths.blocked / job.name / run.run_id, drift)
-        done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages,
-                                      "error": f"schema drift: {drift.message}",
-                                      "public_error": f"schema drift: {drift.message}",
-                                      "report_folder": keep_private(settings, folder, job.name, run.run_id)})
-        catalog.save_run(done)
+        done = _ended(catalog, run, stages, rows, state="blocked", error=f"schema drift: {drift.message}",
+                      public_error=f"schema drift: {drift.message}",
+                      report_folder=keep_private(settings, folder, job.name, run.run_id))
         return RunResult(run=done, stages=stages)
 
     started = time.perf_counter()
@@ -220,10 +218,9 @@ def _stages(
     if privacy.blocked:
         folder = _keep_reports(settings.paths.blocked / job.name / run.run_id, privacy, None)
         blocking = "; ".join(f.message for f in privacy.findings if f.blocking)
-        done = run.model_copy(update={"state": "blocked", "ended_at": utc_now(), "stages": stages, "error": blocking,
-                                      "public_error": public_privacy_summary(privacy),
-                                      "report_folder": keep_private(settings, folder, job.name, run.run_id)})
-        catalog.save_run(done)
+        done = _ended(catalog, run, stages, rows, state="blocked", error=blocking,
+                      public_error=public_privacy_summary(privacy),
+                      report_folder=keep_private(settings, folder, job.name, run.run_id))
         return RunResult(run=done, privacy=privacy, stages=stages)
 
     started = time.perf_counter()
@@ -245,10 +242,8 @@ def _stages(
             f"row {first.rowNumber}" if first.rowNumber is not None else "",
             f"field {first.fieldName!r}" if first.fieldName else "") if part)
         public = f"{len(validation.errors)} validation error(s); first: {first.type}{' at ' + where if where else ''}"
-        done = run.model_copy(update={"state": "quarantined", "ended_at": utc_now(), "stages": stages,
-                                      "rows_out": 0, "error": error, "public_error": public,
-                                      "report_folder": keep_private(settings, folder, job.name, run.run_id)})
-        catalog.save_run(done)
+        done = _ended(catalog, run, stages, rows, state="quarantined", rows_out=0, error=error, public_error=public,
+                      report_folder=keep_private(settings, folder, job.name, run.run_id))
         return RunResult(run=done, privacy=privacy, validation=validation, stages=stages)
 
     started = time.perf_counter()
@@ -259,18 +254,26 @@ def _stages(
     remember_source_columns(catalog, job, run.run_id, drift)
     same = check_unchanged(settings, catalog, job, run, checked.path, privacy, extras.files)
     if same.run is not None:  # the latest release already holds this data, schema and policy
-        catalog.save_run(same.run)
+        done = _ended(catalog, same.run, stages, rows)
         remember_cursor(catalog, job, extracted.cursor_value, run.run_id)
-        return RunResult(run=same.run, privacy=privacy, validation=validation, stages=stages)
+        return RunResult(run=done, privacy=privacy, validation=validation, stages=stages)
     release, done = publish_release(settings, catalog, job, run, checked.path, privacy, validation, staging,
                                     extra_files=same.files)
     stages["publish"] = time.perf_counter() - started
     progress.advance("publish", release.rows)
     rows["publish"] = release.rows
-    done = done.model_copy(update={"stages": stages, "rows_by_stage": rows})
-    catalog.save_run(done)
+    done = _ended(catalog, done, stages, rows)  # publish_release set its state and end
     remember_cursor(catalog, job, extracted.cursor_value, run.run_id)
     return RunResult(run=done, release=release, privacy=privacy, validation=validation, stages=stages)
+
+
+def _ended(catalog: Catalog, run: Run, stages: dict[str, float], rows: dict[str, int], **outcome: Any) -> Run:
+    """How a run ended, recorded in one place for every outcome: its state and messages (``outcome``), the
+    end time (now, unless already set), the seconds and rows of each stage it ran; saved and returned."""
+    ended = run.model_copy(update={"ended_at": run.ended_at or utc_now(), "stages": stages, "rows_by_stage": rows,
+                                   **outcome})
+    catalog.save_run(ended)
+    return ended
 
 
 def public_privacy_summary(privacy: PrivacyReport) -> str:

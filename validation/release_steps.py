@@ -35,15 +35,6 @@ class ReleaseValidation:
     quarantine_folder: Path | None = None
 
 
-SOURCE_COLUMNS = """
-CREATE TABLE IF NOT EXISTS source_columns (
-    dataset TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    columns TEXT NOT NULL,
-    changes TEXT NOT NULL,
-    PRIMARY KEY (dataset, run_id)
-);
-"""
 
 
 def _record(settings: Settings, dataset: str, run_id: str) -> Path:
@@ -52,7 +43,6 @@ def _record(settings: Settings, dataset: str, run_id: str) -> Path:
 
 
 def _source_columns(settings: Settings, catalog: Catalog, dataset: str, run_id: str) -> dict[str, str] | None:
-    catalog.database.ensure_schema("source_columns", SOURCE_COLUMNS)
     with catalog.database.connect() as db:
         row = db.execute("SELECT columns FROM source_columns WHERE dataset = ? AND run_id = ?",
                          (dataset, run_id)).fetchone()
@@ -78,7 +68,6 @@ def keep_drift_report(folder: Path, drift: SchemaDrift) -> Path:
 def remember_source_columns(catalog: Catalog, job: Job, run_id: str, drift: SchemaDrift) -> None:
     """Kept in the catalog (never served) under the run id; a release names its run, so the next run finds it,
     on whichever worker it runs."""
-    catalog.database.ensure_schema("source_columns", SOURCE_COLUMNS)
     with catalog.transaction() as db:
         db.execute(
             "INSERT INTO source_columns(dataset, run_id, columns, changes) VALUES (?, ?, ?, ?) "

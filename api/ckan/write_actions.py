@@ -25,15 +25,6 @@ NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
 PACKAGE_FIELDS = ("title", "notes", "owner_org", "license_id", "url", "version", "author", "maintainer", "private")
 RESOURCE_FIELDS = ("url", "name", "description", "format", "mimetype", "hash", "size", "last_modified")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS ckan_packages (
-    name TEXT PRIMARY KEY,
-    owner_org TEXT NOT NULL,
-    document TEXT NOT NULL,
-    created TEXT NOT NULL,
-    modified TEXT NOT NULL
-);
-"""
 
 
 class PushedPackages:
@@ -41,7 +32,6 @@ class PushedPackages:
 
     def __init__(self, database: CatalogDatabase) -> None:
         self.database = database
-        database.ensure_schema("ckan_packages", SCHEMA)
 
     def _connect(self) -> Any:
         return self.database.connect()

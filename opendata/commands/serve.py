@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from catalog.database import catalog_database
 from opendata.commands._shared import EXIT_OK
 from opendata.settings import Settings
 
@@ -23,6 +24,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from api.server_protocol import protocol
 
     settings.paths.ensure()
+    catalog_database(settings)  # refuses a catalog at another schema version, naming `opendata db upgrade`
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"serving the API at http://{host}:{port}/ (docs at /docs); Ctrl-C stops it", file=sys.stderr)

@@ -7,6 +7,8 @@ import argparse
 import threading
 from pathlib import Path
 
+from catalog.database import catalog_database
+from catalog.schema_version import upgrade
 from opendata.commands import serve
 from opendata.commands.run import run_many
 from opendata.commands.scheduler import start_in_background
@@ -24,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     jobs_dir = args.dir or settings.datasets_dir
+    settings.paths.ensure()
+    upgrade(catalog_database(settings, check_schema=False))  # `opendata db upgrade`: one command starts it all
     run_many(discover_jobs(jobs_dir), settings, as_json=False)
     stop = threading.Event()
     if not args.no_scheduler:

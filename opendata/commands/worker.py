@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from catalog.database import catalog_database
 from opendata.commands._shared import EXIT_OK
 from opendata.errors import ConfigurationError
 from opendata.settings import Settings
@@ -24,5 +25,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not url:
         raise ConfigurationError("no queue URL: set OPENDATA_QUEUE_URL or pass --queue redis://host:port/0")
     settings.paths.ensure()
+    catalog_database(settings)  # refuses a catalog at another schema version, naming `opendata db upgrade`
     work(url, name=args.name, burst=args.burst)
     return EXIT_OK

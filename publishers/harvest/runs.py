@@ -25,19 +25,6 @@ from publishers.harvest.model import HarvestReport
 from publishers.harvest.spec import HarvestSpec, load_harvest
 from publishers.supervise import settings_environment
 
-HARVEST_RUNS = """
-CREATE TABLE IF NOT EXISTS harvest_runs (
-    run_id TEXT PRIMARY KEY,
-    harvest TEXT NOT NULL,
-    trigger TEXT NOT NULL,
-    state TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    error TEXT,
-    report TEXT
-)
-"""
-
 
 class HarvestRun(BaseModel):
     run_id: str
@@ -62,7 +49,6 @@ def _command(spec: HarvestSpec, settings: Settings) -> list[str]:
 
 def _save(settings: Settings, run: HarvestRun) -> None:
     catalog = open_catalog(settings)
-    catalog.database.ensure_schema("harvest_runs", HARVEST_RUNS)
     report = run.report.model_dump_json() if run.report is not None else None
     with catalog.transaction() as db:
         db.execute(
@@ -120,7 +106,6 @@ def _outcome(code: int, out: bytes, err: bytes) -> dict[str, Any]:
 def history(settings: Settings, name: str | None = None, limit: int = 20) -> list[HarvestRun]:
     """The latest runs, newest first (of one harvest, or of all)."""
     catalog = open_catalog(settings)
-    catalog.database.ensure_schema("harvest_runs", HARVEST_RUNS)
     where, params = ("WHERE harvest = ? ", [name]) if name else ("", [])
     with catalog.transaction() as db:
         rows = db.execute(
