@@ -142,7 +142,12 @@ class CatalogConnection:
             bound = dict(zip(names, params, strict=True))
         else:
             bound = {}
-        return Result(self.connection.execute(clause, bound))
+        try:
+            return Result(self.connection.execute(clause, bound))
+        except sqlalchemy.exc.DBAPIError as exc:  # the driver's own error, as callers have always caught it
+            if isinstance(exc.orig, Exception):
+                raise exc.orig from exc
+            raise
 
 
 class ChangeProbe(Protocol):
@@ -468,7 +473,11 @@ def close_databases() -> None:
 
 def integrity_error(exc: BaseException) -> bool:
     """True when ``exc`` is a constraint violation from either database."""
-    return isinstance(exc, sqlalchemy.exc.IntegrityError | sqlite3.IntegrityError)
+    if isinstance(exc, sqlalchemy.exc.IntegrityError | sqlite3.IntegrityError):
+        return True
+    import psycopg
+
+    return isinstance(exc, psycopg.errors.IntegrityError)
 
 
 def catalog_url(settings: Settings) -> str | None:
