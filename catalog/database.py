@@ -274,16 +274,22 @@ class _SqliteProbe:
     """``PRAGMA data_version`` on one kept connection: it changes when any other connection commits."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._path = path
+        self._db: sqlite3.Connection | None = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
 
     def version(self) -> int:
         with self._lock:
+            if self._db is None:  # closed by an app's shutdown, asked again by its next start
+                self._db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
             row = self._db.execute("PRAGMA data_version").fetchone()
         return int(row[0]) if row else 0
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class PostgresDatabase:

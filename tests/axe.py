@@ -50,3 +50,18 @@ def violations(driver: Any, tags: list[str] | None = None) -> list[dict[str, Any
 
 def describe(found: list[dict[str, Any]]) -> str:
     return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in found)
+
+
+def pages_clean(browser: Any, base_url: str, paths: list[str]) -> None:
+    """Every page answers 200 and axe finds no violation on it; else one assertion naming each failure."""
+    import httpx
+
+    failures = {}
+    for path in paths:
+        status = httpx.get(base_url + path, headers={"Accept": "text/html"}).status_code
+        assert status == 200, f"{path} answered {status}"
+        browser.get(base_url + path)
+        if found := violations(browser):
+            failures[path] = describe(found)
+    width = browser.get_window_size()["width"]
+    assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())

@@ -14,7 +14,14 @@ import pytest
 
 from catalog.api_keys import ApiKeyStore
 from tests import axe
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, CatalogHome, LiveServer, build_catalog_home, chromium
+from tests.web_fixtures import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    CatalogHome,
+    LiveServer,
+    browser_session,
+    build_catalog_home,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -73,28 +80,12 @@ def sign_in(browser: Any, server: LiveServer, key: str) -> None:
 
 @pytest.fixture(scope="module", params=axe.WIDTHS, ids=lambda w: f"{w}px")
 def browser(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = chromium(tmp_path_factory.mktemp("axe-profile"), width=request.param, height=900)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(60)
-    try:
+    with browser_session(tmp_path_factory.mktemp("axe-profile"), width=request.param) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_axe_core_reports_no_wcag_aa_violation_on_any_page(server: LiveServer, browser: Any) -> None:
-    import httpx
-
-    failures = {}
-    for path in PAGES:
-        status = httpx.get(server.url + path, headers={"Accept": "text/html"}).status_code
-        assert status == 200, f"{path} answered {status}"
-        browser.get(server.url + path)
-        found = axe.violations(browser)
-        if found:
-            failures[path] = axe.describe(found)
-    width = browser.get_window_size()["width"]
-    assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())
+    axe.pages_clean(browser, server.url, PAGES)
 
 
 def test_axe_core_reports_no_violation_on_the_officers_pages(

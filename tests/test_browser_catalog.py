@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, build_catalog_home, chromium
+from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session, build_catalog_home
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
@@ -33,12 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
-    driver.set_page_load_timeout(30)
-    try:
+    with browser_session(tmp_path_factory.mktemp("chromium-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def by(kind: str) -> Any:

@@ -20,7 +20,7 @@ import pytest
 from opendata.settings import Settings
 from publishers.runner import run_job
 from tests import axe
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, chromium
+from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
@@ -47,13 +47,8 @@ def server(demo: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = chromium(tmp_path_factory.mktemp("explore-profile"))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(60)
-    try:
+    with browser_session(tmp_path_factory.mktemp("explore-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def by(kind: str) -> Any:

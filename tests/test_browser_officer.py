@@ -13,7 +13,7 @@ import pytest
 
 from catalog.store import Catalog
 from tests.officer_fixtures import OfficerHome, build_officer_home
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, build_catalog_home, chromium
+from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session, build_catalog_home
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
@@ -34,12 +34,8 @@ def server(home: OfficerHome) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = chromium(tmp_path_factory.mktemp("officer-profile"))
-    driver.set_page_load_timeout(30)
-    try:
+    with browser_session(tmp_path_factory.mktemp("officer-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def find(browser: Any, css: str) -> Any:

@@ -12,14 +12,13 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from opendata.settings import Settings
 from publishers.runner import run_job
 from tests import axe
 from tests.test_procurement_publish import CONTACTS, OCDS, REVIEWED, write_ocds_job
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, chromium
+from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session
 
 pytestmark = [
     pytest.mark.skipif(
@@ -57,23 +56,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module", params=axe.WIDTHS, ids=lambda w: f"{w}px")
 def browser(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = chromium(tmp_path_factory.mktemp("axe-profile"), width=request.param, height=900)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(60)
-    try:
+    with browser_session(tmp_path_factory.mktemp("axe-profile"), width=request.param) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_procurement_pages_have_no_wcag_aa_violation(server: LiveServer, browser: Any) -> None:
-    failures = {}
-    for path in PAGES:
-        status = httpx.get(server.url + path, headers={"Accept": "text/html"}).status_code
-        assert status == 200, f"{path} answered {status}"
-        browser.get(server.url + path)
-        found = axe.violations(browser)
-        if found:
-            failures[path] = axe.describe(found)
-    width = browser.get_window_size()["width"]
-    assert not failures, f"at {width} px:\n" + "\n".join(f"{p}:\n{d}" for p, d in failures.items())
+    axe.pages_clean(browser, server.url, PAGES)

@@ -20,6 +20,8 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -292,6 +294,18 @@ def chromium(user_data_dir: Path, width: int = 1280, height: int = 900) -> Any:
     ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+
+
+@contextmanager
+def browser_session(user_data_dir: Path, width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """``chromium`` with the page-load and script timeouts the browser tests use, quit on the way out."""
+    driver = chromium(user_data_dir, width, height)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 SCREENSHOTS = [
