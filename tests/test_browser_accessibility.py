@@ -6,7 +6,6 @@ when Chromium or axe-core is missing and CI is not set; .ci/run installs both.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,8 +14,7 @@ import pytest
 from catalog.api_keys import ApiKeyStore
 from tests import axe
 from tests.web_fixtures import (
-    CHROMEDRIVER,
-    CHROMIUM,
+    NEEDS_CHROMIUM,
     CatalogHome,
     LiveServer,
     browser_session,
@@ -24,11 +22,8 @@ from tests.web_fixtures import (
 )
 
 pytestmark = [
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
-        reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
-    ),
-    pytest.mark.skipif(axe.skip_reason() is not None, reason=axe.skip_reason() or ""),
+    NEEDS_CHROMIUM,
+    axe.NEEDS_AXE,
 ]
 
 # One of each page type the fixture catalog has; every entry must answer 200 (checked before axe runs). The

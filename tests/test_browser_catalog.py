@@ -9,19 +9,15 @@ installs chromium and chromium-driver).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session, build_catalog_home
+from tests.web_fixtures import NEEDS_CHROMIUM, LiveServer, browser_session, build_catalog_home
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
-    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ Skipped only when Chromium or axe-core is missing and CI is not set.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,9 @@ import pytest
 from opendata.settings import Settings
 from publishers.runner import run_job
 from tests import axe
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session
+from tests.web_fixtures import NEEDS_CHROMIUM, LiveServer, browser_session
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
-    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
-)
+pytestmark = NEEDS_CHROMIUM
 JOB = Path(__file__).resolve().parent.parent / "datasets" / "city" / "requests.yaml"
 PAGE = "/datasets/city-311-requests"
 
@@ -156,7 +152,7 @@ def test_the_page_is_whole_without_javascript(server: LiveServer) -> None:
     assert "About City 311 Customer Service Center" in organisation and "https://portal.311.nyc.gov/" in organisation
 
 
-@pytest.mark.skipif(axe.skip_reason() is not None, reason=axe.skip_reason() or "")
+@axe.NEEDS_AXE
 @pytest.mark.parametrize("width", axe.WIDTHS, ids=lambda w: f"{w}px")
 def test_axe_finds_no_violation_on_the_map_explorer_search_and_organisation(
     server: LiveServer, browser: Any, width: int

@@ -5,7 +5,6 @@ dataset page. Skipped only when Chromium is missing and CI is not set."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,12 +12,9 @@ import pytest
 
 from catalog.store import Catalog
 from tests.officer_fixtures import OfficerHome, build_officer_home
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session, build_catalog_home
+from tests.web_fixtures import NEEDS_CHROMIUM, LiveServer, browser_session, build_catalog_home
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
-    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ published by the real pipeline, served by the real app under uvicorn.
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -18,14 +17,11 @@ from opendata.settings import Settings
 from publishers.runner import run_job
 from tests import axe
 from tests.test_procurement_publish import CONTACTS, OCDS, REVIEWED, write_ocds_job
-from tests.web_fixtures import CHROMEDRIVER, CHROMIUM, LiveServer, browser_session
+from tests.web_fixtures import NEEDS_CHROMIUM, LiveServer, browser_session
 
 pytestmark = [
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
-        reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
-    ),
-    pytest.mark.skipif(axe.skip_reason() is not None, reason=axe.skip_reason() or ""),
+    NEEDS_CHROMIUM,
+    axe.NEEDS_AXE,
 ]
 
 PAGES = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import threading
 import time
@@ -29,6 +30,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
@@ -275,6 +277,11 @@ class LiveServer:
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+#: The browser tests' one skip: Debian's Chromium is missing here and CI is not set (.ci/run installs it).
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
+    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
+)
 
 
 def chromium(user_data_dir: Path, width: int = 1280, height: int = 900) -> Any:
