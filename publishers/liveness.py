@@ -76,7 +76,7 @@ def lock_held(settings: Settings, catalog: Catalog, dataset: str) -> bool:
 def find_interrupted(settings: Settings, catalog: Catalog) -> set[str]:
     """Record every dead ``running`` run as ``interrupted``; the run ids found (written or not)."""
     found: set[str] = set()
-    running, _ = catalog.runs_page(state="running", limit=1000)
+    running, _ = catalog.runs_page(state="running", limit=1000, count=False)  # every page of runs asks this
     for run in running:
         if lock_held(settings, catalog, run.dataset):
             continue
