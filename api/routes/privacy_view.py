@@ -88,7 +88,3 @@ def column_changes(report: PrivacyReport, previous: PrivacyReport | None) -> lis
             changes.append(ColumnChange(name, sorted(new_entities - old_entities), sorted(old_entities - new_entities),
                                         old_action, new_action))
     return changes
-
-
-def params_text(params: dict[str, object]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items())
