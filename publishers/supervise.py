@@ -82,15 +82,20 @@ def run_once(job: Job, settings: Settings, request: RunRequest, timeout: float) 
     return process.returncode, False
 
 
-def _close_killed(catalog: Catalog, settings: Settings, job: Job, run_id: str, why: str) -> None:
+def _close_killed(catalog: Catalog, settings: Settings, job: Job, request: RunRequest, started_at: str,
+                  why: str) -> None:
     try:
-        run = catalog.run(run_id)
+        run: Run | None = catalog.run(request.run_id)
     except CatalogError:
-        return
-    if run.state in ("queued", "running", "interrupted"):  # a reader may have seen it die before this
+        run = None  # killed before it recorded itself (a slow start on a loaded machine)
+    if run is None:
+        catalog.save_run(Run(run_id=request.run_id, dataset=job.name, job_path=str(job.path), state="failed",
+                             started_at=started_at, ended_at=utc_now(), error=why, public_error=why,
+                             attempt=request.attempt, trigger=request.trigger, worker=request.worker))
+    elif run.state in ("queued", "running", "interrupted"):  # a reader may have seen it die before this
         catalog.save_run(run.model_copy(update={"state": "failed", "ended_at": utc_now(), "error": why,
                                                 "public_error": why}))
-    shutil.rmtree(settings.paths.staging / job.name / run_id, ignore_errors=True)
+    shutil.rmtree(settings.paths.staging / job.name / request.run_id, ignore_errors=True)
 
 
 def run_with_retries(
@@ -109,16 +114,17 @@ def run_with_retries(
     last: Run | None = None
     for attempt in range(1, job.retries.attempts + 1):
         request = RunRequest(attempt=attempt, trigger=trigger, worker=worker)
+        started_at = utc_now()
         code, timed_out = run_once(job, settings, request, timeout)
         if timed_out:
             why = (f"timed out after {timeout:g}s and was killed; raise the job's `timeout` if it needs "
                    "longer, or look at why its source hangs")
-            _close_killed(catalog, settings, job, request.run_id, why)
+            _close_killed(catalog, settings, job, request, started_at, why)
             return Outcome(job.name, catalog.run(request.run_id), attempt, timed_out=True)
         if code == child.EXIT_ALREADY_RUNNING:
             return Outcome(job.name, last, attempt, skipped=f"job '{job.name}' is already running")
         if code not in (child.EXIT_DONE, child.EXIT_RUN_FAILED, child.EXIT_TERMINAL, child.EXIT_TRANSIENT):
-            _close_killed(catalog, settings, job, request.run_id,
+            _close_killed(catalog, settings, job, request, started_at,
                           f"the run's process ended with code {code} before the run finished")
         try:
             last = catalog.run(request.run_id)

@@ -147,6 +147,17 @@ def test_a_hung_run_is_killed_at_its_timeout_and_frees_its_lock(
         pass  # the kernel released the killed process's lock
 
 
+def test_a_run_killed_before_it_recorded_itself_is_still_in_the_history(tmp_path: Path, settings: Settings) -> None:
+    # 50 ms is less than the child needs to import the pipeline, so it dies before writing its run row.
+    (tmp_path / "rows.csv").write_text("id,code\n1,A\n", encoding="utf-8")
+    job = write_source_job(tmp_path, "early", {"type": "csv", "path": "rows.csv"}, CODES, timeout=0.05)
+    outcome = run_with_retries(job, settings)
+    assert outcome.timed_out and outcome.run is not None
+    assert outcome.run.state == "failed" and outcome.run.ended_at is not None
+    assert "timed out after 0.05s" in (outcome.run.public_error or "")
+    assert [r.run_id for r in Catalog(settings.paths.catalog_db).runs("early")] == [outcome.run.run_id]
+
+
 def test_two_runs_of_one_job_never_overlap(tmp_path: Path, settings: Settings, local_http: LocalHttp) -> None:
     local_http.route("/slow", _hanging(8))  # type: ignore[arg-type]
     job = write_source_job(tmp_path, "slow", {"type": "http_json", "url": local_http.base + "/slow",
