@@ -19,8 +19,9 @@ SQL as float literals; the GeoJSON goes in as a quoted literal and DuckDB spatia
 Point columns (``catalog.geometry.point_columns``: ``geopoint`` fields and a job's ``publish.points``)
 are cheaper and just as exact: a point's box is the point, so the box conditions are two ``BETWEEN``s on
 ``__bbox_g_xmin`` / ``__bbox_g_ymin`` (half the row-group statistics to check, half the columns to read),
-``bbox`` needs no spatial predicate beyond them, and ``near`` measures from those two DOUBLEs without
-decoding the geometry.
+``bbox`` needs no spatial predicate beyond them, ``near`` measures from those two DOUBLEs without
+decoding the geometry, and a page serves the point's GeoJSON made from them (``point_geojson_sql``), so
+the geometry column is not read at all.
 """
 
 from __future__ import annotations
@@ -91,6 +92,15 @@ class GeoFilter:
             found.extend(_box_overlap(self.column, box, self.points))
             found.append(f"ST_Intersects({column}, ST_GeomFromGeoJSON({quote_literal(self.intersects)}))")
         return found
+
+
+def point_geojson_sql(column: str) -> str:
+    """A Point column's GeoJSON text built from its x/y helper DOUBLEs (DuckDB's shortest round-trip text of
+    each), so a page does not read and decode the geometry column: the same point, parsed to the same numbers."""
+    x, y = (quote_identifier(bbox_column(column, p)) for p in ("xmin", "ymin"))
+    return (f"CASE WHEN {x} IS NOT NULL AND {y} IS NOT NULL THEN "
+            f"'{{\"type\":\"Point\",\"coordinates\":[' || CAST({x} AS VARCHAR) || ',' || CAST({y} AS VARCHAR) "
+            f"|| ']}}' END")
 
 
 def _box_overlap(column: str, box: tuple[float, float, float, float] | None, points: bool = False) -> list[str]:

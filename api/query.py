@@ -22,9 +22,9 @@ import orjson
 from api.cursor import Cursor, encode_cursor
 from api.engine import QueryEngine, has_geometry
 from api.filters import Filter, filters_key, parse_filter_params, quote_identifier, where_clause
-from api.geo import GEO_PARAMETERS, GeoFilter, parse_geo_params
+from api.geo import GEO_PARAMETERS, GeoFilter, parse_geo_params, point_geojson_sql
 from api.values import json_value, parse_value
-from catalog.geometry import geometry_columns
+from catalog.geometry import geometry_columns, point_columns
 from catalog.models import Release
 from opendata.errors import QueryError
 
@@ -148,6 +148,8 @@ def parse_rows_query(
 def select_expression(release: Release, column: str) -> str:
     """A served column: geometry as its GeoJSON text (made an object by ``geojson_rows``), others as they are."""
     quoted = quote_identifier(column)
+    if column in point_columns(release.table_schema):  # from its x/y helper columns: the geometry is not read
+        return f"{point_geojson_sql(column)} AS {quoted}"
     if column in geometry_columns(release.table_schema):
         return f"ST_AsGeoJSON({quoted}) AS {quoted}"
     return quoted

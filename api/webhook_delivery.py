@@ -16,7 +16,11 @@ its fields. A 2xx answer is delivered; anything else, a timeout or a refused tar
 SSRF: a target must be http(s) and every address its host resolves to must be public (not private,
 loopback, link-local, multicast, reserved or unspecified), checked at subscription and again before each
 attempt, unless ``webhook_allow_private_targets`` is set; the attempt then connects to the addresses that
-were checked, not to the name again (``api.webhook_target``: no DNS-rebinding window).
+were checked, not to the name again (``api.webhook_target``: no DNS-rebinding window; with private targets
+allowed the addresses are resolved unchecked and pinned the same way). HTTPS targets are verified against
+certifi's bundle or ``webhook_ca_file``; a refused certificate is logged as such ("the target's TLS
+certificate was not accepted (...)") and retried like any other failure. Connections to a target are kept
+alive and reused (``PinnedTransport``'s pool), ``webhook_concurrency`` requests at a time.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -69,10 +74,10 @@ class Dispatcher:
         self.catalog = catalog
         self.engine = engine
         self.store = WebhookStore(catalog.database)
-        # pinned to the checked addresses, unless an operator allows private targets (nothing is checked then)
-        self.transport = None if settings.webhook_allow_private_targets else PinnedTransport()
+        # every connection goes to the addresses resolved (and, unless private targets are allowed, checked)
+        self.transport = PinnedTransport(ca_file=settings.webhook_ca_file)
         self.client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
-                                   transport=self.transport, trust_env=self.transport is None)
+                                   transport=self.transport, trust_env=False)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=settings.webhook_concurrency, thread_name_prefix="webhook")
@@ -143,11 +148,8 @@ class Dispatcher:
                 "webhook-signature": sign(subscription.secret, delivery.message_id, stamp, body),
                 "user-agent": "opendata-webhooks/1",
             }
-            if self.transport is None:
+            with self.transport.backend.pinned(addresses):
                 response = self.client.post(subscription.url, content=body, headers=headers)
-            else:
-                with self.transport.backend.pinned(addresses):
-                    response = self.client.post(subscription.url, content=body, headers=headers)
         except (httpx.HTTPError, OpendataError) as exc:
             return Attempt(delivery, ok=False, error=_reason(exc), retry_in=retry_in)
         ok = 200 <= response.status_code < 300
@@ -175,8 +177,16 @@ class Dispatcher:
 
 
 def _reason(exc: BaseException) -> str:
+    """What the delivery log says of a failed attempt: the kind of failure, never a traceback or a secret."""
     if isinstance(exc, httpx.TimeoutException):
         return "the target did not answer in time"
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"the target's TLS certificate was not accepted ({cause.verify_message})"
+    if isinstance(cause, ssl.SSLError):
+        return f"the TLS handshake with the target failed ({cause.reason or type(cause).__name__})"
     if isinstance(exc, httpx.HTTPError):
         return f"could not reach the target ({type(exc).__name__})"
     return str(exc)

@@ -18,8 +18,9 @@ each against the baseline of the same exact predicate on the geometry without th
 conditions (what a layout without helper columns costs: every row group is read; ``BENCH_GEO_BASELINE``
 queries, default 5), and 1-2 also against the layout before this one, in turns with ours: the same rows in
 16,384-row groups, filtered by the four-column box and the geometry distance.
-4. Webhook fan-out: one event queued to 1,000 subscriptions whose target is a loopback HTTP server;
-deliveries per second of ``Dispatcher.run_due`` (signing, the SSRF check, the POST, the log update).
+4. Webhook fan-out (``benchmarks/geo_webhooks.py``): one event queued to 1,000 subscriptions whose target
+is a loopback HTTP server in another process; deliveries per second of ``Dispatcher.run_due`` (signing,
+resolving, the pinned POST, the log update).
 """
 
 from __future__ import annotations
@@ -27,11 +28,8 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import tempfile
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ import duckdb
 from api.engine import QueryEngine
 from api.geo import GeoFilter, parse_geo_params
 from api.query import RowsQuery, fetch_rows, parse_order, schema_fields
+from benchmarks.geo_webhooks import fan_out
 from catalog.geometry import published_schema
 from catalog.models import Release
 from catalog.typed_table import write_typed_parquet_file
@@ -184,50 +183,6 @@ def _exact_only(query: RowsQuery) -> RowsQuery:
     return RowsQuery(columns=query.columns, filters=query.filters, order=query.order, geo=exact)
 
 
-def fan_out(subscriptions: int = 1000) -> None:
-    from api.webhook_delivery import Dispatcher
-    from catalog.events import record_event
-    from catalog.store import Catalog
-    from catalog.webhooks import WebhookStore
-
-    received = [0]
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            with lock:
-                received[0] += 1
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(home=Path(folder), webhook_allow_private_targets=True)
-        settings.paths.ensure()
-        catalog = Catalog(settings.paths.catalog_db)
-        store = WebhookStore(catalog.database)
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        for i in range(subscriptions):
-            store.create(f"key{i % 10}", url, ["release.published"], None, None, "2024-01-01T00:00:00Z")
-        with catalog.transaction() as db:
-            record_event(db, "release.published", "bench", 1, 100, "2024-01-01T00:00:00Z")
-        dispatcher = Dispatcher(settings, catalog, QueryEngine(settings))
-        started = time.perf_counter()
-        sent = dispatcher.run_due(limit=subscriptions)
-        elapsed = time.perf_counter() - started
-        dispatcher.close()
-    server.shutdown()
-    print(f"webhook fan-out: {sent:,} deliveries to {subscriptions:,} subscriptions in {elapsed:.2f} s = "
-          f"{sent / elapsed:,.0f} deliveries/s ({received[0]:,} received; concurrency "
-          f"{settings.webhook_concurrency})")
-
-
 def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     home = WORK / "home"
@@ -240,4 +195,4 @@ def main() -> None:
     points_16k = release("points-16k", POINTS, points.table_schema)
     geo_queries(engine, points, polygons, points_16k)
     engine.close()
-    fan_out()
+    fan_out()  # benchmarks/geo_webhooks.py

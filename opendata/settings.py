@@ -204,6 +204,11 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Time limit of one webhook request; slower targets count as failed.",
     )
+    webhook_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) that HTTPS webhook targets' certificates are verified against, in "
+        "place of the default bundle (certifi), e.g. an internal CA; host names are still checked.",
+    )
     webhook_concurrency: int = Field(
         default=16, ge=1, le=256, description="Webhook requests the dispatcher sends at once.",
     )

@@ -130,6 +130,31 @@ def test_bbox_on_points_is_shapely_intersects(client: TestClient) -> None:
         client, f"{NYC}/rows", {"bbox": "-74.0,40.7,-73.95,40.76", "select": "Unique Key"})}) > 10
 
 
+def test_points_are_served_as_their_geometry_reads_without_decoding_it(home: ApiHome, client: TestClient) -> None:
+    """A page builds a Point's GeoJSON from its helper DOUBLEs: the same object DuckDB spatial makes of the
+    stored geometry (``ST_AsGeoJSON``), for every row, nulls included."""
+    import duckdb
+
+    from opendata.duckdb_extensions import load_spatial
+
+    release = home.catalog.release("nyc-311")
+    con = duckdb.connect()
+    for statement in load_spatial():
+        con.execute(statement)
+    stored = {int(key): None if text is None else json.loads(text) for key, text in con.execute(
+        'SELECT "Unique Key", ST_AsGeoJSON(location) FROM read_parquet(?)',
+        [str(home.settings.paths.releases / release.folder / "data.parquet")]).fetchall()}
+    served: dict[int, Any] = {}
+    cursor = None
+    while True:
+        page = client.get(f"{NYC}/rows", params={"select": "Unique Key,location", "limit": 1000,
+                                                  **({"cursor": cursor} if cursor else {})}).json()
+        served |= {r["Unique Key"]: r["location"] for r in page["rows"]}
+        if not (cursor := page["next"]):
+            break
+    assert served == stored and None in served.values() and len(served) > 100
+
+
 def test_near_on_polygons_is_the_distance_to_the_area(client: TestClient) -> None:
     polygons = cap_polygons()
     rows = all_rows(client, f"{ALERTS}/rows", {"near": "{},{},0".format(*FARM), "select": "id"})
