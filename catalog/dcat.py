@@ -1,4 +1,4 @@
-"""The catalog as DCAT-AP 3: JSON-LD and Turtle, built as one RDF graph with rdflib.
+"""The catalog as DCAT-AP 3: its triples, as plain values (``catalog/rdf_text.py``), by what they describe.
 
     dcat:Catalog            the platform (dcat:dataset -> each series)
     dcat:DatasetSeries      one dataset of ours: title, description, publisher, licence, keywords,
@@ -16,6 +16,10 @@ pointed at (formats, media types, frequencies, standards, pages, checksum algori
 
 URIs are the platform's own pages and API paths under ``base`` (the server's public URL), so each one
 dereferences to something a person or a harvester can read.
+
+The routes write pages from per-dataset fragments of these triples (``catalog/dcat_page.py``);
+``build_graph`` puts the same triples in one rdflib graph, the reference the tests compare pages with, and
+``serialize`` writes that graph with rdflib (the old path, kept for the benchmark's comparison).
 """
 
 from __future__ import annotations
