@@ -1,4 +1,4 @@
-"""The catalog as DCAT-AP 3: JSON-LD and Turtle, built as one RDF graph with rdflib.
+"""The catalog as DCAT-AP 3: its triples, as plain values (``catalog/rdf_text.py``), by what they describe.
 
     dcat:Catalog            the platform (dcat:dataset -> each series)
     dcat:DatasetSeries      one dataset of ours: title, description, publisher, licence, keywords,
@@ -16,23 +16,25 @@ pointed at (formats, media types, frequencies, standards, pages, checksum algori
 
 URIs are the platform's own pages and API paths under ``base`` (the server's public URL), so each one
 dereferences to something a person or a harvester can read.
+
+The routes write pages from per-dataset fragments of these triples (``catalog/dcat_page.py``);
+``build_graph`` puts the same triples in one rdflib graph, the reference the tests compare pages with, and
+``serialize`` writes that graph with rdflib (the old path, kept for the benchmark's comparison).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rdflib import BNode, Graph, Namespace, URIRef
-from rdflib import Literal as RdfLiteral
-from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
-from rdflib.plugins.serializers import jsonld as _jsonld  # noqa: F401  (loaded once, up front)
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDFS, XSD
 
-from catalog.dcat_facts import HYDRA, VCARD, CatalogPage, add_declared_facts, add_paging
+from catalog.dcat_facts import HYDRA, VCARD, CatalogPage, declared_facts, paging_triples, stable_node
 from catalog.models import Dataset, Organization, Release
+from catalog.rdf_text import RDF_TYPE, Blank, Lit, Prefixes, Subject, Triple, Vocab, to_graph
 
 # rdflib's DCAT namespace is DCAT 2 and closed; DCAT 3 adds DatasetSeries, inSeries, version, first, last.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -133,9 +135,9 @@ def _fixed(field: str) -> bool:
     return field.isdigit()
 
 
-def licence_uri(licence: str) -> URIRef:
+def licence_uri(licence: str) -> str:
     code = EU_LICENCES.get(licence)
-    return URIRef(EU_LICENCE + code) if code else URIRef(f"https://spdx.org/licenses/{licence}")
+    return EU_LICENCE + code if code else f"https://spdx.org/licenses/{licence}"
 
 
 class DcatLinks:
@@ -144,17 +146,17 @@ class DcatLinks:
     def __init__(self, base: str) -> None:
         self.base = base.rstrip("/")
 
-    def catalog(self) -> URIRef:
-        return URIRef(f"{self.base}/catalog")
+    def catalog(self) -> str:
+        return f"{self.base}/catalog"
 
-    def series(self, name: str) -> URIRef:
-        return URIRef(f"{self.base}/datasets/{name}")
+    def series(self, name: str) -> str:
+        return f"{self.base}/datasets/{name}"
 
-    def release(self, name: str, number: int) -> URIRef:
-        return URIRef(f"{self.base}/datasets/{name}/releases/{number}")
+    def release(self, name: str, number: int) -> str:
+        return f"{self.base}/datasets/{name}/releases/{number}"
 
-    def organization(self, name: str) -> URIRef:
-        return URIRef(f"{self.base}/organizations/{name}")
+    def organization(self, name: str) -> str:
+        return f"{self.base}/organizations/{name}"
 
     def api_release(self, name: str, number: int) -> str:
         return f"{self.base}/api/v1/datasets/{name}/releases/{number}"
@@ -162,6 +164,16 @@ class DcatLinks:
     def csv_export(self, name: str, number: int) -> str:
         """The whole release as CSV (every row), not a page of rows."""
         return f"{self.base}/api/v1/datasets/{name}/export.csv?release={number}"
+
+    def owned_by(self, name: str) -> Callable[[Subject], bool]:
+        """Whether a subject is described by dataset ``name`` alone: its series, its releases and their
+        files, its blank nodes; other subjects (licences, formats, themes) are shared between datasets."""
+        series = self.series(name)
+        inside = (series + "/", f"{self.base}/api/v1/datasets/{name}/")
+
+        def owned(subject: Subject) -> bool:
+            return isinstance(subject, Blank) or subject == series or subject.startswith(inside)
+        return owned
 
 
 #: Release file -> (title, EU file type, media type, conforms to).
@@ -175,151 +187,201 @@ _FILE_ROUTES = {
     "data.parquet": "data.parquet", "datapackage.json": "datapackage.json",
     "privacy-report.json": "privacy-report", "validation-report.json": "validation-report",
 }
+PREFIXES = Prefixes(CONTEXT)
+_D, _DCT, _FOAF, _SPDX, _RDFS = Vocab(DCAT), Vocab(DCTERMS), Vocab(FOAF), Vocab(SPDX), Vocab(RDFS)
+_XSD_DATETIME = f"{XSD}dateTime"
+_XSD_DATE = f"{XSD}date"
+_XSD_COUNT = f"{XSD}nonNegativeInteger"
+_XSD_HEX = f"{XSD}hexBinary"
+_SHA256 = f"{SPDX}checksumAlgorithm_sha256"
 
 
-def build_graph(snapshot: CatalogSnapshot, base: str) -> Graph:
+def catalog_triples(title: str, description: str, publisher: str, base: str,
+                    page: CatalogPage | None) -> list[Triple]:
+    """The catalog node itself (without its datasets), its operator, and its hydra page when it is paged."""
     links = DcatLinks(base)
-    graph = Graph()
-    for prefix, uri in CONTEXT.items():
-        graph.bind(prefix, Namespace(uri))
     catalog = links.catalog()
-    graph.add((catalog, RDF.type, DCAT.Catalog))
-    graph.add((catalog, DCTERMS.title, RdfLiteral(snapshot.title, lang="en")))
-    graph.add((catalog, DCTERMS.description, RdfLiteral(snapshot.description, lang="en")))
-    graph.add((catalog, FOAF.homepage, catalog))
-    graph.add((catalog, RDF.type, FOAF.Document))
-    _standard(graph, catalog, DCAT_AP_3)
-    if snapshot.page is not None:
-        add_paging(graph, catalog, snapshot.page)
+    operator = f"{links.base}/catalog#publisher"
+    out: list[Triple] = [
+        (catalog, RDF_TYPE, _D.Catalog),
+        (catalog, _DCT.title, Lit(title, "en")),
+        (catalog, _DCT.description, Lit(description, "en")),
+        (catalog, _FOAF.homepage, catalog),
+        (catalog, RDF_TYPE, _FOAF.Document),
+    ]
+    _standard(out, catalog, DCAT_AP_3)
+    if page is not None:
+        out += paging_triples(catalog, page)
+    out += [(catalog, _DCT.publisher, operator), (operator, RDF_TYPE, _FOAF.Agent),
+            (operator, _FOAF.name, Lit(publisher, "en"))]
+    return out
+
+
+def organization_triples(base: str, organizations: Iterable[tuple[str, str]]) -> list[Triple]:
+    """``(name, title)`` of each publishing agency, as a foaf:Organization."""
+    links = DcatLinks(base)
+    out: list[Triple] = []
+    for name, title in organizations:
+        agent = links.organization(name)
+        out += [(agent, RDF_TYPE, _FOAF.Organization), (agent, RDF_TYPE, _FOAF.Agent),
+                (agent, _FOAF.name, Lit(title, "en"))]
+    return out
+
+
+def membership_triples(base: str, dataset: str, numbers: Iterable[int]) -> list[Triple]:
+    """The catalog's dcat:dataset links to a series and each of its releases."""
+    links = DcatLinks(base)
+    catalog = links.catalog()
+    out: list[Triple] = [(catalog, _D.dataset, links.series(dataset))]
+    out += [(catalog, _D.dataset, links.release(dataset, n)) for n in numbers]
+    return out
+
+
+def dataset_triples(
+    base: str, dataset: Dataset, releases: list[Release], coverage: Mapping[int, Coverage],
+    sizes: Mapping[tuple[int, str], int],
+) -> list[Triple]:
+    """A dataset as a series and each published release (oldest first) as a dataset in it, with their
+    distributions; ``coverage`` by release number, ``sizes`` by (release number, file name)."""
+    links = DcatLinks(base)
+    out: list[Triple] = []
+    _add_series(out, links, dataset, releases)
+    previous: str | None = None
+    for release in releases:
+        node = _add_release(out, links, dataset, release, coverage.get(release.number), sizes)
+        if previous is not None:
+            out.append((node, _D.prev, previous))
+        previous = node
+    return out
+
+
+def snapshot_triples(snapshot: CatalogSnapshot, base: str) -> list[Triple]:
+    """Every triple of the snapshot's document, in one list."""
+    out = catalog_triples(snapshot.title, snapshot.description, snapshot.publisher, base, snapshot.page)
     titles = {o.name: o.title for o in snapshot.organizations}
-    for organization in sorted({d.organization for d in snapshot.datasets}):
-        agent = links.organization(organization)
-        graph.add((agent, RDF.type, FOAF.Organization))
-        graph.add((agent, RDF.type, FOAF.Agent))
-        graph.add((agent, FOAF.name, RdfLiteral(titles.get(organization, organization), lang="en")))
-    operator = URIRef(f"{links.base}/catalog#publisher")
-    graph.add((catalog, DCTERMS.publisher, operator))
-    graph.add((operator, RDF.type, FOAF.Agent))
-    graph.add((operator, FOAF.name, RdfLiteral(snapshot.publisher, lang="en")))
+    out += organization_triples(base, ((name, titles.get(name, name))
+                                       for name in sorted({d.organization for d in snapshot.datasets})))
     for dataset in snapshot.datasets:
         releases = sorted(snapshot.releases.get(dataset.name, []), key=lambda r: r.number)
         if not releases:
             continue
-        series = _add_series(graph, links, dataset, releases)
-        graph.add((catalog, DCAT.dataset, series))
-        previous: URIRef | None = None
-        for release in releases:
-            node = _add_release(graph, links, dataset, release, snapshot)
-            graph.add((catalog, DCAT.dataset, node))
-            if previous is not None:
-                graph.add((node, DCAT.prev, previous))
-            previous = node
-    return graph
+        out += membership_triples(base, dataset.name, [r.number for r in releases])
+        coverage = {n: c for (name, n), c in snapshot.coverage.items() if name == dataset.name}
+        sizes = {(n, f): b for (name, n, f), b in snapshot.sizes.items() if name == dataset.name}
+        out += dataset_triples(base, dataset, releases, coverage, sizes)
+    return out
 
 
-def _add_common(graph: Graph, node: URIRef, dataset: Dataset, links: DcatLinks) -> None:
-    graph.add((node, DCTERMS.description, RdfLiteral(dataset.description or dataset.title, lang="en")))
-    graph.add((node, DCTERMS.publisher, links.organization(dataset.organization)))
+def build_graph(snapshot: CatalogSnapshot, base: str) -> Graph:
+    """The snapshot as one rdflib graph (the reference build; the routes write text from the same triples)."""
+    return to_graph(snapshot_triples(snapshot, base), PREFIXES)
+
+
+def _add_common(out: list[Triple], node: str, dataset: Dataset, links: DcatLinks) -> None:
+    out.append((node, _DCT.description, Lit(dataset.description or dataset.title, "en")))
+    out.append((node, _DCT.publisher, links.organization(dataset.organization)))
     licence = licence_uri(dataset.license)
-    graph.add((node, DCTERMS.license, licence))
-    graph.add((licence, RDF.type, DCTERMS.LicenseDocument))
-    graph.add((licence, RDFS.label, RdfLiteral(dataset.license)))
+    out += [(node, _DCT.license, licence), (licence, RDF_TYPE, _DCT.LicenseDocument),
+            (licence, _RDFS.label, Lit(dataset.license))]
     for tag in dataset.tags:
-        graph.add((node, DCAT.keyword, RdfLiteral(tag, lang="en")))
+        out.append((node, _D.keyword, Lit(tag, "en")))
     frequency = cron_frequency(dataset.schedule)
     if frequency:
-        graph.add((node, DCTERMS.accrualPeriodicity, URIRef(EU_FREQUENCY + frequency)))
-        graph.add((URIRef(EU_FREQUENCY + frequency), RDF.type, DCTERMS.Frequency))
+        out += [(node, _DCT.accrualPeriodicity, EU_FREQUENCY + frequency),
+                (EU_FREQUENCY + frequency, RDF_TYPE, _DCT.Frequency)]
     if dataset.homepage:
-        graph.add((node, FOAF.page, URIRef(dataset.homepage)))
-        graph.add((URIRef(dataset.homepage), RDF.type, FOAF.Document))
+        out += [(node, _FOAF.page, dataset.homepage), (dataset.homepage, RDF_TYPE, _FOAF.Document)]
 
 
-def _standard(graph: Graph, node: URIRef, uri: str) -> None:
-    graph.add((node, DCTERMS.conformsTo, URIRef(uri)))
-    graph.add((URIRef(uri), RDF.type, DCTERMS.Standard))
+def _standard(out: list[Triple], node: str, uri: str) -> None:
+    out += [(node, _DCT.conformsTo, uri), (uri, RDF_TYPE, _DCT.Standard)]
 
 
-def _add_series(graph: Graph, links: DcatLinks, dataset: Dataset, releases: list[Release]) -> URIRef:
+def _add_series(out: list[Triple], links: DcatLinks, dataset: Dataset, releases: list[Release]) -> str:
     series = links.series(dataset.name)
-    graph.add((series, RDF.type, DCAT.DatasetSeries))
-    graph.add((series, RDF.type, DCAT.Dataset))  # DCAT 3: a series is a dataset; the shapes do not infer it
-    graph.add((series, DCTERMS.identifier, RdfLiteral(dataset.name)))
-    graph.add((series, DCTERMS.title, RdfLiteral(dataset.title, lang="en")))
-    _add_common(graph, series, dataset, links)
-    add_declared_facts(graph, series, dataset)
-    graph.add((series, DCTERMS.modified, _when(releases[-1].published_at or releases[-1].created_at)))
-    graph.add((series, DCAT.first, links.release(dataset.name, releases[0].number)))
-    graph.add((series, DCAT.last, links.release(dataset.name, releases[-1].number)))
-    for release in releases:
-        graph.add((series, DCAT.seriesMember, links.release(dataset.name, release.number)))
+    out += [
+        (series, RDF_TYPE, _D.DatasetSeries),
+        (series, RDF_TYPE, _D.Dataset),  # DCAT 3: a series is a dataset; the shapes do not infer it
+        (series, _DCT.identifier, Lit(dataset.name)),
+        (series, _DCT.title, Lit(dataset.title, "en")),
+    ]
+    _add_common(out, series, dataset, links)
+    declared_facts(out, series, dataset)
+    out += [
+        (series, _DCT.modified, _when(releases[-1].published_at or releases[-1].created_at)),
+        (series, _D.first, links.release(dataset.name, releases[0].number)),
+        (series, _D.last, links.release(dataset.name, releases[-1].number)),
+    ]
+    out += [(series, _D.seriesMember, links.release(dataset.name, r.number)) for r in releases]
     return series
 
 
 def _add_release(
-    graph: Graph, links: DcatLinks, dataset: Dataset, release: Release, snapshot: CatalogSnapshot
-) -> URIRef:
-    coverage = snapshot.coverage.get((dataset.name, release.number))
+    out: list[Triple], links: DcatLinks, dataset: Dataset, release: Release, coverage: Coverage | None,
+    sizes: Mapping[tuple[int, str], int],
+) -> str:
     node = links.release(dataset.name, release.number)
-    graph.add((node, RDF.type, DCAT.Dataset))
-    graph.add((node, DCTERMS.identifier, RdfLiteral(f"{dataset.name}/{release.number}")))
-    graph.add((node, DCTERMS.title, RdfLiteral(f"{dataset.title}, release {release.number}", lang="en")))
-    _add_common(graph, node, dataset, links)
-    graph.add((node, DCAT.inSeries, links.series(dataset.name)))
-    graph.add((node, DCAT.version, RdfLiteral(str(release.number))))
-    graph.add((node, DCAT.landingPage, node))
-    graph.add((node, RDF.type, FOAF.Document))
-    graph.add((node, DCTERMS.issued, _when(release.published_at or release.created_at)))
-    graph.add((node, DCTERMS.created, _when(release.created_at)))
+    out += [
+        (node, RDF_TYPE, _D.Dataset),
+        (node, _DCT.identifier, Lit(f"{dataset.name}/{release.number}")),
+        (node, _DCT.title, Lit(f"{dataset.title}, release {release.number}", "en")),
+    ]
+    _add_common(out, node, dataset, links)
+    out += [
+        (node, _D.inSeries, links.series(dataset.name)),
+        (node, _D.version, Lit(str(release.number))),
+        (node, _D.landingPage, node),
+        (node, RDF_TYPE, _FOAF.Document),
+        (node, _DCT.issued, _when(release.published_at or release.created_at)),
+        (node, _DCT.created, _when(release.created_at)),
+    ]
     if coverage is not None:
-        period = _stable_node("period", str(node))
-        graph.add((node, DCTERMS.temporal, period))
-        graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
-        kind = XSD.date if coverage.kind == "date" else XSD.dateTime
-        graph.add((period, DCAT.startDate, RdfLiteral(coverage.start, datatype=kind)))
-        graph.add((period, DCAT.endDate, RdfLiteral(coverage.end, datatype=kind)))
-    add_declared_facts(graph, node, dataset, temporal=coverage is None)
+        period = stable_node("period", node)
+        kind = _XSD_DATE if coverage.kind == "date" else _XSD_DATETIME
+        out += [(node, _DCT.temporal, period), (period, RDF_TYPE, _DCT.PeriodOfTime),
+                (period, _D.startDate, Lit(coverage.start, datatype=kind)),
+                (period, _D.endDate, Lit(coverage.end, datatype=kind))]
+    declared_facts(out, node, dataset, temporal=coverage is None)
     for filename, (title, file_type, media, conforms) in DISTRIBUTIONS.items():
         if filename not in release.files:
             continue
         url = f"{links.api_release(dataset.name, release.number)}/{_FILE_ROUTES[filename]}"
-        size = snapshot.sizes.get((dataset.name, release.number, filename))
+        size = sizes.get((release.number, filename))
         distribution = _add_distribution(
-            graph, node, dataset, url, title, file_type, media, conforms, release.files[filename]
+            out, node, dataset, url, title, file_type, media, conforms, release.files[filename]
         )
         if size is not None:
-            graph.add((distribution, DCAT.byteSize, RdfLiteral(size, datatype=XSD.nonNegativeInteger)))
+            out.append((distribution, _D.byteSize, Lit(str(size), datatype=_XSD_COUNT)))
     if "data.parquet" in release.files:
-        _add_distribution(graph, node, dataset, links.csv_export(dataset.name, release.number),
+        _add_distribution(out, node, dataset, links.csv_export(dataset.name, release.number),
                           "Data (CSV export)", "CSV", "text/csv", None, None)
     return node
 
 
 def _add_distribution(
-    graph: Graph, dataset_node: URIRef, dataset: Dataset, url: str, title: str, file_type: str, media: str,
+    out: list[Triple], dataset_node: str, dataset: Dataset, url: str, title: str, file_type: str, media: str,
     conforms: str | None, sha256: str | None,
-) -> URIRef:
-    node = URIRef(url)
-    graph.add((dataset_node, DCAT.distribution, node))
-    graph.add((node, RDF.type, DCAT.Distribution))
-    graph.add((node, DCTERMS.title, RdfLiteral(title, lang="en")))
-    graph.add((node, DCAT.accessURL, URIRef(url)))
-    graph.add((node, DCAT.downloadURL, URIRef(url)))
-    graph.add((node, DCTERMS.format, URIRef(EU_FILE_TYPE + file_type)))
-    graph.add((URIRef(EU_FILE_TYPE + file_type), RDF.type, DCTERMS.MediaTypeOrExtent))
-    graph.add((node, DCAT.mediaType, URIRef(IANA + media)))
-    graph.add((URIRef(IANA + media), RDF.type, DCTERMS.MediaType))
-    graph.add((node, DCTERMS.license, licence_uri(dataset.license)))
+) -> str:
+    out += [
+        (dataset_node, _D.distribution, url),
+        (url, RDF_TYPE, _D.Distribution),
+        (url, _DCT.title, Lit(title, "en")),
+        (url, _D.accessURL, url),
+        (url, _D.downloadURL, url),
+        (url, _DCT.format, EU_FILE_TYPE + file_type),
+        (EU_FILE_TYPE + file_type, RDF_TYPE, _DCT.MediaTypeOrExtent),
+        (url, _D.mediaType, IANA + media),
+        (IANA + media, RDF_TYPE, _DCT.MediaType),
+        (url, _DCT.license, licence_uri(dataset.license)),
+    ]
     if conforms:
-        _standard(graph, node, conforms)
+        _standard(out, url, conforms)
     if sha256:
-        checksum = _stable_node("checksum", url)
-        graph.add((node, SPDX.checksum, checksum))
-        graph.add((checksum, RDF.type, SPDX.Checksum))
-        graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-        graph.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
-        graph.add((checksum, SPDX.checksumValue, RdfLiteral(sha256, datatype=XSD.hexBinary)))
-    return node
+        checksum = stable_node("checksum", url)
+        out += [(url, _SPDX.checksum, checksum), (checksum, RDF_TYPE, _SPDX.Checksum),
+                (checksum, _SPDX.algorithm, _SHA256), (_SHA256, RDF_TYPE, _SPDX.ChecksumAlgorithm),
+                (checksum, _SPDX.checksumValue, Lit(sha256, datatype=_XSD_HEX))]
+    return url
 
 
 def _canonical(value: Any, key: str = "") -> Any:
@@ -336,13 +398,8 @@ def _canonical(value: Any, key: str = "") -> Any:
     return value
 
 
-def _stable_node(kind: str, owner: str) -> BNode:
-    """A blank node named after what owns it, so every replica writes the same document."""
-    return BNode(f"{kind}-{hashlib.blake2b(owner.encode(), digest_size=8).hexdigest()}")
-
-
-def _when(timestamp: str) -> RdfLiteral:
-    return RdfLiteral(timestamp, datatype=XSD.dateTime)
+def _when(timestamp: str) -> Lit:
+    return Lit(timestamp, datatype=_XSD_DATETIME)
 
 
 def serialize(graph: Graph, fmt: Literal["json-ld", "turtle"]) -> str:

@@ -17,18 +17,21 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from rdflib import BNode, Graph, Namespace, URIRef
-from rdflib import Literal as RdfLiteral
-from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, SKOS, XSD
 
 from catalog.models import Dataset
+from catalog.rdf_text import RDF_TYPE, Blank, Lit, Triple, Vocab
 from publishers.job_metadata import EU_THEMES
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
-EU_THEME_SCHEME = URIRef("http://publications.europa.eu/resource/authority/data-theme")
+EU_THEME_SCHEME = "http://publications.europa.eu/resource/authority/data-theme"
+_D, _DCT, _V, _H, _SKOS = Vocab(DCAT), Vocab(DCTERMS), Vocab(VCARD), Vocab(HYDRA), Vocab(SKOS)
+_XSD_DATE = f"{XSD}date"
+_XSD_COUNT = f"{XSD}nonNegativeInteger"
 
 
 @dataclass(frozen=True)
@@ -41,57 +44,54 @@ class CatalogPage:
     size: int
     total: int
 
-    def link(self, number: int) -> URIRef:
-        return URIRef(f"{self.url}?page={number}&page_size={self.size}")
+    def link(self, number: int) -> str:
+        return f"{self.url}?page={number}&page_size={self.size}"
 
 
-def _node(kind: str, owner: str) -> BNode:
-    return BNode(f"{kind}-{hashlib.blake2b(owner.encode(), digest_size=8).hexdigest()}")
+def stable_node(kind: str, owner: str) -> Blank:
+    """A blank node named after what owns it, so every replica writes the same document."""
+    return Blank(f"{kind}-{hashlib.blake2b(owner.encode(), digest_size=8).hexdigest()}")
 
 
-def add_declared_facts(graph: Graph, node: URIRef, dataset: Dataset, *, temporal: bool = True) -> None:
+def declared_facts(out: list[Triple], node: str, dataset: Dataset, *, temporal: bool = True) -> None:
     """The publisher's contact point, places, declared period (unless ``temporal`` is off) and themes."""
     if (contact := dataset.contact_point) is not None:
-        card = _node("contact", f"{node}|{contact.name}")
-        graph.add((node, DCAT.contactPoint, card))
-        graph.add((card, RDF.type, VCARD.Kind))
-        graph.add((card, VCARD.fn, RdfLiteral(contact.name)))
+        card = stable_node("contact", f"{node}|{contact.name}")
+        out += [(node, _D.contactPoint, card), (card, RDF_TYPE, _V.Kind), (card, _V.fn, Lit(contact.name))]
         if contact.email:
-            graph.add((card, VCARD.hasEmail, URIRef(f"mailto:{contact.email}")))
+            out.append((card, _V.hasEmail, f"mailto:{contact.email}"))
         if contact.url:
-            graph.add((card, VCARD.hasURL, URIRef(contact.url)))
+            out.append((card, _V.hasURL, contact.url))
     for place in dataset.spatial:
-        graph.add((node, DCTERMS.spatial, URIRef(place)))
-        graph.add((URIRef(place), RDF.type, DCTERMS.Location))
+        out += [(node, _DCT.spatial, place), (place, RDF_TYPE, _DCT.Location)]
     declared = dataset.temporal_coverage
     if temporal and declared is not None and (declared.start or declared.end):
-        period = _node("declared-period", str(node))
-        graph.add((node, DCTERMS.temporal, period))
-        graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        period = stable_node("declared-period", node)
+        out += [(node, _DCT.temporal, period), (period, RDF_TYPE, _DCT.PeriodOfTime)]
         if declared.start:
-            graph.add((period, DCAT.startDate, RdfLiteral(declared.start, datatype=XSD.date)))
+            out.append((period, _D.startDate, Lit(declared.start, datatype=_XSD_DATE)))
         if declared.end:
-            graph.add((period, DCAT.endDate, RdfLiteral(declared.end, datatype=XSD.date)))
+            out.append((period, _D.endDate, Lit(declared.end, datatype=_XSD_DATE)))
     for code in dataset.themes:
-        theme = URIRef(EU_THEME + code)
-        graph.add((node, DCAT.theme, theme))
-        graph.add((theme, RDF.type, SKOS.Concept))
-        graph.add((theme, SKOS.inScheme, EU_THEME_SCHEME))
-        graph.add((theme, SKOS.prefLabel, RdfLiteral(EU_THEMES.get(code, code), lang="en")))
+        theme = EU_THEME + code
+        out += [(node, _D.theme, theme), (theme, RDF_TYPE, _SKOS.Concept), (theme, _SKOS.inScheme, EU_THEME_SCHEME),
+                (theme, _SKOS.prefLabel, Lit(EU_THEMES.get(code, code), "en"))]
     if dataset.themes:
-        graph.add((EU_THEME_SCHEME, RDF.type, SKOS.ConceptScheme))
-        graph.add((EU_THEME_SCHEME, DCTERMS.title, RdfLiteral("Data theme", lang="en")))
+        out += [(EU_THEME_SCHEME, RDF_TYPE, _SKOS.ConceptScheme),
+                (EU_THEME_SCHEME, _DCT.title, Lit("Data theme", "en"))]
 
 
-def add_paging(graph: Graph, catalog: URIRef, page: CatalogPage) -> None:
+def paging_triples(catalog: str, page: CatalogPage) -> list[Triple]:
     view = page.link(page.number)
-    graph.bind("hydra", HYDRA)
-    graph.add((catalog, HYDRA.totalItems, RdfLiteral(page.total, datatype=XSD.nonNegativeInteger)))
-    graph.add((catalog, HYDRA.view, view))
-    graph.add((view, RDF.type, HYDRA.PartialCollectionView))
-    graph.add((view, HYDRA.first, page.link(1)))
-    graph.add((view, HYDRA.last, page.link(page.last)))
+    out: list[Triple] = [
+        (catalog, _H.totalItems, Lit(str(page.total), datatype=_XSD_COUNT)),
+        (catalog, _H.view, view),
+        (view, RDF_TYPE, _H.PartialCollectionView),
+        (view, _H.first, page.link(1)),
+        (view, _H.last, page.link(page.last)),
+    ]
     if page.number > 1:
-        graph.add((view, HYDRA.previous, page.link(page.number - 1)))
+        out.append((view, _H.previous, page.link(page.number - 1)))
     if page.number < page.last:
-        graph.add((view, HYDRA.next, page.link(page.number + 1)))
+        out.append((view, _H.next, page.link(page.number + 1)))
+    return out

@@ -32,11 +32,16 @@ def card_facts(web: WebState, catalog: Catalog, hits: list[SearchHit]) -> dict[s
     wanted = [(h.dataset.name, h.dataset.latest_release) for h in hits if h.dataset.latest_release]
     if not wanted:
         return {}
-    clause = " OR ".join("(dataset = ? AND number = ?)" for _ in wanted)
-    params = [v for pair in wanted for v in pair]
+    # By the (state, dataset, number) index: an OR of (dataset, number) pairs made SQLite walk every published
+    # release by state instead (90 ms at 50,000 datasets); the pairs not asked for are dropped here.
+    names = sorted({name for name, _ in wanted})
+    numbers = sorted({number for _, number in wanted})
+    query = (f"SELECT * FROM releases WHERE state = 'published' AND dataset IN ({', '.join('?' for _ in names)}) "
+             f"AND number IN ({', '.join('?' for _ in numbers)})")
     with catalog.database.connect() as db:
-        rows = db.execute(f"SELECT * FROM releases WHERE state = 'published' AND ({clause})", params).fetchall()
-    releases = {str(r["dataset"]): _release(r) for r in rows}
+        rows = db.execute(query, [*names, *numbers]).fetchall()
+    pairs = set(wanted)
+    releases = {str(r["dataset"]): _release(r) for r in rows if (r["dataset"], r["number"]) in pairs}
     found = {}
     for hit in hits:
         release = releases.get(hit.dataset.name)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from api.catalog_view import CatalogView
-from api.deps import CatalogDep, PublishedDep
+from api.deps import CatalogDep
 from api.web.dataset_view import base_url, read_privacy
+from api.web.profile import ReleaseFacts
 from api.web.state import WebDep, WebState
-from catalog.dcat import CatalogSnapshot, build_graph, serialize
+from catalog.dcat import CatalogSnapshot, Coverage
 from catalog.dcat_facts import CatalogPage
+from catalog.dcat_page import CatalogText, FactsOf, FragmentCache, PageRecords, Syntax, page_document
 from catalog.history import ReleaseDiff, diff_releases, release_history
-from catalog.models import Dataset, Organization, Release
+from catalog.models import Organization, Release
+from catalog.store import Catalog
 from opendata.errors import QueryError
 from opendata.settings import Settings
 
@@ -31,10 +30,7 @@ CATALOG_DESCRIPTION = (
 MEDIA = {"json-ld": "application/ld+json", "turtle": "text/turtle; charset=utf-8"}
 Page = Annotated[int, Query(ge=1, le=1_000_000, description="page of the catalog's datasets, from 1")]
 PageSize = Annotated[int, Query(ge=1, le=1000, description="datasets a page")]
-#: DCAT documents kept (a page of 100 datasets is about 1.7 MB of JSON-LD).
-KEPT_PAGES = 32
-_cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
-_cache_lock = threading.Lock()
+_fragments_lock = threading.Lock()
 
 
 class ReleaseHistoryPublic(BaseModel):
@@ -43,97 +39,92 @@ class ReleaseHistoryPublic(BaseModel):
     changes: list[ReleaseDiff]
 
 
-@dataclass(frozen=True)
-class _PageRecords:
-    """What one page of the DCAT catalog says, read from the catalog (cheap: indexed, cached per dataset)."""
-
-    datasets: list[Dataset]
-    releases: dict[str, list[Release]]
-    organizations: list[Organization]
-    page: CatalogPage
-
-    def digest(self) -> str:
-        """Changes when anything the page shows changes (releases are immutable: their numbers and files)."""
-        state = [(d.model_dump_json(), [(r.number, r.state, r.published_at, r.files) for r in self.releases[d.name]])
-                 for d in self.datasets]
-        return hashlib.sha256(repr((state, [(o.name, o.title) for o in self.organizations], self.page)).encode()
-                              ).hexdigest()
-
-
-def _records(view: CatalogView, url: str, number: int, size: int) -> _PageRecords:
-    names, total = view.catalog.published_names(size, (number - 1) * size)
+def page_records(catalog: Catalog, url: str, number: int, size: int) -> PageRecords:
+    """One page of the catalog's datasets, read by key: a page of names, their records and releases (two
+    queries) and their agencies' titles (one): nothing that grows with the catalog."""
+    names, total = catalog.published_names(size, (number - 1) * size)
     last = max(1, -(-total // size))
     if number > last:
         raise QueryError(f"page {number} is past the last page of the catalog ({last}, {size} datasets "
                          "a page)", parameter="page")
-    datasets = [view.dataset(name) for name in names if view.exists(name)]
-    releases: dict[str, list[Release]] = {d.name: view.releases(d.name) for d in datasets}
-    organizations = [agent for name in sorted({d.organization for d in datasets})
-                     if (agent := view.catalog.organization(name)) is not None]
-    return _PageRecords(datasets, releases, organizations,
-                        CatalogPage(url=url, number=number, last=last, size=size, total=total))
+    entries = catalog.published_datasets(names)
+    titles = catalog.organization_titles(sorted({dataset.organization for dataset, _ in entries}))
+    return PageRecords(entries, titles, CatalogPage(url=url, number=number, last=last, size=size, total=total))
 
 
-def snapshot(web: WebState, settings: Settings, records: _PageRecords) -> CatalogSnapshot:
-    """The DCAT snapshot of one page of the catalog's datasets (by name), described as a hydra
-    PartialCollectionView: its records, and per release its DCAT facts as stored with it."""
+def about(settings: Settings) -> CatalogText:
+    return CatalogText(settings.catalog_title, CATALOG_DESCRIPTION, settings.catalog_publisher)
+
+
+def release_facts(kept: ReleaseFacts) -> FactsOf:
+    """A release's DCAT facts (coverage, byte sizes) as stored with it, kept per release."""
+    def facts(release: Release) -> tuple[Coverage | None, dict[str, int]]:
+        found = kept.dcat(release)
+        return found.coverage, found.byte_sizes
+    return facts
+
+
+def snapshot(facts: FactsOf, settings: Settings, records: PageRecords) -> CatalogSnapshot:
+    """The same page as a ``CatalogSnapshot``, for the reference build (``catalog.dcat.build_graph``)."""
     coverage = {}
     sizes = {}
-    for found in records.releases.values():
+    for _, found in records.entries:
         for release in found:
-            facts = web.facts.dcat(release)
-            if facts.coverage is not None:
-                coverage[(release.dataset, release.number)] = facts.coverage
-            for filename, bytes_ in facts.byte_sizes.items():
+            covered, byte_sizes = facts(release)
+            if covered is not None:
+                coverage[(release.dataset, release.number)] = covered
+            for filename, bytes_ in byte_sizes.items():
                 sizes[(release.dataset, release.number, filename)] = bytes_
+    organizations = [Organization(name=n, title=t, datasets=0) for n, t in records.organization_titles.items()]
     return CatalogSnapshot(
         title=settings.catalog_title, description=CATALOG_DESCRIPTION, publisher=settings.catalog_publisher,
-        datasets=records.datasets, organizations=records.organizations, releases=records.releases,
-        coverage=coverage, sizes=sizes, page=records.page,
+        datasets=[d for d, _ in records.entries], organizations=organizations,
+        releases={d.name: r for d, r in records.entries}, coverage=coverage, sizes=sizes, page=records.page,
     )
 
 
-def _catalog_document(
-    request: Request, view: CatalogView, web: WebState, fmt: Literal["json-ld", "turtle"], page: int, size: int
-) -> str:
-    """A page of the DCAT catalog: one indexed page of names and the records of its datasets (nothing that
-    grows with the catalog), then the document, kept (the last ``KEPT_PAGES``) while what the page says is
-    unchanged, so a publish rebuilds only the page of the dataset it changed."""
+def fragment_cache(request: Request) -> FragmentCache:
+    """The app's DCAT fragments (one cache per app, made on first use)."""
+    state = request.app.state
+    cache: FragmentCache | None = getattr(state, "dcat_fragments", None)
+    if cache is None:
+        with _fragments_lock:
+            cache = getattr(state, "dcat_fragments", None)
+            if cache is None:
+                cache = state.dcat_fragments = FragmentCache()
+    return cache
+
+
+def _catalog_document(request: Request, catalog: Catalog, web: WebState, syntax: Syntax, page: int,
+                      size: int) -> str:
+    """A page of the DCAT catalog, written from the kept fragments of its datasets (``catalog.dcat_page``)."""
     base = base_url(request)
-    url = f"{base}{request.url.path}"
-    records = _records(view, url, page, size)
-    key = (fmt, base, records.digest())
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    text = serialize(build_graph(snapshot(web, request.app.state.settings, records), base), fmt)
-    with _cache_lock:
-        _cache[key] = text
-        while len(_cache) > KEPT_PAGES:
-            _cache.popitem(last=False)
-    return text
+    records = page_records(catalog, f"{base}{request.url.path}", page, size)
+    return page_document(syntax, base, about(request.app.state.settings), records, fragment_cache(request),
+                         release_facts(web.facts))
 
 
 @router.get(
     "/catalog.jsonld", name="dcat_jsonld", tags=["open metadata"], response_class=Response,
     responses={200: {"content": {"application/ld+json": {}}}},
 )
-def catalog_jsonld(request: Request, view: PublishedDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
+def catalog_jsonld(request: Request, catalog: CatalogDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
                    ) -> Response:
     """The catalog as DCAT-AP 3 in JSON-LD: a dataset series per dataset, a dataset per published release;
     ``page_size`` datasets a page, linked as a hydra PartialCollectionView (``hydra:next``)."""
-    return Response(_catalog_document(request, view, web, "json-ld", page, page_size), media_type=MEDIA["json-ld"])
+    return Response(_catalog_document(request, catalog, web, "json-ld", page, page_size),
+                    media_type=MEDIA["json-ld"])
 
 
 @router.get(
     "/catalog.ttl", name="dcat_turtle", tags=["open metadata"], response_class=Response,
     responses={200: {"content": {"text/turtle": {}}}},
 )
-def catalog_turtle(request: Request, view: PublishedDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
+def catalog_turtle(request: Request, catalog: CatalogDep, web: WebDep, page: Page = 1, page_size: PageSize = 100
                    ) -> Response:
     """The catalog as DCAT-AP 3 in Turtle, paged like the JSON-LD."""
-    return Response(_catalog_document(request, view, web, "turtle", page, page_size), media_type=MEDIA["turtle"])
+    return Response(_catalog_document(request, catalog, web, "turtle", page, page_size),
+                    media_type=MEDIA["turtle"])
 
 
 @router.get(
