@@ -4,7 +4,8 @@
 
 ``type`` is a stable kebab-case code: an OpendataError's ``code`` (``not-found``, ``invalid-query``),
 ``invalid-parameter`` for request validation, ``not-found``/``method-not-allowed`` for unknown paths
-and methods, ``internal-error`` for anything unexpected (logged; no traceback leaves the API).
+and methods, ``release-unavailable`` (503) for a release whose files the storage refuses, ``internal-error`` for
+anything unexpected (logged; no traceback leaves the API).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from catalog.release_storage import OutsideStorage
 from opendata.errors import (
     ActionConflict,
     CatalogError,
@@ -100,6 +102,14 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, kind, message, headers=dict(exc.headers or {}))
 
 
+async def storage_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A release whose files lie outside the release storage (a symlink, a hand-edited folder): refused and
+    logged for the operator, answered as unavailable rather than as a crash."""
+    log.error("%s %s: the release storage refused a file: %s", request.method, request.url.path, exc)
+    return error_response(503, "release-unavailable", "this release's files are not where the release storage "
+                          "keeps them, so they are not served; the operator has been told")
+
+
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
     return error_response(
@@ -111,4 +121,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OpendataError, opendata_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OutsideStorage, storage_refused)
     app.add_exception_handler(Exception, internal_error)

@@ -133,3 +133,24 @@ def test_public_url_setting_sets_the_uris(tmp_path: Path) -> None:
 )
 def test_update_frequency_from_the_cron_schedule(schedule: str | None, code: str | None) -> None:
     assert cron_frequency(schedule) == code
+
+
+def test_a_release_whose_folder_leaves_the_releases_folder_costs_its_facts_not_the_page(home: CatalogHome) -> None:
+    # A release folder replaced by a symlink to elsewhere (a bad restore, a hand edit) is refused by the
+    # storage; the DCAT page still answers, with every release, and without that release's facts.
+    before = Graph().parse(data=home.client().get("/catalog.ttl").text, format="turtle")
+    releases = home.settings.paths.releases
+    victim = next(p for p in sorted(releases.glob("*/*")) if p.is_dir())
+    outside = home.settings.paths.root / "outside-the-releases"
+    victim.rename(outside)
+    victim.symlink_to(outside, target_is_directory=True)
+    client = home.client()
+    for path in ("/catalog.ttl", "/catalog.jsonld"):
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:300])
+    after = Graph().parse(data=client.get("/catalog.ttl").text, format="turtle")
+    assert set(after.subjects(RDF.type, DCAT.Dataset)) == set(before.subjects(RDF.type, DCAT.Dataset))
+    assert client.get("/catalog").status_code == 200  # its card loses its coverage, the page stays
+    rows = client.get(f"/api/v1/datasets/{victim.parent.name}/rows")
+    assert rows.status_code == 503 and rows.json()["error"]["type"] == "release-unavailable"
+    assert str(outside) not in rows.text

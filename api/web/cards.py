@@ -14,8 +14,10 @@ from typing import Any
 from api.web.state import WebState
 from catalog.geometry import geometry_columns
 from catalog.models import Release
+from catalog.release_storage import OutsideStorage
 from catalog.search import SearchHit
 from catalog.store import Catalog
+from opendata.errors import CatalogError
 
 LATITUDE = {"latitude", "lat"}
 
@@ -47,7 +49,10 @@ def card_facts(web: WebState, catalog: Catalog, hits: list[SearchHit]) -> dict[s
         release = releases.get(hit.dataset.name)
         if release is None:
             continue
-        coverage = web.facts.coverage(release)
+        try:
+            coverage = web.facts.coverage(release)
+        except (CatalogError, OutsideStorage):  # a damaged release costs its card's coverage, not the page
+            coverage = None
         temporal = f"{coverage.start[:10]} to {coverage.end[:10]}" if coverage else ""
         found[hit.dataset.name] = CardFacts(release.published_at, release.rows, temporal,
                                             _spatial(release, len(hit.dataset.spatial)))

@@ -29,6 +29,7 @@ from catalog.release_facts import (
     read_facts,
     sample_file,
 )
+from catalog.release_storage import OutsideStorage
 from opendata.errors import CatalogError
 
 __all__ = ["Bar", "ColumnProfile", "DcatFacts", "ReleaseFacts", "profile_release", "sample_rows", "temporal_coverage"]
@@ -51,11 +52,11 @@ def dcat_facts(engine: QueryEngine, release: Release, stored: Facts | None) -> D
     storage and the coverage computed, once."""
     if stored is not None and stored.byte_sizes:
         return DcatFacts(stored.coverage, dict(stored.byte_sizes))
-    coverage = stored.coverage if stored is not None else temporal_coverage(engine, release)
     try:
+        coverage = stored.coverage if stored is not None else temporal_coverage(engine, release)
         sizes = {"data.parquet": engine.storage.size(release, "data.parquet")}
-    except (CatalogError, OSError):
-        sizes = {}
+    except (CatalogError, OutsideStorage, OSError):  # a missing or misplaced file costs its facts, not the page
+        return DcatFacts(stored.coverage if stored is not None else None, {})
     return DcatFacts(coverage, sizes)
 
 
@@ -89,7 +90,7 @@ def stored_facts(engine: QueryEngine, release: Release) -> Facts | None:
         return None
     try:
         return read_facts(engine.storage.read_json(release, FACTS_FILE))
-    except (CatalogError, ValueError):
+    except (CatalogError, OutsideStorage, ValueError):
         return None
 
 
