@@ -72,7 +72,10 @@ def build_home(home: Path) -> None:
     from catalog.store import Catalog
     from opendata.settings import Settings
 
-    if (home / "done").exists():
+    if (home / "done").exists():  # kept from an earlier run, perhaps by older code: brought to this code's schema
+        from catalog.schema_version import upgrade
+
+        upgrade(Catalog(Settings(home=home).paths.catalog_db).database)
         return
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)

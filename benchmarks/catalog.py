@@ -34,8 +34,10 @@ from pathlib import Path
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import SecretStr
 
 from catalog.models import Dataset, Release, Run
+from catalog.schema_version import upgrade
 from catalog.store import Catalog, utc_now
 from opendata.settings import Settings
 
@@ -91,9 +93,10 @@ def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
 def build(settings: Settings, size: int) -> None:
     home = settings.home
     done = home / f"built-{size}"
-    if done.exists():
-        return
     catalog = Catalog(home / "catalog.sqlite3") if settings.catalog_url is None else _postgres_catalog(settings)
+    if done.exists():  # kept from an earlier run, perhaps by older code: brought to this code's schema
+        upgrade(catalog.database)
+        return
     started = time.perf_counter()
     for i in range(size):
         dataset = dataset_of(i)
@@ -272,7 +275,7 @@ def _settings(size: int, postgres: str | None) -> Settings:
             if home.exists():
                 shutil.rmtree(home)
             db.execute(f"CREATE DATABASE {name}")
-    return Settings(home=home, catalog_url=postgres.rsplit("/", 1)[0] + "/" + name)
+    return Settings(home=home, catalog_url=SecretStr(postgres.rsplit("/", 1)[0] + "/" + name))
 
 
 def main(argv: list[str]) -> None:
