@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -11,9 +11,11 @@ import orjson
 from procurement.findings import Finding, Findings
 
 
-def read_lines(handle: IO[bytes], findings: Findings) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each line that is a JSON object; other non-blank lines become findings."""
-    for number, line in enumerate(handle, start=1):
+def read_lines(handle: IO[bytes] | Iterable[bytes], findings: Findings,
+               first: int = 1) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each line that is a JSON object; other non-blank lines become findings.
+    ``first`` numbers the first line (a part of a file read from its middle)."""
+    for number, line in enumerate(handle, start=first):
         if not line.strip():
             continue
         try:

@@ -23,7 +23,8 @@ class Outliers:
         self.second_lowest: dict[str, tuple[float, str, str]] = {}  # ocid -> (difference, winner, second)
         self.r025: dict[str, list[int]] = {}  # tenderer -> [winning bids, valid bids]
         self.r038: dict[str, dict[str, list[int]]] = {"Buyer": {}, "ProcuringEntity": {}, "Tenderer": {}}
-        self.r048: dict[str, list] = {}  # supplier -> [processes awarded, last ocid, classification prefixes]
+        #: supplier -> [processes awarded, last ocid, classification prefixes, first ocid]
+        self.r048: dict[str, list] = {}
         self.digits = int(settings.number("R048", "digits", 2))
 
     def add(self, process: c.Process) -> None:
@@ -95,7 +96,7 @@ class Outliers:
                 continue
             tally = self.r048.get(suppliers[0])
             if tally is None:
-                tally = self.r048[suppliers[0]] = [0, None, set()]
+                tally = self.r048[suppliers[0]] = [0, None, set(), process.ocid]
             if tally[1] != process.ocid:  # a process counts once, however many awards it makes the supplier
                 tally[0], tally[1] = tally[0] + 1, process.ocid
             prefixes: set[str] = tally[2]
@@ -175,7 +176,7 @@ class Outliers:
 
     def _finish_r048(self) -> None:
         minimum = self.settings.number("R048", "minimum_contracting_processes", 20)
-        eligible = {s: len(prefixes) for s, (count, _, prefixes) in self.r048.items() if count >= minimum}
+        eligible = {s: len(prefixes) for s, (count, _, prefixes, _) in self.r048.items() if count >= minimum}
         if not eligible:
             return
         fence = self._fence("R048", [float(v) for v in eligible.values()], upper=True)
