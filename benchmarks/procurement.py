@@ -9,10 +9,12 @@ statuses, one active award, items with CPV codes, tender periods; seeded, so eve
 Measured, each in a fresh child process so that peak memory (``ru_maxrss``) is the run's own:
 1. baseline: read and parse every line (orjson), nothing else;
 2. indicators: read, parse and score every line with every indicator enabled, then finish the outliers
-   (quartiles, fences) and build Cardinal's result object.
-Printed: seconds (median over rounds), releases/s, CPU seconds (user + system: on a shared machine the
-wall clock also counts other work's turns), peak RSS, and the ratio of (2) to (1). The goal is
-1,000,000 releases under 60 s and 2 GB on 2 cores.
+   (quartiles, fences) and build Cardinal's result object: ``procurement.parallel.score_file``, the file in
+   parts on one worker process per core (``--workers 1``: one pass), as ``opendata procurement indicators``
+   runs. It prints a digest of the result and findings, the same for any number of workers.
+Printed: seconds (median over rounds), releases/s, CPU seconds (user + system of the run and its workers: on a
+shared machine the wall clock also counts other work's turns), peak RSS (and the workers'), and the ratio
+of (2) to (1). The goal is 1,000,000 releases under 60 s and 2 GB on 2 cores.
 
 ``--merge N1,N2,...``: the family run's read + merge + check + score + flatten (``procurement.prepare``) of
 N releases (two per process, as JSON lines) at each size, with its peak RSS, to show that memory does not
@@ -33,6 +35,8 @@ import time
 from pathlib import Path
 
 import orjson
+
+from procurement.parallel import workers_available
 
 WORK = Path(os.environ.get("BENCH_PROCUREMENT_DIR", "/tmp/bench-procurement"))
 METHODS = ["open", "open", "open", "selective", "limited", "direct"]
@@ -68,9 +72,9 @@ def build(path: Path, releases: int) -> None:
 
 
 CHILD = """
-import resource, sys, time, orjson
+import hashlib, resource, sys, time, orjson
 from pathlib import Path
-path, mode = Path(sys.argv[1]), sys.argv[2]
+path, mode, workers = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 started = time.perf_counter()
 count = 0
 if mode == "baseline":
@@ -79,21 +83,18 @@ if mode == "baseline":
             orjson.loads(line)
             count += 1
 else:
-    from procurement.findings import Findings
-    from procurement.indicators import Scorer
-    from procurement.lines import read_lines
+    from procurement.parallel import score_file
     from procurement.settings import IndicatorSettings
-    scorer = Scorer(IndicatorSettings())
-    with open(path, "rb") as handle:
-        for number, release in read_lines(handle, scorer.scores.findings):
-            scorer.add(release, number)
-            count += 1
-    result = scorer.finish().as_cardinal()
+    scores = score_file(path, IndicatorSettings(), workers=workers)
+    count = scores.processes + scores.findings.counts["missing-ocid"]
+    result = scores.as_cardinal()
     flagged = sum(len(v) for k, v in result.items() if k != "Meta")
-    print("flagged", flagged, file=sys.stderr)
+    digest = hashlib.sha256(orjson.dumps(result) + orjson.dumps(scores.findings.as_dict())).hexdigest()[:16]
+    print("flagged", flagged, "result sha256", digest, file=sys.stderr)
 seconds = time.perf_counter() - started
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(count, seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
+me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+print(count, seconds, me.ru_maxrss, cpu, children.ru_maxrss)
 """
 
 
@@ -147,13 +148,13 @@ def merge(sizes: list[int]) -> None:
               "releases (bounded: the DuckDB sort spills past the run's memory limit)")
 
 
-def measure(path: Path, mode: str) -> tuple[int, float, int, float]:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(path), mode], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).resolve().parent.parent)
-    count, seconds, rss, cpu = done.stdout.split()
+def measure(path: Path, mode: str, workers: int) -> tuple[int, float, int, float, int]:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path), mode, str(workers)], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    count, seconds, rss, cpu, worker_rss = done.stdout.split()
     if done.stderr.strip():
         print("   ", done.stderr.strip())
-    return int(count), float(seconds), int(rss), float(cpu)
+    return int(count), float(seconds), int(rss), float(cpu), int(worker_rss)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--releases", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "1")))
     parser.add_argument("--merge", help="sizes for the merge + flatten run, e.g. 50000,200000")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="scoring processes (default: one per core; 1: one pass, as before)")
     args = parser.parse_args(argv or [])
     WORK.mkdir(parents=True, exist_ok=True)
     if args.merge:
@@ -171,18 +174,25 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         build(path, args.releases)
         print(f"built {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s")
-    figures: dict[str, list[tuple[int, float, int, float]]] = {"baseline": [], "indicators": []}
+    workers = args.workers or workers_available()
+    figures: dict[str, list[tuple[int, float, int, float, int]]] = {"baseline": [], "indicators": []}
     for _ in range(args.rounds):
         for mode in figures:
-            figures[mode].append(measure(path, mode))
+            figures[mode].append(measure(path, mode, workers))
     medians = {}
     for mode, runs in figures.items():
         count = runs[0][0]
         seconds = statistics.median(r[1] for r in runs)
         rss_mb = max(r[2] for r in runs) / 1024
+        worker_mb = max(r[4] for r in runs) / 1024
         cpu = statistics.median(r[3] for r in runs)
         medians[mode] = seconds
+        peak = f"peak RSS {rss_mb:,.0f} MB"
+        if mode == "indicators" and workers > 1:
+            peak += (f" + {workers} workers of up to {worker_mb:,.0f} MB each "
+                     f"(at most {rss_mb + workers * worker_mb:,.0f} MB together)")
         print(f"{mode:>11}: {count:,} releases in {seconds:.1f}s = {count / seconds:,.0f} releases/s, "
-              f"{cpu:.1f} CPU s, peak RSS {rss_mb:,.0f} MB")
-    print(f"indicators / parse-only: {medians['indicators'] / medians['baseline']:.1f}x "
-          f"(goal for 1,000,000 releases: under 60 s and 2,048 MB)")
+              f"{cpu:.1f} CPU s, {peak}")
+    print(f"indicators ({workers} worker{'s' if workers > 1 else ''}) / parse-only (one process): "
+          f"{medians['indicators'] / medians['baseline']:.1f}x (goal for 1,000,000 releases: under 60 s and "
+          "2,048 MB)")

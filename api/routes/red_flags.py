@@ -2,7 +2,8 @@
 
 Cardinal's output shape (groups ``OCID``, ``Buyer``, ``ProcuringEntity``, ``Tenderer``; values per code;
 ``Meta`` with quartiles and fences), filtered by ``group`` and ``code`` (each repeatable). A release that is
-not a procurement release answers 404.
+not a procurement release answers 404. Each answer is served from ``procurement.served``: the file is read
+once per immutable release and each filter serialized once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CatalogDep, EngineDep
 from opendata.errors import CatalogError
-from procurement.results import FILE, filter_results
+from procurement.results import FILE
+from procurement.served import STORE
 
 router = APIRouter(prefix="/api/v1/datasets/{name}/releases/{number}", tags=["procurement"])
 IMMUTABLE = "public, max-age=86400, immutable"
@@ -26,19 +28,17 @@ def red_flags(
     number: Annotated[int, Path(ge=1, le=2**31 - 1, description="release number")],
     catalog: CatalogDep,
     engine: EngineDep,
-    response: Response,
     group: Annotated[list[str] | None, Query(description="OCID, Buyer, ProcuringEntity or Tenderer")] = None,
     code: Annotated[list[str] | None, Query(description="indicator code, e.g. R024")] = None,
     meta: Annotated[bool, Query(description="include Meta (quartiles and fences)")] = True,
-) -> dict[str, Any]:
+) -> Response:
     """Red flags raised on the release's contracting processes and organisations (a reason to look, not a
     finding of wrongdoing)."""
     release = catalog.release(name, number)
     if FILE not in release.files:
         raise CatalogError(f"release {number} of '{name}' is not a procurement release: it has no red flags")
-    document: dict[str, Any] = engine.storage.read_json(release, FILE)
-    answer = filter_results(document, group, code, meta)
+    answer = STORE.answer((name, number, release.files[FILE]), lambda: engine.storage.read_bytes(release, FILE),
+                          group, code, meta)
     asked = hashlib.sha256(repr((group, code, meta)).encode()).hexdigest()[:12]
-    response.headers["ETag"] = f'"{release.files[FILE]}-{asked}"'  # the release is immutable
-    response.headers["Cache-Control"] = IMMUTABLE
-    return answer
+    headers = {"ETag": f'"{release.files[FILE]}-{asked}"', "Cache-Control": IMMUTABLE}  # the release is immutable
+    return Response(answer, media_type="application/json", headers=headers)  # serialized once, kept

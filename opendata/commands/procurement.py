@@ -19,6 +19,7 @@ from opendata.errors import SourceError
 from opendata.settings import Settings
 from procurement.indicators import Scorer
 from procurement.lines import open_lines, read_lines
+from procurement.parallel import score_file
 from procurement.settings import load_settings
 
 HELP = "procurement red flags: `indicators FILE.jsonl` scores compiled releases as Cardinal does"
@@ -33,15 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     indicator_settings = load_settings(args.settings)
-    scorer = Scorer(indicator_settings)
-    try:
-        handle = open_lines(args.file)
-    except OSError as exc:
-        raise SourceError(f"cannot read {args.file}: {exc.strerror}") from None
-    with handle:
-        for number, release in read_lines(handle, scorer.scores.findings):
-            scorer.add(release, number)
-    scores = scorer.finish()
+    if str(args.file) != "-":
+        try:
+            scores = score_file(args.file, indicator_settings)  # in parts on every core when the file is large
+        except OSError as exc:
+            raise SourceError(f"cannot read {args.file}: {exc.strerror}") from None
+    else:
+        scorer = Scorer(indicator_settings)
+        with open_lines(args.file) as handle:
+            for number, release in read_lines(handle, scorer.scores.findings):
+                scorer.add(release, number)
+        scores = scorer.finish()
     result = scores.as_cardinal(meta=not args.no_meta)
     if args.json:
         result = {**result, "findings": scores.findings.as_dict()} if len(scores.findings) else result

@@ -69,6 +69,9 @@ class Scorer:
         self.outliers = Outliers(settings, self.scores)
         self.proact = ProAct(settings, self.scores) if settings.enabled - frozenset(CODES) else None
         self._reported: str | None = None  # the last ocid given a currency finding (one per process)
+        #: The first currency finding, so that a run scored in parts (procurement.parallel) drops it when the
+        #: part before ended on the same process, as one pass would have.
+        self.first_currency: Finding | None = None
 
     def main_currency(self, value: Any, ocid: str) -> float | None:
         """A Value's amount when in the main currency (the configured one, else the first seen), else None
@@ -88,10 +91,13 @@ class Scorer:
             if ocid == self._reported:
                 return None
             self._reported = ocid  # one finding per process
-            self.scores.findings.add(Finding(
+            finding = Finding(
                 "currency-not-main", f"ocid {ocid}: an amount in {currency or 'no currency'} is not in the main "
                 f"currency {self.scores.currency}; set `currency` in the settings to choose the main one",
-                ocid=ocid))
+                ocid=ocid)
+            if self.first_currency is None:
+                self.first_currency = finding
+            self.scores.findings.add(finding)
             return None
         return number
 

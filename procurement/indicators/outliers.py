@@ -6,10 +6,15 @@ the configured ``threshold``), records them in ``Meta`` and flags the outliers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from procurement import compiled as c
-from procurement.quartiles import lower_fence, quantile, quartiles, upper_fence
+from procurement.indicators.spill import SecondLowestSpill
+from procurement.quartiles import lower_fence, quantile, quantile_of_sorted, quartiles, upper_fence
 from procurement.settings import IndicatorSettings
 
 if TYPE_CHECKING:
@@ -23,8 +28,15 @@ class Outliers:
         self.second_lowest: dict[str, tuple[float, str, str]] = {}  # ocid -> (difference, winner, second)
         self.r025: dict[str, list[int]] = {}  # tenderer -> [winning bids, valid bids]
         self.r038: dict[str, dict[str, list[int]]] = {"Buyer": {}, "ProcuringEntity": {}, "Tenderer": {}}
-        self.r048: dict[str, list] = {}  # supplier -> [processes awarded, last ocid, classification prefixes]
+        #: supplier -> [processes awarded, last ocid, classification prefixes, first ocid]
+        self.r048: dict[str, list] = {}
         self.digits = int(settings.number("R048", "digits", 2))
+        #: Set by :meth:`spill_to`: the second-lowest tallies go to a file, not to ``second_lowest``.
+        self.spill: SecondLowestSpill | None = None
+
+    def spill_to(self, path: Path) -> None:
+        """Keep R024's and R058's per-process tallies in ``path`` (processes unique per ocid)."""
+        self.spill = SecondLowestSpill(path)
 
     def add(self, process: c.Process) -> None:
         if ("R024" in self.on or "R058" in self.on) and self.settings.compares_prices(process.details):
@@ -53,7 +65,11 @@ class Outliers:
                 second = (bid.price, bid.tenderers[0])
         if winner_amount is None or second is None or winner_amount <= 0 or second[0] < winner_amount:
             return  # no comparison, or the lowest bid did not win (the award criteria are not price only)
-        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount, winner, second[1])
+        difference = (second[0] - winner_amount) / winner_amount
+        if self.spill is not None:
+            self.spill.add(process.ocid, difference, winner, second[1])
+        else:
+            self.second_lowest[process.ocid] = (difference, winner, second[1])
 
     def _win_ratio(self, process: c.Process) -> None:
         winner = process.single_winner()
@@ -95,7 +111,7 @@ class Outliers:
                 continue
             tally = self.r048.get(suppliers[0])
             if tally is None:
-                tally = self.r048[suppliers[0]] = [0, None, set()]
+                tally = self.r048[suppliers[0]] = [0, None, set(), process.ocid]
             if tally[1] != process.ocid:  # a process counts once, however many awards it makes the supplier
                 tally[0], tally[1] = tally[0] + 1, process.ocid
             prefixes: set[str] = tally[2]
@@ -116,32 +132,53 @@ class Outliers:
         if "R048" in self.on:
             self._finish_r048()
 
-    def _fence(self, code: str, values: list[float], upper: bool, prefix: str = "") -> float:
+    def _fence(self, code: str, values: list[float] | None, upper: bool, prefix: str = "",
+               ordered: pa.Array | None = None) -> float:
         configured = self.settings.optional_number(code, "threshold")
         if configured is not None:
             return configured
-        q1, q3 = quartiles(values)
+        if ordered is not None:
+            q1, q3 = quantile_of_sorted(ordered, 0.25), quantile_of_sorted(ordered, 0.75)
+        else:
+            q1, q3 = quartiles(values or [])
         fence = upper_fence(q1, q3) if upper else lower_fence(q1, q3)
         self.scores.set_meta(code, f"{prefix}q1", q1)
         self.scores.set_meta(code, f"{prefix}q3", q3)
         self.scores.set_meta(code, f"{prefix}{'upper' if upper else 'lower'}_fence", fence)
         return fence
 
-    def _finish_r024(self) -> None:
+    def _second_lowest_rows(self) -> Iterable[tuple[str, float, str, str]]:
+        if self.spill is not None:
+            return self.spill.rows_in_order()
+        return ((ocid, d, w, s) for ocid, (d, w, s) in self.second_lowest.items())
+
+    def _second_lowest_fence(self, code: str, upper: bool) -> float | None:
+        """The fence over every process's difference; None when no process has one."""
+        if self.spill is not None:
+            if not self.spill.rows:
+                return None
+            ordered = self.spill.sorted_differences() \
+                if self.settings.optional_number(code, "threshold") is None else None
+            return self._fence(code, None, upper=upper, ordered=ordered)
         if not self.second_lowest:
+            return None
+        return self._fence(code, [d for d, _, _ in self.second_lowest.values()], upper=upper)
+
+    def _finish_r024(self) -> None:
+        fence = self._second_lowest_fence("R024", upper=False)
+        if fence is None:
             return
-        fence = self._fence("R024", [d for d, _, _ in self.second_lowest.values()], upper=False)
-        for ocid, (difference, winner, second) in self.second_lowest.items():
+        for ocid, difference, winner, second in self._second_lowest_rows():
             if difference <= fence:
                 self.scores.flag("OCID", ocid, "R024", difference)
                 self.scores.flag("Tenderer", winner, "R024", 0.0)
                 self.scores.flag("Tenderer", second, "R024", 0.0)
 
     def _finish_r058(self) -> None:
-        if not self.second_lowest:
+        fence = self._second_lowest_fence("R058", upper=True)
+        if fence is None:
             return
-        fence = self._fence("R058", [d for d, _, _ in self.second_lowest.values()], upper=True)
-        for ocid, (difference, winner, _) in self.second_lowest.items():
+        for ocid, difference, winner, _ in self._second_lowest_rows():
             if difference >= fence:
                 self.scores.flag("OCID", ocid, "R058", difference)
                 self.scores.flag("Tenderer", winner, "R058", 0.0)
@@ -175,7 +212,7 @@ class Outliers:
 
     def _finish_r048(self) -> None:
         minimum = self.settings.number("R048", "minimum_contracting_processes", 20)
-        eligible = {s: len(prefixes) for s, (count, _, prefixes) in self.r048.items() if count >= minimum}
+        eligible = {s: len(prefixes) for s, (count, _, prefixes, _) in self.r048.items() if count >= minimum}
         if not eligible:
             return
         fence = self._fence("R048", [float(v) for v in eligible.values()], upper=True)

@@ -50,6 +50,9 @@ class ProAct:
         self.on = settings.enabled
         self.spending: dict[str, dict[str, float]] = {}  # buyer -> supplier -> awarded value (main currency)
         self.buyer_processes: dict[str, int] = {}
+        #: Set by procurement.parallel for a part of a run: each award's value kept (buyer -> supplier -> values)
+        #: rather than summed, so the whole run adds them in the order of one pass (the same float sums).
+        self.values: dict[str, dict[str, list[float]]] | None = None
         self.transparency: dict[str, list[int]] = {}  # buyer -> [processes, filled per key field...]
         # Read once, not per process.
         self.p001_methods = settings.methods("P001", "selective|limited|direct")
@@ -97,6 +100,9 @@ class ProAct:
             value = money(award.get("value"), process.ocid)
             suppliers = [s for s in (c.ident(r) for r in c.arr(award, "suppliers")) if s]
             if value is None or len(suppliers) != 1:
+                continue
+            if self.values is not None:
+                self.values.setdefault(buyer, {}).setdefault(suppliers[0], []).append(value)
                 continue
             shares = self.spending.setdefault(buyer, {})
             shares[suppliers[0]] = shares.get(suppliers[0], 0.0) + value

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, AnyStr
 
 import pyarrow as pa
 
@@ -14,6 +15,31 @@ from publishers.sources import text_batch
 from publishers.sources.fetch import local_file
 
 CHUNK_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A non-blank line that is not a JSON object: ``error`` from the parser, or None for JSON that is not an
+    object. The caller decides: this connector refuses the source, procurement's reader makes a finding."""
+
+    number: int
+    error: ValueError | None
+
+
+def json_objects(lines: Iterable[AnyStr], loads: Callable[[AnyStr], Any],
+                 first: int = 1) -> Iterator[tuple[int, dict[str, Any] | BadLine]]:
+    """The one JSON lines reader: (line number, object or :class:`BadLine`) per non-blank line, numbered
+    from ``first``. ``lines`` come as text (this connector: UTF-8, a byte-order mark dropped, ``json``) or
+    bytes (procurement: ``orjson``); ``loads`` parses one."""
+    for number, line in enumerate(lines, start=first):
+        if not line.strip():
+            continue
+        try:
+            value = loads(line)
+        except ValueError as exc:  # json's and orjson's JSONDecodeError both are
+            yield number, BadLine(number, exc)
+            continue
+        yield number, value if isinstance(value, dict) else BadLine(number, None)
 
 
 def ordered_keys(records: list[dict[str, Any]]) -> list[str]:
@@ -51,14 +77,11 @@ class JsonLinesConnector:
         with local_file(job, source, ".jsonl") as path, open(path, encoding="utf-8-sig") as handle:
             chunk: list[dict[str, Any]] = []
             yielded = False
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SourceError(f"{path}: line {number} is not JSON: {exc.msg}") from None
-                if not isinstance(record, dict):
+            for number, record in json_objects(handle, json.loads):
+                if isinstance(record, BadLine):
+                    if record.error is not None:
+                        why = record.error.msg if isinstance(record.error, json.JSONDecodeError) else record.error
+                        raise SourceError(f"{path}: line {number} is not JSON: {why}") from None
                     raise SourceError(f"{path}: line {number} is not a JSON object")
                 chunk.append(record)
                 if len(chunk) >= CHUNK_ROWS:
