@@ -63,7 +63,6 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
     staging.mkdir(parents=True, exist_ok=True)
     findings = Findings()
     scorer = Scorer(settings or IndicatorSettings())
-    scorer.outliers.spill_to(staging / "second-lowest.parquet")  # one compiled release per ocid
     compiled_path = staging / "compiled.jsonl"
     processes = schema_errors = 0
     persons: set[str] = set()
@@ -76,7 +75,6 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
             out.write(orjson.dumps(release) + b"\n")
     shutil.rmtree(staging / "merge", ignore_errors=True)
     scores = scorer.finish()
-    (staging / "second-lowest.parquet").unlink(missing_ok=True)
     for finding in scores.findings.kept:
         findings.add(finding)
     people = People(persons, pseudonym)  # a person in one release is one everywhere

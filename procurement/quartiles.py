@@ -8,36 +8,27 @@ around ``h`` and clamped to the minimum and maximum.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 
 def quantile(values: Iterable[float], p: float) -> float:
-    return quantile_of_sorted(sorted(values), p)
-
-
-def quantile_of_sorted(ordered: Sequence[float], p: float) -> float:
-    """:func:`quantile` of values already in order (a list, or an Arrow array of doubles)."""
+    ordered = sorted(values)
     n = len(ordered)
     if n == 0 or not 0.0 <= p <= 1.0:
         return math.nan
     h = (n + 1.0 / 3.0) * p + 1.0 / 3.0
     whole = int(h)
     if whole <= 0 or p == 0.0:
-        return _float(ordered[0])
+        return ordered[0]
     if whole >= n or p == 1.0:
-        return _float(ordered[n - 1])
-    low, high = _float(ordered[whole - 1]), _float(ordered[whole])
+        return ordered[-1]
+    low, high = ordered[whole - 1], ordered[whole]
     return low + (h - whole) * (high - low)
-
-
-def _float(value: Any) -> float:
-    return value.as_py() if hasattr(value, "as_py") else value
 
 
 def quartiles(values: Iterable[float]) -> tuple[float, float]:
     ordered = sorted(values)
-    return quantile_of_sorted(ordered, 0.25), quantile_of_sorted(ordered, 0.75)
+    return quantile(ordered, 0.25), quantile(ordered, 0.75)
 
 
 def lower_fence(q1: float, q3: float) -> float:

@@ -9,41 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from procurement.indicators import Scorer
-from procurement.lines import read_lines
 from procurement.parallel import score_file
 from procurement.prepare import prepare
 from procurement.settings import load_settings
 
 DEMO = Path(__file__).resolve().parent.parent / "datasets" / "procurement"
-
-
-@pytest.fixture(scope="module")
-def unique(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's compiled releases, one per ocid, as the merge gives them."""
-    staging = tmp_path_factory.mktemp("unique")
-    return prepare([DEMO / "data" / "releases.jsonl", DEMO / "data" / "ocds-sample-data.json"],
-                   staging / "s").compiled_path
-
-
-@pytest.mark.parametrize("threshold", [False, True], ids=["fences", "thresholds"])
-def test_second_lowest_tallies_spilled_to_a_file_give_the_same_result(unique: Path, tmp_path: Path,
-                                                                      threshold: bool) -> None:
-    text = (DEMO / "indicators.ini").read_text()
-    if threshold:
-        text = text.replace("[R024]\n", "[R024]\nthreshold = 0.5\n").replace("[R058]\n", "[R058]\nthreshold = 0.1\n")
-    (tmp_path / "settings.ini").write_text(text)
-    settings = load_settings(tmp_path / "settings.ini")
-    results = []
-    for spill in (False, True):
-        scorer = Scorer(settings)
-        if spill:
-            scorer.outliers.spill_to(tmp_path / "second-lowest.parquet")
-        with open(unique, "rb") as handle:
-            for number, release in read_lines(handle, scorer.scores.findings):
-                scorer.add(release, number)
-        results.append(orjson.dumps(scorer.finish().as_cardinal()))
-    assert results[0] == results[1] and b"R024" in results[0] and b"R058" in results[0]
 
 
 @pytest.fixture(scope="module")

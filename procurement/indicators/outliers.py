@@ -6,15 +6,10 @@ the configured ``threshold``), records them in ``Meta`` and flags the outliers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from procurement import compiled as c
-from procurement.indicators.spill import SecondLowestSpill
-from procurement.quartiles import lower_fence, quantile, quantile_of_sorted, quartiles, upper_fence
+from procurement.quartiles import lower_fence, quantile, quartiles, upper_fence
 from procurement.settings import IndicatorSettings
 
 if TYPE_CHECKING:
@@ -31,12 +26,6 @@ class Outliers:
         #: supplier -> [processes awarded, last ocid, classification prefixes, first ocid]
         self.r048: dict[str, list] = {}
         self.digits = int(settings.number("R048", "digits", 2))
-        #: Set by :meth:`spill_to`: the second-lowest tallies go to a file, not to ``second_lowest``.
-        self.spill: SecondLowestSpill | None = None
-
-    def spill_to(self, path: Path) -> None:
-        """Keep R024's and R058's per-process tallies in ``path`` (processes unique per ocid)."""
-        self.spill = SecondLowestSpill(path)
 
     def add(self, process: c.Process) -> None:
         if ("R024" in self.on or "R058" in self.on) and self.settings.compares_prices(process.details):
@@ -65,11 +54,7 @@ class Outliers:
                 second = (bid.price, bid.tenderers[0])
         if winner_amount is None or second is None or winner_amount <= 0 or second[0] < winner_amount:
             return  # no comparison, or the lowest bid did not win (the award criteria are not price only)
-        difference = (second[0] - winner_amount) / winner_amount
-        if self.spill is not None:
-            self.spill.add(process.ocid, difference, winner, second[1])
-        else:
-            self.second_lowest[process.ocid] = (difference, winner, second[1])
+        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount, winner, second[1])
 
     def _win_ratio(self, process: c.Process) -> None:
         winner = process.single_winner()
@@ -132,53 +117,32 @@ class Outliers:
         if "R048" in self.on:
             self._finish_r048()
 
-    def _fence(self, code: str, values: list[float] | None, upper: bool, prefix: str = "",
-               ordered: pa.Array | None = None) -> float:
+    def _fence(self, code: str, values: list[float], upper: bool, prefix: str = "") -> float:
         configured = self.settings.optional_number(code, "threshold")
         if configured is not None:
             return configured
-        if ordered is not None:
-            q1, q3 = quantile_of_sorted(ordered, 0.25), quantile_of_sorted(ordered, 0.75)
-        else:
-            q1, q3 = quartiles(values or [])
+        q1, q3 = quartiles(values)
         fence = upper_fence(q1, q3) if upper else lower_fence(q1, q3)
         self.scores.set_meta(code, f"{prefix}q1", q1)
         self.scores.set_meta(code, f"{prefix}q3", q3)
         self.scores.set_meta(code, f"{prefix}{'upper' if upper else 'lower'}_fence", fence)
         return fence
 
-    def _second_lowest_rows(self) -> Iterable[tuple[str, float, str, str]]:
-        if self.spill is not None:
-            return self.spill.rows_in_order()
-        return ((ocid, d, w, s) for ocid, (d, w, s) in self.second_lowest.items())
-
-    def _second_lowest_fence(self, code: str, upper: bool) -> float | None:
-        """The fence over every process's difference; None when no process has one."""
-        if self.spill is not None:
-            if not self.spill.rows:
-                return None
-            ordered = self.spill.sorted_differences() \
-                if self.settings.optional_number(code, "threshold") is None else None
-            return self._fence(code, None, upper=upper, ordered=ordered)
-        if not self.second_lowest:
-            return None
-        return self._fence(code, [d for d, _, _ in self.second_lowest.values()], upper=upper)
-
     def _finish_r024(self) -> None:
-        fence = self._second_lowest_fence("R024", upper=False)
-        if fence is None:
+        if not self.second_lowest:
             return
-        for ocid, difference, winner, second in self._second_lowest_rows():
+        fence = self._fence("R024", [d for d, _, _ in self.second_lowest.values()], upper=False)
+        for ocid, (difference, winner, second) in self.second_lowest.items():
             if difference <= fence:
                 self.scores.flag("OCID", ocid, "R024", difference)
                 self.scores.flag("Tenderer", winner, "R024", 0.0)
                 self.scores.flag("Tenderer", second, "R024", 0.0)
 
     def _finish_r058(self) -> None:
-        fence = self._second_lowest_fence("R058", upper=True)
-        if fence is None:
+        if not self.second_lowest:
             return
-        for ocid, difference, winner, _ in self._second_lowest_rows():
+        fence = self._fence("R058", [d for d, _, _ in self.second_lowest.values()], upper=True)
+        for ocid, (difference, winner, _) in self.second_lowest.items():
             if difference >= fence:
                 self.scores.flag("OCID", ocid, "R058", difference)
                 self.scores.flag("Tenderer", winner, "R058", 0.0)
