@@ -84,6 +84,24 @@ class CatalogSnapshot:
     page: CatalogPage | None = None
 
 
+def _agent_profile(graph: Graph, agent: URIRef, datasets: list[Dataset], organization: str) -> None:
+    """The publisher's website (foaf:homepage) and contact (foaf:mbox for an e-mail address, else foaf:page),
+    from the job files of its most recently updated dataset that gives them (as its page shows)."""
+    given = [d for d in datasets if d.organization == organization and d.organization_profile is not None]
+    if not given:
+        return
+    profile = max(given, key=lambda d: d.updated_at).organization_profile
+    if profile is None:
+        return
+    if profile.website:
+        graph.add((agent, FOAF.homepage, URIRef(profile.website)))
+    if profile.contact:
+        contact = profile.contact
+        is_mail = "@" in contact and not contact.startswith(("http://", "https://"))
+        graph.add((agent, FOAF.mbox if is_mail else FOAF.page,
+                   URIRef(f"mailto:{contact.removeprefix('mailto:')}" if is_mail else contact)))
+
+
 def cron_frequency(schedule: str | None) -> str | None:
     """The EU frequency authority code for a five-field cron schedule, or None when there is none."""
     if not schedule:
@@ -197,6 +215,7 @@ def build_graph(snapshot: CatalogSnapshot, base: str) -> Graph:
         graph.add((agent, RDF.type, FOAF.Organization))
         graph.add((agent, RDF.type, FOAF.Agent))
         graph.add((agent, FOAF.name, RdfLiteral(titles.get(organization, organization), lang="en")))
+        _agent_profile(graph, agent, snapshot.datasets, organization)
     operator = URIRef(f"{links.base}/catalog#publisher")
     graph.add((catalog, DCTERMS.publisher, operator))
     graph.add((operator, RDF.type, FOAF.Agent))
