@@ -106,9 +106,11 @@ class EventLog:
     def last_id(self) -> int:
         """The id of the newest public event (where a stream without a position starts)."""
         with self.database.connect() as db:
-            row = db.execute(f"SELECT max(id) FROM events WHERE type IN ({', '.join('?' for _ in PUBLIC_EVENT_TYPES)})",
-                             PUBLIC_EVENT_TYPES).fetchone()
-        return int(row[0] or 0)
+            row = db.execute(  # newest first by the primary key: stops at the first public event
+                f"SELECT id FROM events WHERE type IN ({', '.join('?' for _ in PUBLIC_EVENT_TYPES)}) "
+                "ORDER BY id DESC LIMIT 1", PUBLIC_EVENT_TYPES,
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
 
 
 def event_json(event: Event) -> str:
