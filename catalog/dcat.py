@@ -32,7 +32,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 from rdflib.plugins.serializers import jsonld as _jsonld  # noqa: F401  (loaded once, up front)
 
 from catalog.dcat_facts import HYDRA, VCARD, CatalogPage, add_declared_facts, add_paging
-from catalog.models import Dataset, Organization, Release
+from catalog.models import Dataset, Organization, OrganizationProfile, Release
 
 # rdflib's DCAT namespace is DCAT 2 and closed; DCAT 3 adds DatasetSeries, inSeries, version, first, last.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -84,13 +84,21 @@ class CatalogSnapshot:
     page: CatalogPage | None = None
 
 
-def _agent_profile(graph: Graph, agent: URIRef, datasets: list[Dataset], organization: str) -> None:
-    """The publisher's website (foaf:homepage) and contact (foaf:mbox for an e-mail address, else foaf:page),
-    from the job files of its most recently updated dataset that gives them (as its page shows)."""
-    given = [d for d in datasets if d.organization == organization and d.organization_profile is not None]
-    if not given:
-        return
-    profile = max(given, key=lambda d: d.updated_at).organization_profile
+def _organization_profiles(datasets: list[Dataset]) -> dict[str, OrganizationProfile]:
+    """Each organisation's profile from the job files of its most recently updated dataset that gives one
+    (as its page shows), in one pass over the datasets."""
+    newest: dict[str, Dataset] = {}
+    for dataset in datasets:
+        if dataset.organization_profile is None:
+            continue
+        known = newest.get(dataset.organization)
+        if known is None or dataset.updated_at > known.updated_at:
+            newest[dataset.organization] = dataset
+    return {name: d.organization_profile for name, d in newest.items() if d.organization_profile is not None}
+
+
+def _agent_profile(graph: Graph, agent: URIRef, profile: OrganizationProfile | None) -> None:
+    """The publisher's website (foaf:homepage) and contact (foaf:mbox for an e-mail address, else foaf:page)."""
     if profile is None:
         return
     if profile.website:
@@ -210,12 +218,13 @@ def build_graph(snapshot: CatalogSnapshot, base: str) -> Graph:
     if snapshot.page is not None:
         add_paging(graph, catalog, snapshot.page)
     titles = {o.name: o.title for o in snapshot.organizations}
+    profiles = _organization_profiles(snapshot.datasets)
     for organization in sorted({d.organization for d in snapshot.datasets}):
         agent = links.organization(organization)
         graph.add((agent, RDF.type, FOAF.Organization))
         graph.add((agent, RDF.type, FOAF.Agent))
         graph.add((agent, FOAF.name, RdfLiteral(titles.get(organization, organization), lang="en")))
-        _agent_profile(graph, agent, snapshot.datasets, organization)
+        _agent_profile(graph, agent, profiles.get(organization))
     operator = URIRef(f"{links.base}/catalog#publisher")
     graph.add((catalog, DCTERMS.publisher, operator))
     graph.add((operator, RDF.type, FOAF.Agent))
