@@ -32,7 +32,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 from rdflib.plugins.serializers import jsonld as _jsonld  # noqa: F401  (loaded once, up front)
 
 from catalog.dcat_facts import HYDRA, VCARD, CatalogPage, add_declared_facts, add_paging
-from catalog.models import Dataset, Organization, OrganizationProfile, Release
+from catalog.models import Dataset, Organization, Release
 
 # rdflib's DCAT namespace is DCAT 2 and closed; DCAT 3 adds DatasetSeries, inSeries, version, first, last.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -82,32 +82,6 @@ class CatalogSnapshot:
     sizes: Mapping[tuple[str, int, str], int] = field(default_factory=dict)
     #: which page of the catalog's datasets this is (hydra paging), when it is paged
     page: CatalogPage | None = None
-
-
-def _organization_profiles(datasets: list[Dataset]) -> dict[str, OrganizationProfile]:
-    """Each organisation's profile from the job files of its most recently updated dataset that gives one
-    (as its page shows), in one pass over the datasets."""
-    newest: dict[str, Dataset] = {}
-    for dataset in datasets:
-        if dataset.organization_profile is None:
-            continue
-        known = newest.get(dataset.organization)
-        if known is None or dataset.updated_at > known.updated_at:
-            newest[dataset.organization] = dataset
-    return {name: d.organization_profile for name, d in newest.items() if d.organization_profile is not None}
-
-
-def _agent_profile(graph: Graph, agent: URIRef, profile: OrganizationProfile | None) -> None:
-    """The publisher's website (foaf:homepage) and contact (foaf:mbox for an e-mail address, else foaf:page)."""
-    if profile is None:
-        return
-    if profile.website:
-        graph.add((agent, FOAF.homepage, URIRef(profile.website)))
-    if profile.contact:
-        contact = profile.contact
-        is_mail = "@" in contact and not contact.startswith(("http://", "https://"))
-        graph.add((agent, FOAF.mbox if is_mail else FOAF.page,
-                   URIRef(f"mailto:{contact.removeprefix('mailto:')}" if is_mail else contact)))
 
 
 def cron_frequency(schedule: str | None) -> str | None:
@@ -218,13 +192,11 @@ def build_graph(snapshot: CatalogSnapshot, base: str) -> Graph:
     if snapshot.page is not None:
         add_paging(graph, catalog, snapshot.page)
     titles = {o.name: o.title for o in snapshot.organizations}
-    profiles = _organization_profiles(snapshot.datasets)
     for organization in sorted({d.organization for d in snapshot.datasets}):
         agent = links.organization(organization)
         graph.add((agent, RDF.type, FOAF.Organization))
         graph.add((agent, RDF.type, FOAF.Agent))
         graph.add((agent, FOAF.name, RdfLiteral(titles.get(organization, organization), lang="en")))
-        _agent_profile(graph, agent, profiles.get(organization))
     operator = URIRef(f"{links.base}/catalog#publisher")
     graph.add((catalog, DCTERMS.publisher, operator))
     graph.add((operator, RDF.type, FOAF.Agent))

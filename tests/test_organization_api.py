@@ -1,17 +1,14 @@
 """An organisation's profile (description, contact, website from its datasets' job files) where clients read
-it: ``GET /api/v1/organizations/{name}``, CKAN's ``organization_show``/``organization_list`` and the DCAT
-publisher (checked with the DCAT-AP 3.0.1 SHACL shapes). The real app over a real catalog."""
+it: ``GET /api/v1/organizations/{name}`` and CKAN's ``organization_show``/``organization_list``. The real
+app over a real catalog."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.namespace import FOAF
 
 from catalog.models import OrganizationProfile
-from tests.test_dcat_shacl import SHAPES, violations
 from tests.web_fixtures import AIR_SCHEMA, CatalogHome, air_rows, build_catalog_home, privacy_report
 
 BASE = "http://testserver"
@@ -58,12 +55,3 @@ def test_ckan_organizations_carry_the_profile(home: CatalogHome) -> None:
     by_name = {o["name"]: o for o in listed}
     assert by_name["environment-agency"]["description"] == PROFILE.description
     assert by_name["city-of-example"]["description"] == "" and "extras" not in by_name["city-of-example"]
-
-
-def test_the_dcat_publisher_has_its_homepage_and_mailbox_and_stays_valid(home: CatalogHome) -> None:
-    graph = Graph().parse(data=home.client().get("/catalog.ttl").text, format="turtle")
-    agent = URIRef(f"{BASE}/organizations/environment-agency")
-    assert (agent, FOAF.homepage, URIRef(PROFILE.website)) in graph
-    assert (agent, FOAF.mbox, URIRef(f"mailto:{PROFILE.contact}")) in graph
-    assert graph.value(URIRef(f"{BASE}/organizations/city-of-example"), FOAF.homepage) is None
-    assert violations(graph, Graph().parse(SHAPES, format="turtle")) == []
