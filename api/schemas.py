@@ -87,6 +87,19 @@ class OrganizationPublic(BaseModel):
     datasets: int
 
 
+class OrganizationProfilePublic(BaseModel):
+    """One organisation: what its page says of it (from its datasets' job files) and its published datasets."""
+
+    name: str
+    title: str
+    description: str = Field(description="what the organisation is and does (empty when no job file says)")
+    contact: str | None = Field(description="an e-mail address or an http(s) URL to ask about its data")
+    website: str | None
+    datasets: int = Field(description="its datasets with a published release")
+    url: str = Field(description="its page")
+    datasets_url: str = Field(description="its datasets in the catalog API")
+
+
 class OrganizationsPublic(BaseModel):
     organizations: list[OrganizationPublic]
     count: int

@@ -7,8 +7,13 @@ when its change does. Ids increase; a client that saw id N asks for the events a
 PostgreSQL). The same transaction queues one webhook delivery per matching subscription
 (``catalog.webhooks``), so a notification can not be lost between the change and its fan-out.
 
-    release.published   a release became readable (published at once, or approved)
-    release.withdrawn   a published release was withdrawn (``opendata release withdraw``)
+    release.published           a release became readable (published at once, or approved)
+    release.withdrawn           a published release was withdrawn (``opendata release withdraw``)
+    release.awaiting_approval   a release was recorded waiting for a privacy officer's decision (officers
+                                only: delivered to webhooks an officer or admin key subscribed, never on
+                                the public event stream; :data:`PUBLIC_EVENT_TYPES` is what that serves)
+
+An event carries counts and links only (dataset, release number, rows, when), never a value of the data.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from pydantic import BaseModel
 
 from catalog.database import CatalogConnection, CatalogDatabase
 
-EventType = Literal["release.published", "release.withdrawn"]
+EventType = Literal["release.published", "release.withdrawn", "release.awaiting_approval"]
+#: what anyone may hear of (the event stream, any key's subscriptions)
 EVENT_TYPES: tuple[str, ...] = ("release.published", "release.withdrawn")
-
+PUBLIC_EVENT_TYPES = EVENT_TYPES
+#: what only officers (and admins) may subscribe to; never served by ``GET /api/v1/events``
+OFFICER_EVENT_TYPES: tuple[str, ...] = ("release.awaiting_approval",)
 
 
 class Event(BaseModel):
@@ -35,6 +43,12 @@ class Event(BaseModel):
 
     def data(self) -> dict[str, Any]:
         """The event's JSON body (SSE ``data``, webhook payload ``data``)."""
+        if self.type == "release.awaiting_approval":  # not readable yet: links to where officers decide
+            return {
+                "dataset": self.dataset, "release": self.release, "rows": self.rows, "created_at": self.created_at,
+                "url": f"/datasets/{self.dataset}/releases/{self.release}/privacy",
+                "approvals_url": "/approvals", "api_url": "/api/v1/approvals",
+            }
         return {
             "dataset": self.dataset, "release": self.release, "rows": self.rows, "created_at": self.created_at,
             "url": f"/api/v1/datasets/{self.dataset}/releases/{self.release}",
@@ -63,9 +77,11 @@ class EventLog:
     def after(
         self, last_id: int, *, dataset: str | None = None, types: list[str] | None = None, limit: int = 500
     ) -> list[Event]:
-        """Events with an id above ``last_id``, oldest first, optionally of one dataset and some types."""
+        """Events with an id above ``last_id``, oldest first, optionally of one dataset and some types (of
+        :data:`PUBLIC_EVENT_TYPES` when ``types`` is None: officers' events are read by id, for webhooks)."""
         query = "SELECT * FROM events WHERE id > ?"
         params: list[Any] = [last_id]
+        types = types or list(PUBLIC_EVENT_TYPES)
         if dataset:
             query += " AND dataset = ?"
             params.append(dataset)
@@ -77,20 +93,24 @@ class EventLog:
         return [Event(**dict(r)) for r in rows]
 
     def latest(self, *, dataset: str | None = None, limit: int = 50) -> list[Event]:
-        """The newest events, newest first (Atom feeds)."""
-        query = "SELECT * FROM events"
-        params: list[Any] = []
+        """The newest public events, newest first (Atom feeds)."""
+        query = f"SELECT * FROM events WHERE type IN ({', '.join('?' for _ in PUBLIC_EVENT_TYPES)})"
+        params: list[Any] = list(PUBLIC_EVENT_TYPES)
         if dataset:
-            query += " WHERE dataset = ?"
+            query += " AND dataset = ?"
             params.append(dataset)
         with self.database.connect() as db:
             rows = db.execute(query + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
         return [Event(**dict(r)) for r in rows]
 
     def last_id(self) -> int:
+        """The id of the newest public event (where a stream without a position starts)."""
         with self.database.connect() as db:
-            row = db.execute("SELECT max(id) FROM events").fetchone()
-        return int(row[0] or 0)
+            row = db.execute(  # newest first by the primary key: stops at the first public event
+                f"SELECT id FROM events WHERE type IN ({', '.join('?' for _ in PUBLIC_EVENT_TYPES)}) "
+                "ORDER BY id DESC LIMIT 1", PUBLIC_EVENT_TYPES,
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
 
 
 def event_json(event: Event) -> str:

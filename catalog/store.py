@@ -248,6 +248,9 @@ class Catalog:
                     refresh_documents(db, [release.dataset])
                     events.record_event(db, "release.published", release.dataset, release.number, release.rows,
                                         release.published_at or utc_now())
+                elif release.state == "awaiting-approval":  # officers' webhooks hear of it (never the public stream)
+                    events.record_event(db, "release.awaiting_approval", release.dataset, release.number,
+                                        release.rows, release.created_at)
         except Exception as exc:
             if integrity_error(exc):  # the job lock makes this unreachable unless two catalogs race
                 raise CatalogError(

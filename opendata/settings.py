@@ -165,7 +165,8 @@ class Settings(BaseSettings):
     )
     shared_state_url: str | None = Field(
         default=None,
-        description="Redis URL where API replicas share rate-limit counters; unset, each process counts alone.",
+        description="Redis URL where API replicas share rate-limit counters and officers' sign-outs; unset, each "
+        "process counts alone and knows only its own sign-outs.",
     )
 
     public_url: str | None = Field(

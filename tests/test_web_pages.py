@@ -185,3 +185,15 @@ def test_static_files_and_pages_stay_out_of_the_openapi(client: TestClient) -> N
     paths = client.get("/openapi.json").json()["paths"]
     assert "/catalog" not in paths and "/datasets/{name}" not in paths
     assert {"/catalog.ttl", "/catalog.jsonld", "/api/v1/datasets/{name}/history"} <= set(paths)
+
+
+def test_the_site_has_an_icon(client: TestClient) -> None:
+    """/favicon.ico is a real ICO (browsers ask for it unprompted), and every page links the SVG icon."""
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # the ICO header: reserved 0, type 1 (icon)
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.startswith("<svg")
+    for path in ("/catalog", "/organizations", "/runs", "/datasets/city-311-requests"):
+        assert 'favicon.svg" type="image/svg+xml">' in client.get(path).text, path

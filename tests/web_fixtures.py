@@ -321,6 +321,7 @@ SCREENSHOTS = [
     ("dataset.png", "/datasets/city-311-requests", 1280, 6200),
     ("dataset-map.png", "/datasets/city-311-requests#map", 1280, 1500),
     ("search-typo.png", "/catalog?q=wether&sort=updated", 1280, 900),
+    ("search-suggestion.png", "/catalog?q=fres", 1280, 900),
     ("organization-311.png", "/organizations/city-311", 1280, 1000),
     ("dataset-phone.png", "/datasets/weather-alerts", 390, 1800),
     ("organization.png", "/organizations/metro-transit", 1280, 900),

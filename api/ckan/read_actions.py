@@ -8,6 +8,7 @@ from typing import Any
 from api.ckan.actions import ACTIONS, ActionContext, register_action
 from api.ckan.shapes import organization_dict, package_dict, resource_dict
 from api.ckan.solr_query import parse
+from api.web.organization_view import organization_profile
 from api.web.state import get_web
 from catalog.models import Dataset, Organization
 from catalog.search import SearchQuery
@@ -130,7 +131,8 @@ def organization_list(ctx: ActionContext, data: dict[str, Any]) -> list[Any]:
     counts = _package_counts(ctx)
     orgs = sorted(_organizations(ctx).values(), key=lambda o: o.name)
     if flag(data, "all_fields"):
-        return [organization_dict(o, ctx.base_url, counts.get(o.name, 0)) for o in orgs]
+        return [organization_dict(o, ctx.base_url, counts.get(o.name, 0), organization_profile(ctx.catalog, o.name))
+                for o in orgs]
     return [o.name for o in orgs]
 
 
@@ -144,7 +146,8 @@ def organization_show(ctx: ActionContext, data: dict[str, Any]) -> dict[str, Any
     orgs = _organizations(ctx)
     if name not in orgs:
         raise CatalogError(f"organization '{name}' does not exist")
-    result = organization_dict(orgs[name], ctx.base_url, _package_counts(ctx).get(name, 0))
+    result = organization_dict(orgs[name], ctx.base_url, _package_counts(ctx).get(name, 0),
+                               organization_profile(ctx.catalog, name))
     if flag(data, "include_datasets", True):  # CKAN lists at most 1000 (ckan.search.rows_max)
         hits = get_web(ctx.request).search.search(SearchQuery(organization=name), limit=1000, facets=False,
                                                  order=[("d.name", False)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.models import Dataset, Organization, Release
+from catalog.models import Dataset, Organization, OrganizationProfile, Release
 
 LICENSES = {
     "CC-BY-4.0": "Creative Commons Attribution 4.0",
@@ -23,14 +23,23 @@ def resource_id(release: Release) -> str:
     return f"{release.dataset}@{release.number}"
 
 
-def organization_dict(organization: Organization, base_url: str, package_count: int) -> dict[str, Any]:
-    return {
+def organization_dict(
+    organization: Organization, base_url: str, package_count: int, profile: OrganizationProfile | None = None,
+) -> dict[str, Any]:
+    """CKAN's organization; with the organisation's ``profile``, its description, and its website and contact
+    as ``extras`` (CKAN keeps fields it has no column for there)."""
+    found = {
         "id": organization.name, "name": organization.name, "title": organization.title,
-        "display_name": organization.title, "description": "", "type": "organization", "is_organization": True,
+        "display_name": organization.title, "description": profile.description if profile else "",
+        "type": "organization", "is_organization": True,
         "state": "active", "approval_status": "approved", "image_url": "", "package_count": package_count,
         "created": None,
         "url": f"{base_url}/api/v1/datasets?organization={organization.name}",
     }
+    if profile is not None:
+        found["extras"] = [{"key": key, "value": value} for key, value in
+                           (("website", profile.website), ("contact", profile.contact)) if value]
+    return found
 
 
 def resource_dict(release: Release, base_url: str, position: int) -> dict[str, Any]:

@@ -10,6 +10,9 @@ database, so any API replica answers the same stream (each polls the catalog eve
 The stream is for clients that ask for it (``Accept: text/event-stream``, as EventSource does); any other
 request gets the events after its position as one JSON answer (``{"events": [...], "last_event_id": N}``),
 so a script can poll and nothing that walks the API waits on an endless response.
+
+Officers' events (``release.awaiting_approval``) are never on this stream, with or without a key: they
+go only to webhooks an officer subscribed (``api.routes.subscriptions``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PublishedDep, SettingsDep
-from catalog.events import EVENT_TYPES, EventLog, event_json
+from catalog.events import EVENT_TYPES, OFFICER_EVENT_TYPES, EventLog, event_json
 from catalog.models import Release
 from opendata.errors import QueryError
 
@@ -40,6 +43,9 @@ def _types(types: str | None) -> list[str] | None:
         return None
     found = [t.strip() for t in types.split(",") if t.strip()]
     for kind in found:
+        if kind in OFFICER_EVENT_TYPES:
+            raise QueryError(f"'{kind}' events are not on this stream: they go only to the webhooks an officer "
+                             "subscribes (POST /api/v1/subscriptions with an officer key)", parameter="types")
         if kind not in EVENT_TYPES:
             raise QueryError(f"unknown event type '{kind}': use {', '.join(EVENT_TYPES)}", parameter="types")
     return found

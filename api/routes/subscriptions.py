@@ -4,6 +4,9 @@
 and its ``whsec_`` signing secret. The ``filter`` is a rows query string (``contains=31.8,-86.55``,
 ``severity=Extreme&or=severity=Severe``) checked against the dataset's latest release: a delivery goes out
 only when the new release has matching rows. ``GET .../{id}/deliveries`` is the delivery log.
+
+``release.awaiting_approval`` (a release waits for a privacy officer: dataset, number, rows, a link to the
+review page) may be subscribed to only with an officer or admin key; any other key gets a 403.
 """
 
 from __future__ import annotations
@@ -18,17 +21,20 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import AnyKey, PublishedDep, SettingsDep
 from api.query import parse_rows_query
 from api.webhook_target import check_target
-from catalog.events import EVENT_TYPES
+from catalog.events import EVENT_TYPES, OFFICER_EVENT_TYPES
 from catalog.store import utc_now
 from catalog.webhooks import Delivery, Subscription, WebhookStore
-from opendata.errors import QueryError
+from opendata.errors import Forbidden, QueryError
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
 
 
 class SubscriptionCreate(BaseModel):
     url: str = Field(description="where deliveries are POSTed (http or https, a public address)")
-    events: list[str] = Field(default=list(EVENT_TYPES), description="event types to deliver")
+    events: list[str] = Field(
+        default=list(EVENT_TYPES), description="event types to deliver: release.published, release.withdrawn; "
+        "with an officer or admin key also release.awaiting_approval",
+    )
     dataset: str | None = Field(default=None, description="only this dataset's events (all datasets when unset)")
     filter: str | None = Field(
         default=None, description="a rows query string; only releases with matching rows are delivered "
@@ -76,10 +82,19 @@ def _store(request: Request) -> WebhookStore:
 async def create_subscription(
     body: SubscriptionCreate, request: Request, key: AnyKey, published: PublishedDep, settings: SettingsDep,
 ) -> Any:
-    if not body.events or any(kind not in EVENT_TYPES for kind in body.events):
-        raise QueryError(f"events must list some of {', '.join(EVENT_TYPES)}", parameter="events")
+    allowed = (*EVENT_TYPES, *OFFICER_EVENT_TYPES)
+    if not body.events or any(kind not in allowed for kind in body.events):
+        raise QueryError(f"events must list some of {', '.join(allowed)}", parameter="events")
+    officers_only = sorted(set(body.events) & set(OFFICER_EVENT_TYPES))
+    if officers_only and not key.may("officer"):
+        raise Forbidden(f"'{officers_only[0]}' is for privacy officers: the API key '{key.name}' has the "
+                        f"{key.role} role; subscribe with an officer or admin key (opendata keys create NAME "
+                        "--role officer)")
     if body.dataset is not None:
-        published.dataset(body.dataset)
+        if officers_only:  # an officer may follow a dataset whose releases all still wait
+            await run_in_threadpool(request.app.state.catalog.dataset, body.dataset, published_only=False)
+        else:
+            published.dataset(body.dataset)
     if body.filter:
         if body.dataset is None:
             raise QueryError("a row filter needs a dataset to filter the rows of", parameter="filter")

@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import CatalogDep
 from api.web.cards import card_facts
 from api.web.dataset_view import dataset_view
 from api.web.organization_view import organization_profile
 from api.web.state import WebDep
-from api.web.templating import render
+from api.web.templating import STATIC_DIR, render
 from catalog.search import FACETS, SearchQuery
 from opendata.errors import CatalogError
 
@@ -121,3 +121,10 @@ def release(
     except CatalogError as exc:
         return not_found(request, str(exc))
     return render(request, "dataset.html", title=f"{view.dataset.title}, release {number}", view=view)
+
+
+@router.get("/favicon.ico", name="favicon", response_class=FileResponse)
+def favicon() -> FileResponse:
+    """The site's icon where browsers look for it without a link (the pages link the SVG one)."""
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})

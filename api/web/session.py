@@ -4,7 +4,11 @@ No catalog table holds sessions: the cookie is a token ``<key id>.<expires>.<non
 signature an HMAC-SHA256 over the rest with the server's session secret (``OPENDATA_SESSION_SECRET``, or
 a random one kept in ``HOME/private/secrets/session.key``). Each request checks the signature, the expiry,
 and the key itself in the catalog: a revoked key (or one that lost the officer role) ends its sessions at
-once. Signing out deletes the cookie and remembers the token as signed out in this process until it expires.
+once. Signing out deletes the cookie and remembers the token as signed out until it expires: in this process,
+and, with ``OPENDATA_SHARED_STATE_URL`` (the Redis replicas share rate limits in), in Redis as
+``opendata:session:signed-out:<sha256 of the token>`` expiring with the token, so every replica refuses it.
+Redis not answering fails closed: a replica that cannot tell whether a session was ended treats it as
+ended (the officer signs in again once Redis is back), and logs a warning.
 
 Every state-changing form (approve, reject, sign-out) carries a CSRF token derived from the session token
 (HMAC with a separate label), checked on submit, besides the cookie's ``SameSite=Lax`` and an ``Origin``
@@ -15,12 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
 from pathlib import Path
 
 from fastapi import Request, Response
+from redis import Redis
+from redis.exceptions import RedisError
 
 from catalog.api_keys import ApiKey, ApiKeyStore
 from opendata.errors import Forbidden
@@ -28,6 +35,8 @@ from opendata.settings import Settings
 
 COOKIE = "opendata_session"
 CSRF_FIELD = "csrf"
+SIGNED_OUT_PREFIX = "opendata:session:signed-out:"
+log = logging.getLogger(__name__)
 
 
 def session_secret(settings: Settings) -> bytes:
@@ -54,6 +63,23 @@ class Sessions:
         self.lifetime = int(settings.session_hours * 3600)
         self._signed_out: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.shared: Redis | None = None
+        if settings.shared_state_url:
+            self.shared = Redis.from_url(settings.shared_state_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    @staticmethod
+    def _shared_key(token: str) -> str:
+        return SIGNED_OUT_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+    def _shared_signed_out(self, token: str) -> bool:
+        """Whether another replica ended this session (True too when Redis cannot say: fail closed)."""
+        if self.shared is None:
+            return False
+        try:
+            return bool(self.shared.exists(self._shared_key(token)))
+        except RedisError as exc:
+            log.warning("cannot read signed-out sessions from Redis (%s): the session is refused", exc)
+            return True
 
     def _sign(self, label: str, text: str) -> str:
         return hmac.new(self.secret, f"{label}:{text}".encode(), hashlib.sha256).hexdigest()
@@ -76,6 +102,8 @@ class Sessions:
         with self._lock:
             if token in self._signed_out:
                 return None
+        if self._shared_signed_out(token):
+            return None
         key = self.keys.get(key_id)
         return key if key is not None and key.may("officer") else None
 
@@ -87,6 +115,14 @@ class Sessions:
         with self._lock:
             self._signed_out = {t: e for t, e in self._signed_out.items() if e > now}
             self._signed_out[token] = now + self.lifetime
+        if self.shared is not None and token:
+            left = token.split(".")[1] if token.count(".") == 3 else ""
+            seconds = max(1, int(left) - int(now)) if left.isdigit() else self.lifetime
+            try:
+                self.shared.set(self._shared_key(token), b"1", ex=seconds)
+            except RedisError as exc:
+                log.warning("could not record a sign-out in Redis (%s): other replicas accept the session "
+                            "until it expires", exc)
 
     def set_cookie(self, response: Response, token: str) -> None:
         response.set_cookie(COOKIE, token, max_age=self.lifetime, path="/", secure=self.settings.session_cookie_secure,
