@@ -138,8 +138,8 @@ def test_a_release_pointing_into_private_is_refused(home: ApiHome, how: str) -> 
         f"{base}/releases/1/privacy-report", f"{base}/releases/1/datapackage.json",
     ):
         response = client.get(path)
-        assert response.status_code == 500, path
-        assert response.json()["error"]["type"] == "internal-error"
+        assert response.status_code == 503, path  # refused and logged for the operator, never served
+        assert response.json()["error"]["type"] == "release-unavailable"
         assert STAGING_MARKER not in response.text
 
 
