@@ -132,7 +132,7 @@ class Dispatcher:
         retry_in = schedule[attempt - 1] if attempt <= len(schedule) else None
         subscription = subscriptions.get(delivery.subscription)
         if subscription is None or not subscription.active:
-            return Attempt(delivery, ok=False, error="the subscription is disabled")
+            return Attempt(delivery, ok=False, error="the subscription is disabled, deleted or its API key revoked")
         try:
             key = (subscription.row_filter, delivery.event)
             if key not in bodies:

@@ -149,8 +149,10 @@ class WebhookStore:
         if not ids:
             return {}
         with self.database.connect() as db:
-            rows = db.execute(f"SELECT * FROM webhook_subscriptions WHERE id IN ({', '.join('?' for _ in ids)})",
-                              tuple(ids)).fetchall()
+            # A revoked owner key ends its subscriptions' deliveries (an officer who left hears no more).
+            rows = db.execute(f"SELECT * FROM webhook_subscriptions s WHERE id IN ({', '.join('?' for _ in ids)}) "
+                              "AND NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = s.owner "
+                              "AND k.revoked_at IS NOT NULL)", tuple(ids)).fetchall()
         return {str(r["id"]): _subscription(r) for r in rows}
 
     def finish(self, outcomes: Sequence[Attempt], *, disable_after: int, at: str) -> None:

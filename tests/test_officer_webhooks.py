@@ -19,6 +19,7 @@ from api.engine import QueryEngine
 from api.webhook_delivery import Dispatcher
 from catalog.api_keys import ApiKeyStore
 from catalog.store import Catalog
+from catalog.webhooks import WebhookStore
 from opendata.settings import Settings
 from publishers.runner import run_job
 from tests.api_fixtures import DATASET, ApiHome, build_home, requests_table
@@ -139,3 +140,20 @@ def test_a_run_that_waits_for_approval_notifies_the_officers_webhook_without_sou
     assert "maria" not in body.decode().lower()  # nothing of the source goes into the notification
     other = client.get(f"{SUBSCRIPTIONS}/{made.json()['id']}/deliveries", headers=bearer(catalog, "lee", "officer"))
     assert other.status_code == 404  # another officer's key does not see this subscription's log
+
+
+def test_a_revoked_officer_key_ends_its_subscriptions_deliveries(home: ApiHome, receiver: Receiver) -> None:
+    client = home.client()
+    keys = ApiKeyStore(home.catalog.database)
+    issued = keys.create("dana-left", "officer")
+    made = client.post(SUBSCRIPTIONS, json={"url": receiver.url, "events": [AWAITING]},
+                       headers={"Authorization": f"Bearer {issued.key}"})
+    assert made.status_code == 201, made.text
+    keys.revoke(issued.api_key.id)
+    home.publish(requests_table(12), state="awaiting-approval")
+    sender = Dispatcher(home.settings, home.catalog, QueryEngine(home.settings))
+    assert sender.run_due() == 1
+    sender.close()
+    assert receiver.requests == []
+    (delivery,) = WebhookStore(home.catalog.database).deliveries(made.json()["id"])
+    assert delivery.status == "failed" and "revoked" in (delivery.last_error or "")
