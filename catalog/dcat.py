@@ -33,7 +33,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDFS, XSD
 
 from catalog.dcat_facts import HYDRA, VCARD, CatalogPage, declared_facts, paging_triples, stable_node
-from catalog.models import Dataset, Organization, Release
+from catalog.models import Dataset, Organization, OrganizationProfile, Release
 from catalog.rdf_text import RDF_TYPE, Blank, Lit, Prefixes, Subject, Triple, Vocab, to_graph
 
 # rdflib's DCAT namespace is DCAT 2 and closed; DCAT 3 adds DatasetSeries, inSeries, version, first, last.
@@ -217,15 +217,44 @@ def catalog_triples(title: str, description: str, publisher: str, base: str,
     return out
 
 
-def organization_triples(base: str, organizations: Iterable[tuple[str, str]]) -> list[Triple]:
-    """``(name, title)`` of each publishing agency, as a foaf:Organization."""
+def organization_triples(
+    base: str, organizations: Iterable[tuple[str, str]], profiles: Mapping[str, OrganizationProfile] | None = None
+) -> list[Triple]:
+    """``(name, title)`` of each publishing agency, as a foaf:Organization, with its website (foaf:homepage)
+    and contact (foaf:mbox for an address, foaf:page for a URL) where its profile gives them."""
     links = DcatLinks(base)
     out: list[Triple] = []
     for name, title in organizations:
         agent = links.organization(name)
         out += [(agent, RDF_TYPE, _FOAF.Organization), (agent, RDF_TYPE, _FOAF.Agent),
                 (agent, _FOAF.name, Lit(title, "en"))]
+        profile = (profiles or {}).get(name)
+        if profile is None:
+            continue
+        if profile.website and _is_web_address(profile.website):
+            out += [(agent, _FOAF.homepage, profile.website), (profile.website, RDF_TYPE, _FOAF.Document)]
+        if profile.contact and _is_web_address(profile.contact):
+            out += [(agent, _FOAF.page, profile.contact), (profile.contact, RDF_TYPE, _FOAF.Document)]
+        elif profile.contact and "@" in profile.contact and " " not in profile.contact.strip():
+            out.append((agent, _FOAF.mbox, "mailto:" + profile.contact.strip()))
     return out
+
+
+def organization_profiles(datasets: Iterable[Dataset]) -> dict[str, OrganizationProfile]:
+    """Each organisation's profile from its most recently updated dataset that has one (as its page shows)."""
+    found: dict[str, tuple[str, OrganizationProfile]] = {}
+    for dataset in datasets:
+        profile = dataset.organization_profile
+        if profile is None:
+            continue
+        kept = found.get(dataset.organization)
+        if kept is None or dataset.updated_at > kept[0]:
+            found[dataset.organization] = (dataset.updated_at, profile)
+    return {name: profile for name, (_, profile) in found.items()}
+
+
+def _is_web_address(text: str) -> bool:
+    return text.startswith(("https://", "http://")) and not any(c.isspace() for c in text)
 
 
 def membership_triples(base: str, dataset: str, numbers: Iterable[int]) -> list[Triple]:
@@ -260,7 +289,8 @@ def snapshot_triples(snapshot: CatalogSnapshot, base: str) -> list[Triple]:
     out = catalog_triples(snapshot.title, snapshot.description, snapshot.publisher, base, snapshot.page)
     titles = {o.name: o.title for o in snapshot.organizations}
     out += organization_triples(base, ((name, titles.get(name, name))
-                                       for name in sorted({d.organization for d in snapshot.datasets})))
+                                       for name in sorted({d.organization for d in snapshot.datasets})),
+                                organization_profiles(snapshot.datasets))
     for dataset in snapshot.datasets:
         releases = sorted(snapshot.releases.get(dataset.name, []), key=lambda r: r.number)
         if not releases:

@@ -29,6 +29,7 @@ from catalog.dcat import (
     catalog_triples,
     dataset_triples,
     membership_triples,
+    organization_profiles,
     organization_triples,
 )
 from catalog.dcat_facts import CatalogPage
@@ -128,7 +129,8 @@ def page_document(syntax: Syntax, base: str, about: CatalogText, records: PageRe
     for dataset, releases in records.entries:
         head += membership_triples(base, dataset.name, [r.number for r in releases])
     organizations = sorted({dataset.organization for dataset, _ in records.entries})
-    head += organization_triples(base, ((n, records.organization_titles.get(n, n)) for n in organizations))
+    head += organization_triples(base, ((n, records.organization_titles.get(n, n)) for n in organizations),
+                                 organization_profiles(dataset for dataset, _ in records.entries))
     fragments = [cache.fragment(syntax, base, dataset, releases, facts) for dataset, releases in records.entries]
     shared = dict.fromkeys(triple for fragment in fragments for triple in fragment.shared)
     parts = [write(head, syntax), *(f.text for f in fragments), write(shared, syntax)]

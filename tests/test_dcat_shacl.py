@@ -8,11 +8,11 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, RDF, SH
+from rdflib.namespace import DCTERMS, FOAF, RDF, SH
 
 from catalog.dcat import DCAT
 from catalog.dcat_facts import HYDRA, VCARD
-from catalog.models import ContactPoint, TemporalCoverage
+from catalog.models import ContactPoint, OrganizationProfile, TemporalCoverage
 from tests.web_fixtures import AIR_SCHEMA, CatalogHome, air_rows, build_catalog_home, privacy_report
 
 SHAPES = Path(__file__).resolve().parent / "data" / "dcat-ap" / "dcat-ap-3.0.1-SHACL.ttl"
@@ -33,6 +33,8 @@ def home(tmp_path: Path) -> CatalogHome:
         contact_point=ContactPoint(name="Air data team", email="air@example.gov", url="https://example.gov/air"),
         spatial=["http://sws.geonames.org/5128581/"], temporal_coverage=TemporalCoverage(start="2020-01-01"),
         themes=["ENVI", "TRAN"],
+        organization_profile=OrganizationProfile(contact="data@environment.example.gov",
+                                                 website="https://environment.example.gov/"),
     )
     home.publish("stations", air_rows(3), AIR_SCHEMA, privacy_report("stations", 3, {}, []))
     return home
@@ -69,6 +71,9 @@ def test_the_catalog_has_no_violations(home: CatalogHome, shapes: Graph, documen
     assert (series, DCAT.theme, URIRef("http://publications.europa.eu/resource/authority/data-theme/ENVI")) in graph
     period = graph.value(series, DCTERMS.temporal)
     assert str(graph.value(period, DCAT.startDate)) == "2020-01-01"
+    agency = graph.value(series, DCTERMS.publisher)  # the organisation's profile, as its page shows it
+    assert (agency, FOAF.homepage, URIRef("https://environment.example.gov/")) in graph
+    assert (agency, FOAF.mbox, URIRef("mailto:data@environment.example.gov")) in graph
 
 
 def test_every_page_has_no_violations_and_the_pages_link_up(home: CatalogHome, shapes: Graph) -> None:
