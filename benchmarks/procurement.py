@@ -103,7 +103,7 @@ import resource, sys, time
 from pathlib import Path
 from procurement.prepare import prepare
 started = time.perf_counter()
-prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit="256MB")
+prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit=sys.argv[3])
 print(prepared.processes, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -129,14 +129,15 @@ def build_releases(path: Path, releases: int) -> None:
     tmp.replace(path)
 
 
-def merge(sizes: list[int]) -> None:
+def merge(sizes: list[int], memory_limit: str = "256MB") -> None:
     peaks: list[float] = []
     for size in sizes:
         path = WORK / f"releases-{size}.jsonl"
         if not path.exists():
             build_releases(path, size)
         staging = WORK / f"prepare-{size}"
-        done = subprocess.run([sys.executable, "-c", MERGE_CHILD, str(path), str(staging)], capture_output=True,
+        done = subprocess.run([sys.executable, "-c", MERGE_CHILD, str(path), str(staging), memory_limit],
+                              capture_output=True,
                               text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
         processes, seconds, rss = done.stdout.strip().splitlines()[-1].split()
         print(f"merge+flatten: {size:,} releases ({int(processes):,} processes) in {float(seconds):.1f}s = "
@@ -162,12 +163,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--releases", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "1")))
     parser.add_argument("--merge", help="sizes for the merge + flatten run, e.g. 50000,200000")
+    parser.add_argument("--merge-memory", default="256MB", help="the run's DuckDB memory limit for --merge")
     parser.add_argument("--workers", type=int, default=0,
                         help="scoring processes (default: one per core; 1: one pass, as before)")
     args = parser.parse_args(argv or [])
     WORK.mkdir(parents=True, exist_ok=True)
     if args.merge:
-        merge([int(n) for n in args.merge.split(",")])
+        merge([int(n) for n in args.merge.split(",")], args.merge_memory)
         return
     path = WORK / f"compiled-{args.releases}.jsonl"
     if not path.exists():
