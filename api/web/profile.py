@@ -52,11 +52,15 @@ def dcat_facts(engine: QueryEngine, release: Release, stored: Facts | None) -> D
     storage and the coverage computed, once."""
     if stored is not None and stored.byte_sizes:
         return DcatFacts(stored.coverage, dict(stored.byte_sizes))
+    # a missing or misplaced file costs the release its facts, not the page
     try:
         coverage = stored.coverage if stored is not None else temporal_coverage(engine, release)
+    except (CatalogError, OutsideStorage):
+        return DcatFacts(None, {})
+    try:
         sizes = {"data.parquet": engine.storage.size(release, "data.parquet")}
-    except (CatalogError, OutsideStorage, OSError):  # a missing or misplaced file costs its facts, not the page
-        return DcatFacts(stored.coverage if stored is not None else None, {})
+    except (CatalogError, OutsideStorage, OSError):
+        sizes = {}
     return DcatFacts(coverage, sizes)
 
 
