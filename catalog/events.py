@@ -11,7 +11,7 @@ PostgreSQL). The same transaction queues one webhook delivery per matching subsc
     release.withdrawn           a published release was withdrawn (``opendata release withdraw``)
     release.awaiting_approval   a release was recorded waiting for a privacy officer's decision (officers
                                 only: delivered to webhooks an officer or admin key subscribed, never on
-                                the public event stream; :data:`PUBLIC_EVENT_TYPES` is what that serves)
+                                the public event stream; :data:`EVENT_TYPES` is what that serves)
 
 An event carries counts and links only (dataset, release number, rows, when), never a value of the data.
 """
@@ -28,7 +28,6 @@ from catalog.database import CatalogConnection, CatalogDatabase
 EventType = Literal["release.published", "release.withdrawn", "release.awaiting_approval"]
 #: what anyone may hear of (the event stream, any key's subscriptions)
 EVENT_TYPES: tuple[str, ...] = ("release.published", "release.withdrawn")
-PUBLIC_EVENT_TYPES = EVENT_TYPES
 #: what only officers (and admins) may subscribe to; never served by ``GET /api/v1/events``
 OFFICER_EVENT_TYPES: tuple[str, ...] = ("release.awaiting_approval",)
 
@@ -78,10 +77,10 @@ class EventLog:
         self, last_id: int, *, dataset: str | None = None, types: list[str] | None = None, limit: int = 500
     ) -> list[Event]:
         """Events with an id above ``last_id``, oldest first, optionally of one dataset and some types (of
-        :data:`PUBLIC_EVENT_TYPES` when ``types`` is None: officers' events are read by id, for webhooks)."""
+        :data:`EVENT_TYPES` when ``types`` is None: officers' events are read by id, for webhooks)."""
         query = "SELECT * FROM events WHERE id > ?"
         params: list[Any] = [last_id]
-        types = types or list(PUBLIC_EVENT_TYPES)
+        types = types or list(EVENT_TYPES)
         if dataset:
             query += " AND dataset = ?"
             params.append(dataset)
@@ -94,8 +93,8 @@ class EventLog:
 
     def latest(self, *, dataset: str | None = None, limit: int = 50) -> list[Event]:
         """The newest public events, newest first (Atom feeds)."""
-        query = f"SELECT * FROM events WHERE type IN ({', '.join('?' for _ in PUBLIC_EVENT_TYPES)})"
-        params: list[Any] = list(PUBLIC_EVENT_TYPES)
+        query = f"SELECT * FROM events WHERE type IN ({', '.join('?' for _ in EVENT_TYPES)})"
+        params: list[Any] = list(EVENT_TYPES)
         if dataset:
             query += " AND dataset = ?"
             params.append(dataset)
@@ -107,8 +106,8 @@ class EventLog:
         """The id of the newest public event (where a stream without a position starts)."""
         with self.database.connect() as db:
             row = db.execute(  # newest first by the primary key: stops at the first public event
-                f"SELECT id FROM events WHERE type IN ({', '.join('?' for _ in PUBLIC_EVENT_TYPES)}) "
-                "ORDER BY id DESC LIMIT 1", PUBLIC_EVENT_TYPES,
+                f"SELECT id FROM events WHERE type IN ({', '.join('?' for _ in EVENT_TYPES)}) "
+                "ORDER BY id DESC LIMIT 1", EVENT_TYPES,
             ).fetchone()
         return int(row[0]) if row is not None else 0
 

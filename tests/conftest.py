@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import yaml
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 from opendata.settings import Settings  # noqa: E402
+from tests.webhook_receiver import Receiver  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,3 +98,11 @@ def write_job(tmp_path: Path) -> JobWriter:
         return path
 
     return write
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook target on loopback that records every delivery."""
+    found = Receiver()
+    yield found
+    found.close()

@@ -6,7 +6,6 @@ the JSON answer all skip it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,11 @@ from publishers.runner import run_job
 from tests.api_fixtures import DATASET, ApiHome, build_home, requests_table
 from tests.conftest import PEOPLE_PRIVACY, JobWriter
 from tests.test_api_events import read_events
-from tests.test_webhooks import Receiver
 from tests.web_fixtures import LiveServer
+from tests.webhook_receiver import Receiver
 
 SUBSCRIPTIONS = "/api/v1/subscriptions"
 AWAITING = "release.awaiting_approval"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
 
 
 @pytest.fixture
