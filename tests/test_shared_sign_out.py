@@ -71,3 +71,25 @@ def test_a_redis_that_does_not_answer_fails_closed(tmp_path: Path, caplog: pytes
         assert client.cookies.get(COOKIE)  # signed in (the cookie is issued) ...
         assert client.get("/approvals").status_code == 303  # ... but no replica can tell it is still live
     assert any("signed-out sessions" in r.getMessage() for r in caplog.records)
+
+
+
+def test_a_redis_outage_is_asked_again_at_most_once_a_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """After Redis fails to answer, sessions are refused without asking it until ``RETRY_SECONDS`` have
+    passed, so an outage costs one socket timeout a second, not one per page (each try logs a warning)."""
+    from api.web import session
+
+    def tries() -> int:
+        return sum(r.name == "api.web.session" and "signed-out sessions" in r.getMessage() for r in caplog.records)
+
+    monkeypatch.setattr(session, "RETRY_SECONDS", 3600.0)
+    settings, key = officer_settings(tmp_path, shared_state_url=f"redis://127.0.0.1:{free_port()}/0")
+    with replica(settings) as client:
+        client.post("/sign-in", data={"key": key, "next": "/approvals"})
+        for _ in range(3):
+            assert client.get("/approvals").status_code == 303  # refused each time (fails closed)
+        assert tries() == 1  # three pages, one try
+        client.app.state.sessions._retry_at = 0.0  # type: ignore[attr-defined]  # the pause is over
+        assert client.get("/approvals").status_code == 303
+        assert tries() == 2

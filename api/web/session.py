@@ -8,7 +8,9 @@ once. Signing out deletes the cookie and remembers the token as signed out until
 and, with ``OPENDATA_SHARED_STATE_URL`` (the Redis replicas share rate limits in), in Redis as
 ``opendata:session:signed-out:<sha256 of the token>`` expiring with the token, so every replica refuses it.
 Redis not answering fails closed: a replica that cannot tell whether a session was ended treats it as
-ended (the officer signs in again once Redis is back), and logs a warning.
+ended (the officer signs in again once Redis is back), and logs a warning. After a failure the replica asks
+Redis again at most once a second (``RETRY_SECONDS``) and refuses sessions at once in between, so an
+outage costs one timeout a second, not one per page.
 
 Every state-changing form (approve, reject, sign-out) carries a CSRF token derived from the session token
 (HMAC with a separate label), checked on submit, besides the cookie's ``SameSite=Lax`` and an ``Origin``
@@ -36,6 +38,7 @@ from opendata.settings import Settings
 COOKIE = "opendata_session"
 CSRF_FIELD = "csrf"
 SIGNED_OUT_PREFIX = "opendata:session:signed-out:"
+RETRY_SECONDS = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +67,7 @@ class Sessions:
         self._signed_out: dict[str, float] = {}
         self._lock = threading.Lock()
         self.shared: Redis | None = None
+        self._retry_at = 0.0  # monotonic time before which Redis is not asked again after a failure
         if settings.shared_state_url:
             self.shared = Redis.from_url(settings.shared_state_url, socket_timeout=1.0, socket_connect_timeout=1.0)
 
@@ -75,10 +79,14 @@ class Sessions:
         """Whether another replica ended this session (True too when Redis cannot say: fail closed)."""
         if self.shared is None:
             return False
+        if time.monotonic() < self._retry_at:
+            return True
         try:
             return bool(self.shared.exists(self._shared_key(token)))
         except RedisError as exc:
-            log.warning("cannot read signed-out sessions from Redis (%s): the session is refused", exc)
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            log.warning("cannot read signed-out sessions from Redis (%s): sessions are refused; Redis is asked "
+                        "again in %.0f s", exc, RETRY_SECONDS)
             return True
 
     def _sign(self, label: str, text: str) -> str:
