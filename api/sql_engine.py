@@ -16,9 +16,13 @@ the guard's message). The query then runs on a locked in-memory DuckDB bound to 
 - a timer interrupts a query past ``query_timeout_seconds``; more rows than ``sql_row_cap`` is an error.
 
 Bound databases are kept for reuse, keyed by the release files they read (at most ``BOUND_DATABASES``,
-least recently used closed first). Releases are immutable, so a kept database never goes stale; a newly
-published release is simply a new key, and nothing else is rebuilt: its first query costs one small
-database (tens of milliseconds), whatever the size of the catalog.
+least recently used closed first). A small release (at most ``MEMORY_TABLE_CELLS`` rows x columns in a
+database) is copied into its database's memory when the database is made, instead of a view over its
+Parquet file: a filtered top-50 over 10,000 rows then costs about a sixth of the CPU. The copies kept by
+idle databases stay under ``MEMORY_CELLS_BUDGET`` cells in all (least recently used closed first).
+Releases are immutable, so a kept database never goes stale; a newly published release is simply a new
+key, and nothing else is rebuilt: its first query costs one small database (tens of milliseconds),
+whatever the size of the catalog.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +53,10 @@ from opendata.sql_text import quote_literal
 
 #: Bound databases kept for reuse (each a small in-memory DuckDB).
 BOUND_DATABASES = 32
+#: Cells (rows x columns) of the releases a bound database may copy into memory (the rest are views).
+MEMORY_TABLE_CELLS = 1_000_000
+#: Cells the copies of all idle bound databases may hold together (about 20-40 bytes a cell).
+MEMORY_CELLS_BUDGET = 4_000_000
 Binding = tuple[tuple[str, str], ...]
 
 
@@ -92,21 +100,47 @@ def has_geometry(view: CatalogView, tables: dict[str, str]) -> bool:
     return False
 
 
+def table_cells(view: CatalogView, tables: dict[str, str]) -> dict[str, int]:
+    """Rows x columns of each bound table's release (what its copy in memory would hold)."""
+    cells: dict[str, int] = {}
+    for table in tables:
+        release = resolve_table(view, table)
+        if release is not None:
+            cells[table] = max(1, release.rows) * max(1, len(release.table_schema.get("fields", [])))
+    return cells
+
+
+def in_memory(cells: dict[str, int]) -> set[str]:
+    """The tables copied into memory: smallest first, while their cells stay under MEMORY_TABLE_CELLS."""
+    chosen: set[str] = set()
+    total = 0
+    for table, count in sorted(cells.items(), key=lambda item: (item[1], item[0])):
+        if total + count > MEMORY_TABLE_CELLS:
+            break
+        chosen.add(table)
+        total += count
+    return chosen
+
+
 def locked_database(
-    tables: dict[str, str], storage: ReleaseStorage, settings: Settings, spatial: bool = False
+    tables: dict[str, str], storage: ReleaseStorage, settings: Settings, spatial: bool = False,
+    copied: Collection[str] = (),
 ) -> duckdb.DuckDBPyConnection:
-    """A locked DuckDB that reads exactly ``tables`` (name -> file), one view each; geometry releases'
-    bounding-box helper columns (for the geo filters) are left out of the views."""
+    """A locked DuckDB that reads exactly ``tables`` (name -> file), one view each, or a copy in memory
+    for those in ``copied``; geometry releases' bounding-box helper columns (for the geo filters) are left
+    out."""
     views = [
-        f"CREATE VIEW {quote_identifier(table)} AS SELECT COLUMNS(lambda c: NOT starts_with(c, '__bbox_')) "
-        f"FROM read_parquet({quote_literal(path)})"
+        f"CREATE {'TABLE' if table in copied else 'VIEW'} {quote_identifier(table)} AS "
+        f"SELECT COLUMNS(lambda c: NOT starts_with(c, '__bbox_')) FROM read_parquet({quote_literal(path)})"
         for table, path in tables.items()
     ]
     return open_locked_database(
         memory_limit=settings.sql_memory_limit,
         threads=settings.query_threads,
         allowed_paths=sorted(set(tables.values())),
-        prepare=views,
+        # DuckDB's late materialization (a top-N of at most 50 rows re-read by rowid) costs about 3x the CPU
+        # of a plain top-N on published tables (measured on 10,000 and 1,000,000 rows: benchmarks/sql.py)
+        prepare=["SET late_materialization_max_rows = 0", *views],
         storage=[*storage.prepare_duckdb(), *(load_spatial() if spatial else [])],
     )
 
@@ -140,11 +174,15 @@ class SqlEngine:
         self.storage = storage or open_storage(settings)
         self._slots = threading.BoundedSemaphore(settings.sql_concurrency)
         self._idle: OrderedDict[Binding, list[duckdb.DuckDBPyConnection]] = OrderedDict()
+        self._cells: dict[int, int] = {}  # id of a bound database -> the cells it copied into memory
         self._lock = threading.Lock()
 
     @contextmanager
-    def database(self, tables: dict[str, str], spatial: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A locked database bound to ``tables``, for one query (a slot held while it runs)."""
+    def database(
+        self, tables: dict[str, str], spatial: bool = False, cells: dict[str, int] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A locked database bound to ``tables``, for one query (a slot held while it runs); ``cells`` (rows x
+        columns per table) lets small tables be copied into memory."""
         wait = self.settings.query_timeout_seconds
         if not self._slots.acquire(timeout=wait):
             raise QueryTimeout(f"every SQL slot stayed busy for {wait:g} s; retry shortly")
@@ -154,7 +192,10 @@ class SqlEngine:
                 idle = self._idle.get(key)
                 con = idle.pop() if idle else None
             if con is None:
-                con = locked_database(tables, self.storage, self.settings, spatial)
+                copied = in_memory(cells or {})
+                con = locked_database(tables, self.storage, self.settings, spatial, copied)
+                with self._lock:
+                    self._cells[id(con)] = sum((cells or {})[table] for table in copied)
             try:
                 yield con
             finally:
@@ -171,10 +212,17 @@ class SqlEngine:
                 idle.append(con)
             else:
                 closing.append(con)
-            while len(self._idle) > BOUND_DATABASES:
+            while len(self._idle) > BOUND_DATABASES or (
+                len(self._idle) > 1 and self._copied_cells() > MEMORY_CELLS_BUDGET
+            ):
                 closing += self._idle.popitem(last=False)[1]
+            for old in closing:
+                self._cells.pop(id(old), None)
         for old in closing:
             old.close()
+
+    def _copied_cells(self) -> int:
+        return sum(self._cells.get(id(con), 0) for idle in self._idle.values() for con in idle)
 
     def bound(self, view: CatalogView, sql: str) -> dict[str, str]:
         """The tables ``sql`` may read (checked by the guard), bound to their files."""
@@ -188,7 +236,8 @@ class SqlEngine:
         timeout = self.settings.query_timeout_seconds
         cap = self.settings.sql_row_cap
         started = time.perf_counter()
-        with self.database(tables, has_geometry(view, tables)) as con, interrupt_after(con, timeout) as timer:
+        with (self.database(tables, has_geometry(view, tables), table_cells(view, tables)) as con,
+              interrupt_after(con, timeout) as timer):
             table = self._execute(con, sql, cap, timeout, timer)
         elapsed = (time.perf_counter() - started) * 1000
         columns = table.column_names
@@ -226,5 +275,6 @@ class SqlEngine:
         with self._lock:
             idle = [con for found in self._idle.values() for con in found]
             self._idle.clear()
+            self._cells.clear()
         for con in idle:
             con.close()

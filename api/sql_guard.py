@@ -14,6 +14,7 @@ the problem,
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Collection, Iterator
@@ -85,10 +86,23 @@ def cte_names(tree: Any) -> set[str]:
     return names
 
 
+#: Parse trees of recent queries up to this length are kept (by text; the callers only read them).
+KEPT_TREES, KEPT_TREE_CHARS = 512, 4_000
+
+
+@functools.lru_cache(maxsize=KEPT_TREES)
+def _kept_tree(sql: str) -> dict[str, Any]:
+    check_read_only(sql)
+    return parse_tree(sql)
+
+
 def parse_checked(sql: str) -> dict[str, Any]:
-    """The parse tree of one read-only statement (length and statement type checked first)."""
+    """The parse tree of one read-only statement (length and statement type checked first). A query asked
+    again (an app polling the same SQL) is not parsed again: its tree is kept, refusals are not."""
     if len(sql) > 100_000:
         raise QueryError("the SQL is over 100,000 characters; write a shorter query", parameter="sql")
+    if len(sql) <= KEPT_TREE_CHARS:
+        return _kept_tree(sql)
     check_read_only(sql)
     return parse_tree(sql)
 
