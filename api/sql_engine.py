@@ -27,6 +27,7 @@ whatever the size of the catalog.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -79,35 +80,29 @@ def resolve_table(view: CatalogView, table: str) -> Release | None:
         return None
 
 
-def bind_tables(view: CatalogView, tables: set[str], storage: ReleaseStorage) -> dict[str, str]:
-    """Table name -> the Parquet file DuckDB reads, for the named tables that are published releases."""
-    bound: dict[str, str] = {}
+def bound_releases(view: CatalogView, tables: set[str], storage: ReleaseStorage) -> dict[str, Release]:
+    """The named tables that are published releases with their file in the storage."""
+    bound: dict[str, Release] = {}
     for table in sorted(tables):
         release = resolve_table(view, table)
-        if release is None or not storage.exists(release, "data.parquet"):  # missing, or outside the storage
-            continue
-        bound[table] = storage.duckdb_path(release, "data.parquet")
+        if release is not None and storage.exists(release, "data.parquet"):  # missing, or outside the storage
+            bound[table] = release
     return bound
 
 
-def has_geometry(view: CatalogView, tables: dict[str, str]) -> bool:
-    """Whether a bound table has geometry columns: then its database loads DuckDB spatial (its ST_*
-    functions; its file readers such as ST_Read stay refused by the guard and by the lockdown)."""
-    for table in tables:
-        release = resolve_table(view, table)
-        if release is not None and geometry_columns(release.table_schema):
-            return True
-    return False
+def bind_tables(view: CatalogView, tables: set[str], storage: ReleaseStorage) -> dict[str, str]:
+    """Table name -> the Parquet file DuckDB reads, for the named tables that are published releases."""
+    return {t: storage.duckdb_path(r, "data.parquet") for t, r in bound_releases(view, tables, storage).items()}
+
+
+def release_cells(releases: dict[str, Release]) -> dict[str, int]:
+    """Rows x columns of each table's release (what its copy in memory would hold)."""
+    return {table: max(1, r.rows) * max(1, len(r.table_schema.get("fields", []))) for table, r in releases.items()}
 
 
 def table_cells(view: CatalogView, tables: dict[str, str]) -> dict[str, int]:
-    """Rows x columns of each bound table's release (what its copy in memory would hold)."""
-    cells: dict[str, int] = {}
-    for table in tables:
-        release = resolve_table(view, table)
-        if release is not None:
-            cells[table] = max(1, release.rows) * max(1, len(release.table_schema.get("fields", [])))
-    return cells
+    """Rows x columns of each bound table's release."""
+    return release_cells({t: r for t in tables if (r := resolve_table(view, t)) is not None})
 
 
 def in_memory(cells: dict[str, int]) -> set[str]:
@@ -160,6 +155,19 @@ def kind_of(arrow_type: pa.DataType) -> str:
     if pa.types.is_time(arrow_type):
         return "time"
     return "text"
+
+
+@functools.lru_cache(maxsize=1024)
+def _named(sql: str) -> frozenset[str]:
+    """The tables a query names (kept by its text, as its parse tree is)."""
+    return frozenset(named_tables(parse_checked(sql)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked(sql: str, tables: tuple[str, ...]) -> None:
+    """The guard's check of ``sql`` over ``tables``; a query asked again over the same tables passes
+    without walking its tree again (a refusal is not kept: it raises each time)."""
+    check_sql(sql, tables, parse_checked(sql))
 
 
 def _first_line(exc: Exception) -> str:
@@ -226,17 +234,21 @@ class SqlEngine:
 
     def bound(self, view: CatalogView, sql: str) -> dict[str, str]:
         """The tables ``sql`` may read (checked by the guard), bound to their files."""
-        tree = parse_checked(sql)
-        tables = bind_tables(view, named_tables(tree), self.storage)
-        check_sql(sql, tables, tree)
-        return tables
+        return {t: self.storage.duckdb_path(r, "data.parquet") for t, r in self._releases(view, sql).items()}
+
+    def _releases(self, view: CatalogView, sql: str) -> dict[str, Release]:
+        releases = bound_releases(view, set(_named(sql)), self.storage)
+        _checked(sql, tuple(releases))
+        return releases
 
     def run(self, view: CatalogView, sql: str) -> SqlResult:
-        tables = self.bound(view, sql)
+        releases = self._releases(view, sql)
+        tables = {t: self.storage.duckdb_path(r, "data.parquet") for t, r in releases.items()}
+        spatial = any(geometry_columns(r.table_schema) for r in releases.values())
         timeout = self.settings.query_timeout_seconds
         cap = self.settings.sql_row_cap
         started = time.perf_counter()
-        with (self.database(tables, has_geometry(view, tables), table_cells(view, tables)) as con,
+        with (self.database(tables, spatial, release_cells(releases)) as con,
               interrupt_after(con, timeout) as timer):
             table = self._execute(con, sql, cap, timeout, timer)
         elapsed = (time.perf_counter() - started) * 1000
