@@ -73,9 +73,10 @@ def build_home(home: Path) -> None:
     from opendata.settings import Settings
 
     if (home / "done").exists():  # kept from an earlier run, perhaps by older code: brought to this code's schema
+        from catalog.database import SqliteDatabase
         from catalog.schema_version import upgrade
 
-        upgrade(Catalog(Settings(home=home).paths.catalog_db).database)
+        upgrade(SqliteDatabase(Settings(home=home).paths.catalog_db, check_schema=False))
         return
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)
