@@ -248,8 +248,15 @@ class ReleaseTables:
 def _plain_rows(table: pa.Table) -> list[dict[str, Any]]:
     """The rows as dicts; dates as their ISO text, which is what JSON and CSV show of them (Arrow makes
     ``date`` objects six times slower than it casts to text)."""
-    columns = [
-        (pc.cast(column, pa.string()) if pa.types.is_date32(column.type) else column).to_pylist()
-        for column in table.columns
-    ]
+    columns = [_plain_values(column) for column in table.columns]
     return list(map(dict, map(zip, repeat(table.column_names), zip(*columns, strict=True))))
+
+
+def _plain_values(column: pa.ChunkedArray) -> list[Any]:
+    kind = column.type
+    if pa.types.is_date32(kind):
+        return pc.cast(column, pa.string()).to_pylist()
+    if column.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        # The same Python ints and floats as ``to_pylist`` (float32 widened exactly), made by NumPy in bulk.
+        return column.to_numpy().tolist()  # type: ignore[no-any-return]
+    return column.to_pylist()  # type: ignore[no-any-return]
