@@ -258,5 +258,5 @@ def _plain_values(column: pa.ChunkedArray) -> list[Any]:
         return pc.cast(column, pa.string()).to_pylist()
     if column.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         # The same Python ints and floats as ``to_pylist`` (float32 widened exactly), made by NumPy in bulk.
-        return column.to_numpy().tolist()  # type: ignore[no-any-return]
-    return column.to_pylist()  # type: ignore[no-any-return]
+        return column.to_numpy().tolist()
+    return column.to_pylist()
