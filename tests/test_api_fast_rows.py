@@ -315,3 +315,55 @@ def test_the_next_link_is_starlettes_with_the_cursor_last() -> None:
     for url in ["http://h/a/rows?route=R1&limit=100&cursor=abc&x=&y=1&y=2", "http://h:8/a%3Fb/rows",
                 "https://h/rows?a=%20b+c&cursor=1&cursor=2", "http://h/rows?order=-x,y&select=a%2Cb&w%C3%BC=%E2%98%83"]:
         assert with_cursor(URL(url), "c2.N/+=x") == str(URL(url).include_query_params(cursor="c2.N/+=x"))
+
+
+#: Orders that are not file order, answered from memory by an order index (integers, dates, booleans;
+#: ties broken by file row, nulls last both ways) on both releases and the typed release.
+INDEXED_ORDERS: list[dict[str, str]] = [
+    {"order": "-request_id"}, {"order": "opened_on"}, {"order": "-opened_on"},
+    {"category": "graffiti", "order": "-opened_on"}, {"category": "pothole", "order": "closed"},
+    {"closed": "true", "order": "-request_id"}, {"category": "no-such-category", "order": "opened_on"},
+]
+TYPED_ORDERS: list[dict[str, str]] = [
+    {"order": "maybe_int"}, {"key": "b", "order": "-maybe_int"}, {"order": "-big"}, {"order": "unsigned"},
+    {"key": "a", "order": "day"}, {"order": "-day"}, {"order": "-flag"}, {"key": "c", "order": "tiny"},
+]
+
+
+@pytest.mark.parametrize("params", INDEXED_ORDERS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize("limit", [6, 100])
+def test_other_orders_come_from_an_order_index_and_equal_duckdb_pages(home: ApiHome, params: dict[str, str],
+                                                                     limit: int) -> None:
+    for release in releases(home):
+        assert pages(home, release, params, limit, fast=True) == pages(home, release, params, limit, fast=False)
+
+
+@pytest.mark.parametrize("params", TYPED_ORDERS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
+def test_order_indexes_of_every_orderable_type_equal_duckdb_pages(tmp_path: Path, params: dict[str, str]) -> None:
+    home = build_home(tmp_path)
+    home.add_dataset("typed")
+    home.publish(typed_table(90), dataset="typed", schema=TYPED_SCHEMA, row_group_size=16)
+    release = home.catalog.releases("typed")[-1]
+    for limit in (4, 100):
+        fast = pages(home, release, params, limit, fast=True, dataset="typed")
+        assert fast == pages(home, release, params, limit, fast=False, dataset="typed")
+
+
+def test_orders_numpy_cannot_match_duckdb_on_and_past_the_cap_go_to_duckdb(
+        home: ApiHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = QueryEngine(home.settings)
+    try:
+        release = releases(home)[0]
+        tables = ReleaseTables(engine, 10_000)
+        for order in ("ward name", "-response_hours", "opened_at"):  # text, float, timestamp
+            query = parse_rows_query(release, [], order=order)
+            assert tables.page(release, query, limit=5, position=None, filters_hash="h") is None
+        monkeypatch.setattr(release_tables, "MAX_ORDER_INDEXES", 1)
+        first = parse_rows_query(release, [], order="-request_id")
+        assert tables.page(release, first, limit=5, position=None, filters_hash="h") is not None
+        assert tables.warm(release, first, None)
+        second = parse_rows_query(release, [], order="opened_on")
+        assert tables.page(release, second, limit=5, position=None, filters_hash="h") is None
+        assert not tables.warm(release, second, None)
+    finally:
+        engine.close()
