@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from api.query_watchdog import WATCHDOG, Watched
 from catalog.geometry import geometry_columns
 from catalog.models import Release
 from catalog.storage import open_storage
@@ -221,26 +222,12 @@ def check_read_only(sql: str) -> None:
         raise QueryError(f"{kinds} is not allowed: the query engine runs exactly one SELECT statement")
 
 
-class _Timer:
-    fired = False
-
-
 @contextmanager
-def interrupt_after(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[_Timer]:
-    """Interrupt whatever ``con`` runs once ``seconds`` have passed (DuckDB checks between vectors)."""
-    state = _Timer()
-
-    def fire() -> None:
-        state.fired = True
-        con.interrupt()
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield state
-    finally:
-        timer.cancel()
+def interrupt_after(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[Watched]:
+    """Interrupt whatever ``con`` runs once ``seconds`` have passed (DuckDB checks between vectors), by the
+    process's one watchdog thread (``api.query_watchdog``); ``.fired`` tells a timeout from other interrupts."""
+    with WATCHDOG.watch(con, seconds) as watched:
+        yield watched
 
 
 def timed_out(seconds: float) -> QueryTimeout:

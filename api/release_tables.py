@@ -6,7 +6,10 @@ holds, for each value of the filtered column, the file row numbers that hold it 
 after a cursor's row is a binary search in that list, then a slice (when the rows are contiguous, as they
 are when the release was sorted on that column at publish) or a take of ``limit + 1`` rows. The answer is
 the one ``api.query.fetch_rows`` gives on DuckDB: same rows, same order, same cursor
-(``tests/test_api_fast_rows.py`` holds them side by side). Every other page goes to DuckDB.
+(``tests/test_api_fast_rows.py`` holds them side by side). An ``order`` on one column is file order
+when the release was sorted that way at publish (checked once); otherwise an integer, boolean or date
+column gets an ``OrderIndex`` (``api.order_index``: each block's rows sorted by it, at most
+``MAX_ORDER_INDEXES`` a release). Every other page goes to DuckDB.
 
 Tables are loaded through the API's locked DuckDB engine (so their Arrow types are the ones the DuckDB
 path returns) and share the ``release_memory_rows`` budget, least recently used first out. An index is
@@ -29,11 +32,14 @@ import pyarrow.compute as pc
 
 from api.cursor import Cursor, encode_cursor
 from api.engine import QueryEngine, has_geometry
+from api.order_index import ALL_ROWS, OrderIndex
 from api.query import RowsPage, RowsQuery, json_value
 from catalog.models import Release
 from opendata.errors import OpendataError
 
 MAX_INDEXED_VALUES = 100_000
+#: Order indexes kept per release (each two arrays of the release's length).
+MAX_ORDER_INDEXES = 8
 
 
 def _value_fits(kind: pa.DataType, value: Any) -> bool:
@@ -82,6 +88,25 @@ class ReleaseTable:
     indexes: dict[str, ValueIndex | None] = field(default_factory=dict)
     #: (filter column or "", order column, descending) -> whether file order is that order within each block
     ordered: dict[tuple[str, str, bool], bool] = field(default_factory=dict)
+    #: the same keys -> the blocks' rows sorted by that order, where file order is not it
+    orders: dict[tuple[str, str, bool], OrderIndex | None] = field(default_factory=dict)
+
+    def order_index(self, filtered: str | None, column: str, descending: bool) -> OrderIndex | None:
+        key = (filtered or "", column, descending)
+        if key not in self.orders:
+            if column not in self.table.schema.names:
+                return None
+            if sum(found is not None for found in self.orders.values()) >= MAX_ORDER_INDEXES:
+                return None  # memory for a few orders a release; the rest go to DuckDB
+            if filtered is None:
+                rows, blocks = np.arange(self.table.num_rows, dtype=np.int64), {ALL_ROWS: (0, self.table.num_rows)}
+            else:
+                index = self.index(filtered)
+                if index is None:
+                    return None
+                rows, blocks = index.positions, index.blocks
+            self.orders[key] = OrderIndex.build(self.table.column(column), descending, rows, blocks)
+        return self.orders[key]
 
     def in_file_order(self, filtered: str | None, column: str, descending: bool) -> bool:
         """Whether ``column`` (no nulls) runs in ``descending`` or ascending order along the file, within each
@@ -161,7 +186,7 @@ class ReleaseTables:
         if query.order:
             order = query.order[0]
             key = (query.filters[0].column if query.filters else "", order.column, order.descending)
-            if not found.ordered.get(key, False):
+            if not found.ordered.get(key, False) and found.orders.get(key) is None:
                 return False
         return not query.filters or found.indexes.get(query.filters[0].column) is not None
 
@@ -173,10 +198,14 @@ class ReleaseTables:
         found = self._table(release)
         if found is None or not found.has([*query.columns, *(f.column for f in query.filters)]):
             return None
+        sorted_by: OrderIndex | None = None
         if query.order:
             with self._lock:
                 if not self._ordered_as_file(found, query):
-                    return None
+                    filtered = query.filters[0].column if query.filters else None
+                    sorted_by = found.order_index(filtered, query.order[0].column, query.order[0].descending)
+                    if sorted_by is None:
+                        return None
         after_row = position.after_row if position else -1
         if query.filters:
             column, value = query.filters[0].column, query.filters[0].value
@@ -188,19 +217,35 @@ class ReleaseTables:
                     index = found.index(column)
             if index is None:
                 return None
-            rows = index.rows_after(value, after_row, limit + 1)
+            if sorted_by is not None:
+                after = (position.after_values[0], after_row) if position else None
+                found_rows = sorted_by.rows_after(value, after, limit + 1)
+                if found_rows is None:
+                    return None
+                rows = found_rows
+            else:
+                rows = index.rows_after(value, after_row, limit + 1)
+        elif sorted_by is not None:
+            after = (position.after_values[0], after_row) if position else None
+            found_rows = sorted_by.rows_after(ALL_ROWS, after, limit + 1)
+            if found_rows is None:
+                return None
+            rows = found_rows
         else:
             start = max(after_row + 1, 0)
             rows = np.arange(start, min(start + limit + 1, found.table.num_rows), dtype=np.int64)
         order = [o.column for o in query.order]
-        return self._rows_page(release, found.table, query.columns, rows, limit, filters_hash, order)
+        return self._rows_page(release, found.table, query.columns, rows, limit, filters_hash, order,
+                               ascending=sorted_by is None)
 
     @staticmethod
     def _rows_page(release: Release, table: pa.Table, columns: list[str], rows: np.ndarray, limit: int,
-                   filters_hash: str, order: list[str] | None = None) -> RowsPage:
+                   filters_hash: str, order: list[str] | None = None, *, ascending: bool = True) -> RowsPage:
+        """``ascending``: ``rows`` run up the file (then first and last tell a contiguous run); rows from an
+        order index may be a shuffled run."""
         shown = rows[:limit]
         selected = table.select(columns)
-        if len(shown) and int(shown[-1]) - int(shown[0]) == len(shown) - 1:
+        if len(shown) and ascending and int(shown[-1]) - int(shown[0]) == len(shown) - 1:
             picked = selected.slice(int(shown[0]), len(shown))  # a contiguous block: no copy
         else:
             picked = selected.take(pa.array(shown, type=pa.int64()))
@@ -248,8 +293,15 @@ class ReleaseTables:
 def _plain_rows(table: pa.Table) -> list[dict[str, Any]]:
     """The rows as dicts; dates as their ISO text, which is what JSON and CSV show of them (Arrow makes
     ``date`` objects six times slower than it casts to text)."""
-    columns = [
-        (pc.cast(column, pa.string()) if pa.types.is_date32(column.type) else column).to_pylist()
-        for column in table.columns
-    ]
+    columns = [_plain_values(column) for column in table.columns]
     return list(map(dict, map(zip, repeat(table.column_names), zip(*columns, strict=True))))
+
+
+def _plain_values(column: pa.ChunkedArray) -> list[Any]:
+    kind = column.type
+    if pa.types.is_date32(kind):
+        return pc.cast(column, pa.string()).to_pylist()
+    if column.null_count == 0 and (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        # The same Python ints and floats as ``to_pylist`` (float32 widened exactly), made by NumPy in bulk.
+        return column.to_numpy().tolist()
+    return column.to_pylist()

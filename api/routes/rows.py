@@ -7,10 +7,12 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 
 from api.answers import release_answer_async
 from api.catalog_view import CatalogView
@@ -62,7 +64,8 @@ def pinned_release(
             f"the cursor reads release {position.release} but release={release} was asked for; "
             "drop one of them", parameter="release",
         )
-    published.dataset(name)
+    # One look-up (one catalog change check): a dataset without a published release has no releases, and
+    # picking from none raises what ``published.dataset`` would.
     return published.release(name, position.release if position else release)
 
 
@@ -196,8 +199,15 @@ async def list_rows_intersecting(
 def link_next(request: Request, next_cursor: str | None) -> dict[str, str]:
     if not next_cursor:
         return {}
-    next_url = request.url.include_query_params(cursor=next_cursor)
+    next_url = with_cursor(request.url, next_cursor)
     return {"Link": f'<{next_url}>; rel="next"', "X-Next-Cursor": next_cursor}
+
+
+def with_cursor(url: URL, cursor: str) -> str:
+    """``str(url.include_query_params(cursor=cursor))`` (other parameters kept in order, ``cursor`` last),
+    without its multi-dict and second URL object."""
+    kept = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k != "cursor"]
+    return url.components._replace(query=urlencode([*kept, ("cursor", cursor)])).geturl()
 
 
 def csv_response(request: Request, name: str, page: RowsPage, escape_formulas: bool = True) -> Response:
