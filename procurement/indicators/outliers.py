@@ -21,6 +21,9 @@ class Outliers:
         self.scores = scores
         self.on = settings.enabled
         self.second_lowest: dict[str, tuple[float, str, str]] = {}  # ocid -> (difference, winner, second)
+        #: One string per tenderer id for ``second_lowest`` (each release parses its own copies; kept there
+        #: once per process they would cost two strings per process instead of one per tenderer).
+        self._tenderers: dict[str, str] = {}
         self.r025: dict[str, list[int]] = {}  # tenderer -> [winning bids, valid bids]
         self.r038: dict[str, dict[str, list[int]]] = {"Buyer": {}, "ProcuringEntity": {}, "Tenderer": {}}
         #: supplier -> [processes awarded, last ocid, classification prefixes, first ocid]
@@ -54,7 +57,9 @@ class Outliers:
                 second = (bid.price, bid.tenderers[0])
         if winner_amount is None or second is None or winner_amount <= 0 or second[0] < winner_amount:
             return  # no comparison, or the lowest bid did not win (the award criteria are not price only)
-        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount, winner, second[1])
+        known = self._tenderers
+        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount,
+                                            known.setdefault(winner, winner), known.setdefault(second[1], second[1]))
 
     def _win_ratio(self, process: c.Process) -> None:
         winner = process.single_winner()
