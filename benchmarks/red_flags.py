@@ -111,6 +111,7 @@ def build_family(home: Path, releases: int) -> str:
     if not path.exists():
         build(path, releases)
     scores = score_file(path, IndicatorSettings())
+    (home / "staging").mkdir()
     tables, rows = _flatten(path, home / "staging", scores, NOBODY)
     for table in PAGE_TABLES:
         name = f"{family}-{table}"
