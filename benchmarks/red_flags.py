@@ -8,6 +8,12 @@ Cardinal's indicators over N benchmark compiled releases (``benchmarks procureme
 (``create_app``) answers in this process through FastAPI's TestClient; per release, the median and p90
 milliseconds of ``--requests`` sequential requests for: every group, ``group=Buyer``, ``code=R024``
 (the first request of each kind is shown apart: it is the one that reads the file).
+
+``--pages``: the HTML pages of one buyer and one supplier (``/procurement/{family}/buyers/{id}``,
+``.../suppliers/{id}``) and the family index, on a family ``bench-N`` published from the same N compiled
+releases (its processes, bids, awards and parties tables flattened as the family run flattens them, and the
+red-flags.json beside processes); same figures per page. Each page reads the release's red-flags.json
+through ``procurement.served`` (parsed once per immutable file), as the API does.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import shutil
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -79,6 +86,83 @@ def build_home(home: Path, releases: int) -> dict[str, int]:
     return sizes
 
 
+PAGE_TABLES = ("processes", "bids", "awards", "parties")
+
+
+def build_family(home: Path, releases: int) -> str:
+    """The family ``bench-N`` (``PAGE_TABLES``) from N compiled releases; its name."""
+    from catalog.models import Dataset, Release, Run
+    from catalog.publish import sha256_file
+    from catalog.store import Catalog
+    from opendata.settings import Settings
+    from procurement.parallel import score_file
+    from procurement.prepare import _flatten
+    from procurement.settings import IndicatorSettings
+    from procurement.tables import NOBODY, table_schema
+
+    family = f"bench-{releases}"
+    if (home / "done").exists():
+        return family
+    shutil.rmtree(home, ignore_errors=True)
+    settings = Settings(home=home)
+    settings.paths.ensure()
+    catalog = Catalog(settings.paths.catalog_db)
+    path = WORK / f"compiled-{releases}.jsonl"
+    if not path.exists():
+        build(path, releases)
+    scores = score_file(path, IndicatorSettings())
+    (home / "staging").mkdir()
+    tables, rows = _flatten(path, home / "staging", scores, NOBODY)
+    for table in PAGE_TABLES:
+        name = f"{family}-{table}"
+        folder = settings.paths.release_dir(name, 1)
+        folder.mkdir(parents=True)
+        shutil.move(tables[table], folder / "data.parquet")
+        files = {"data.parquet": sha256_file(folder / "data.parquet")}
+        if table == "processes":
+            (folder / "red-flags.json").write_bytes(orjson.dumps(scores.as_cardinal()))
+            files["red-flags.json"] = sha256_file(folder / "red-flags.json")
+        catalog.upsert_dataset(Dataset(name=name, organization="procurement-agency", title=name,
+                                       description="Benchmark family", license="CC-BY-4.0",
+                                       updated_at="2024-01-01T00:00:00Z"), "Procurement agency")
+        release = Release(dataset=name, number=1, state="published", created_at="2024-01-01T00:00:00Z",
+                          published_at="2024-01-01T00:00:00Z", rows=rows[table], table_schema=table_schema(table),
+                          folder=f"{name}/1", files=files, run_id=f"bench-{name}", policy_hash="bench")
+        catalog.record_release(release, Run(run_id=f"bench-{name}", dataset=name, job_path="bench",
+                                            state="succeeded", started_at="2024-01-01T00:00:00Z", release=1))
+    shutil.rmtree(home / "staging", ignore_errors=True)
+    (home / "done").write_bytes(b"{}")
+    return family
+
+
+def _timed(client: Any, label: str, url: str, params: dict[str, str], requests: int) -> None:
+    times = []
+    for _ in range(requests + 1):
+        started = time.perf_counter()
+        answer = client.get(url, params=params)
+        times.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.text
+    first, rest = times[0], sorted(times[1:])
+    print(f"  {label:>11}: first {first:,.1f} ms, then median {statistics.median(rest):,.1f} ms, "
+          f"p90 {rest[int(len(rest) * 0.9) - 1]:,.1f} ms ({len(answer.content) / 1e6:,.2f} MB answer)", flush=True)
+
+
+def pages(releases: int, requests: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from opendata.settings import Settings
+
+    home = WORK / f"pages-home-{releases}"
+    family = build_family(home, releases)
+    flags = Settings(home=home).paths.release_dir(f"{family}-processes", 1) / "red-flags.json"
+    with TestClient(create_app(Settings(home=home))) as client:
+        print(f"{family}: red-flags.json {flags.stat().st_size / 1e6:,.1f} MB")
+        for label, url in (("buyer B1", f"/procurement/{family}/buyers/B1"),
+                           ("supplier T1", f"/procurement/{family}/suppliers/T1")):
+            _timed(client, label, url, {}, requests)
+
+
 def main(argv: list[str] | None = None) -> None:
     from fastapi.testclient import TestClient
 
@@ -88,20 +172,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks red_flags")
     parser.add_argument("--releases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--pages", action="store_true", help="the buyer and supplier HTML pages instead")
     args = parser.parse_args(argv or [])
+    if args.pages:
+        pages(args.releases, args.requests)
+        return
     home = WORK / f"red-flags-home-{args.releases}"
     sizes = build_home(home, args.releases)
     with TestClient(create_app(Settings(home=home))) as client:
         for name, size in sizes.items():
             print(f"{name}: red-flags.json {size / 1e6:,.1f} MB")
             for label, params in QUERIES.items():
-                url = f"/api/v1/datasets/{name}/releases/1/red-flags"
-                times = []
-                for _ in range(args.requests + 1):
-                    started = time.perf_counter()
-                    answer = client.get(url, params=params)
-                    times.append((time.perf_counter() - started) * 1000)
-                    assert answer.status_code == 200, answer.text
-                first, rest = times[0], sorted(times[1:])
-                print(f"  {label:>11}: first {first:,.1f} ms, then median {statistics.median(rest):,.1f} ms, "
-                      f"p90 {rest[int(len(rest) * 0.9) - 1]:,.1f} ms ({len(answer.content) / 1e6:,.2f} MB answer)")
+                _timed(client, label, f"/api/v1/datasets/{name}/releases/1/red-flags", params, args.requests)

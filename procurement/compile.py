@@ -7,18 +7,17 @@ validation report.
 
 from __future__ import annotations
 
+import heapq
 import json
 import warnings
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import duckdb
 import jsonschema
 import ocdsmerge
 import orjson
-import pyarrow as pa
 from ocdsmerge.exceptions import OCDSMergeError, OCDSMergeWarning
 
 from procurement.findings import Finding, Findings
@@ -26,7 +25,8 @@ from procurement.reader import Item
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "release-schema-1.1.4.json"
 SCHEMA_ERRORS_PER_RELEASE = 5
-SPILL_ROWS = 20_000
+#: Keys sorted in memory at a time (one run); about 150 bytes each.
+RUN_ROWS = 50_000
 
 
 @cache
@@ -46,59 +46,67 @@ def _validator() -> jsonschema.Draft4Validator:
 
 
 def group(items: Iterable[Item], staging: Path, memory_limit: str = "1GB") -> Iterator[tuple[str, list[Item]]]:
-    """Items per ocid, in ocid order, with memory that does not grow with the number of releases: each
-    release's JSON is appended to a file in ``staging`` and only its key (ocid, order read, offset, length)
-    goes to a DuckDB table, sorted there (DuckDB sorts past its memory limit on disk); the releases are then
-    read back one process at a time. (Sorting the JSON itself in DuckDB grew past its memory limit.)"""
+    """Items per ocid, in ocid order (and in the order read within one ocid), with memory that does not grow
+    with the number of releases: each release's JSON is appended to a file in ``staging``, and only its key
+    (ocid, order read, offset, length) is kept, :data:`RUN_ROWS` keys at a time: each run of keys is sorted
+    and written to its own file, and the runs are then merged (``heapq.merge``, one buffered reader per run)
+    while the releases are read back one process at a time. Memory holds one run and a buffer per run
+    whatever the number of releases. (A DuckDB ``ORDER BY`` of the keys grew with them below its memory
+    limit; ``memory_limit`` is kept for callers and no longer used.)"""
+    del memory_limit
     staging.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(staging / "releases.duckdb"))
-    try:
-        with open(staging / "releases.bin", "w+b") as bodies:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
-            con.execute("SET temp_directory = ?", [str(staging / "spill")])
-            con.execute("SET preserve_insertion_order = false")
-            con.execute("SET enable_progress_bar = false")
-            con.execute("CREATE TABLE releases (seq BIGINT, ocid VARCHAR, compiled BOOLEAN, start BIGINT, "
-                        "length BIGINT)")
-            batch: list[tuple[int, str, bool, int, int]] = []
-            offset = 0
-            for seq, item in enumerate(items):
-                body = orjson.dumps(item.release)
-                bodies.write(body)
-                batch.append((seq, item.ocid, item.compiled, offset, len(body)))
-                offset += len(body)
-                if len(batch) >= SPILL_ROWS:
-                    _append(con, batch)
-                    batch = []
-            if batch:
-                _append(con, batch)
-            bodies.flush()
-            reader = con.execute("SELECT ocid, compiled, start, length FROM releases ORDER BY ocid, seq") \
-                .to_arrow_reader(10_000)
+    runs: list[Path] = []
+    with open(staging / "releases.bin", "w+b") as bodies:
+        keys: list[Key] = []
+        offset = 0
+        for seq, item in enumerate(items):
+            body = orjson.dumps(item.release)
+            bodies.write(body)
+            keys.append((item.ocid, seq, item.compiled, offset, len(body)))
+            offset += len(body)
+            if len(keys) >= RUN_ROWS:
+                runs.append(_write_run(staging, len(runs), keys))
+                keys = []
+        if keys:
+            runs.append(_write_run(staging, len(runs), keys))
+            keys = []
+        bodies.flush()
+        handles = [open(run, "rb") for run in runs]
+        try:
             current: str | None = None
             found: list[Item] = []
-            for record_batch in reader:
-                columns = (record_batch.column(i).to_pylist() for i in range(4))
-                for ocid, compiled, start, length in zip(*columns, strict=True):
-                    if ocid != current and found:
-                        yield str(current), found
-                        found = []
-                    current = ocid
-                    bodies.seek(start)
-                    found.append(Item(ocid=ocid, release=orjson.loads(bodies.read(length)), compiled=bool(compiled)))
+            for ocid, _, compiled, start, length in heapq.merge(*(_read_run(h) for h in handles)):
+                if ocid != current and found:
+                    yield str(current), found
+                    found = []
+                current = ocid
+                bodies.seek(start)
+                found.append(Item(ocid=ocid, release=orjson.loads(bodies.read(length)), compiled=compiled))
             if found:
                 yield str(current), found
-    finally:
-        con.close()
+        finally:
+            for handle in handles:
+                handle.close()
+            for run in runs:
+                run.unlink(missing_ok=True)
 
 
-def _append(con: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, bool, int, int]]) -> None:
-    table = pa.table({"seq": [r[0] for r in rows], "ocid": [r[1] for r in rows],
-                      "compiled": [r[2] for r in rows], "start": [r[3] for r in rows],
-                      "length": [r[4] for r in rows]})
-    con.register("chunk", table)
-    con.execute("INSERT INTO releases SELECT * FROM chunk")
-    con.unregister("chunk")
+Key = tuple[str, int, bool, int, int]
+
+
+def _write_run(staging: Path, number: int, keys: list[Key]) -> Path:
+    """One sorted run of keys, a JSON array per line (ocid order is code-point order, as in UTF-8 bytes)."""
+    keys.sort()
+    path = staging / f"run-{number}.jsonl"
+    with open(path, "wb") as out:
+        out.writelines(orjson.dumps(key) + b"\n" for key in keys)
+    return path
+
+
+def _read_run(handle: BinaryIO) -> Iterator[Key]:
+    for line in handle:
+        ocid, seq, compiled, start, length = orjson.loads(line)
+        yield ocid, seq, compiled, start, length
 
 
 def compile_process(ocid: str, found: list[Item], findings: Findings) -> dict[str, Any] | None:

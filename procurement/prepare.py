@@ -62,7 +62,7 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
         pseudonym = person_pseudonym(lambda: run_key)
     staging.mkdir(parents=True, exist_ok=True)
     findings = Findings()
-    scorer = Scorer(settings or IndicatorSettings())
+    scorer = Scorer(settings or IndicatorSettings(), spill=staging / "second-lowest.jsonl")  # one release per ocid
     compiled_path = staging / "compiled.jsonl"
     processes = schema_errors = 0
     persons: set[str] = set()
@@ -75,6 +75,7 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
             out.write(orjson.dumps(release) + b"\n")
     shutil.rmtree(staging / "merge", ignore_errors=True)
     scores = scorer.finish()
+    (staging / "second-lowest.jsonl").unlink(missing_ok=True)
     for finding in scores.findings.kept:
         findings.add(finding)
     people = People(persons, pseudonym)  # a person in one release is one everywhere

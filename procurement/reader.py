@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from procurement.findings import Finding, Findings
+from publishers.sources.json_lines import BadLine, json_objects
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
@@ -139,22 +140,20 @@ _NOT_JSON = object()
 
 def read_file(path: Path, findings: Findings, encoding: str = "auto") -> Iterator[Item]:
     """Every release and compiled release in a file of any OCDS shape. JSON lines (a first line that is a
-    whole JSON object) are read line by line, so memory does not grow with the file; other shapes are read
-    whole (one package is one JSON text)."""
+    whole JSON object) are read line by line (the one JSON lines reader,
+    ``publishers.sources.json_lines.json_objects``, each line decoded as :func:`decode` decodes it), so
+    memory does not grow with the file; other shapes are read whole (one package is one JSON text)."""
     with open(path, "rb") as handle:
         first = handle.readline()
         value = _one_line_json(first, encoding) if first.strip().startswith(b"{") else _NOT_JSON
         if value is not _NOT_JSON:
             yield from items(value, path.name, findings)
-            for number, line in enumerate(handle, start=2):
-                if not line.strip():
-                    continue
-                value = _one_line_json(line, encoding)
-                if value is _NOT_JSON:
+            for number, found in json_objects(handle, lambda line: json.loads(decode(line, encoding)[0]), 2):
+                if isinstance(found, BadLine) and found.error is not None:  # not JSON, or not in the encoding
                     findings.add(Finding("malformed-line", f"{path.name}: line {number} is not JSON; it is left "
                                          "out", line=number))
                     continue
-                yield from items(value, path.name, findings)
+                yield from items(found.value if isinstance(found, BadLine) else found, path.name, findings)
             return
         rest = first + handle.read()
     text, _ = decode(rest, encoding)

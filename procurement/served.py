@@ -5,6 +5,8 @@ file's sha256 (from the catalog): the file is read and parsed once (orjson) and 
 :data:`DOCUMENT_BYTES`, and each answer (a filter by group, code and Meta, in Cardinal's shape) is
 serialized once and kept while it fits in :data:`ANSWER_BYTES`; the least recently used go first. A
 request for a kept answer costs a dictionary look-up; one for a new filter of a kept file, the filter.
+The buyer and supplier pages (``api.web.procurement_view``) read the same kept documents
+(:meth:`RedFlagStore.document`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,18 @@ class RedFlagStore:
         self._answers = _Bounded(answer_bytes)
         self._lock = threading.Lock()
 
+    def document(self, key: Key, read: Callable[[], bytes]) -> dict[str, Any]:
+        """The release's parsed red-flags.json, parsed once and kept (``read`` gives the file's bytes when not
+        kept). Shared by every caller: read it, never change it."""
+        with self._lock:
+            document: dict[str, Any] | None = self._documents.get(key)
+        if document is None:
+            raw = read()
+            document = orjson.loads(raw)
+            with self._lock:
+                self._documents.put(key, document, len(raw))
+        return document
+
     def answer(self, key: Key, read: Callable[[], bytes], groups: list[str] | None, codes: list[str] | None,
                meta: bool) -> bytes:
         """The JSON answer for a release's red flags (``read`` gives the file's bytes when not kept);
@@ -63,14 +77,9 @@ class RedFlagStore:
         asked = (key, tuple(groups or ()), tuple(codes or ()), meta)
         with self._lock:
             found = self._answers.get(asked)
-            document = self._documents.get(key) if found is None else None
         if found is not None:
             return found
-        if document is None:
-            raw = read()
-            document = orjson.loads(raw)
-            with self._lock:
-                self._documents.put(key, document, len(raw))
+        document = self.document(key, read)
         made = orjson.dumps(filter_results(document, groups, codes, meta))
         with self._lock:
             self._answers.put(asked, made, len(made))

@@ -68,3 +68,33 @@ def test_unmergeable_releases_and_missing_ocid_are_findings(tmp_path: Path) -> N
     assert [m["ocid"] for m in merged] == ["ok"]
     assert findings.counts == {"missing-ocid": 1, "malformed-line": 1, "merge-error": 1}
     assert all("2024" not in f.message or "ocid" in f.message for f in findings.kept)
+
+
+def test_json_lines_keep_their_line_numbers_encodings_and_arrays(tmp_path: Path) -> None:
+    """JSON lines through the one JSON lines reader: a line may hold an array of releases, a line of
+    ISO-8859-1 bytes is decoded as such, and what is not JSON or not OCDS is a finding with its line."""
+    first, second = release("a", "2024-01-01T00:00:00Z"), release("b", "2024-01-01T00:00:00Z")
+    third = release("c", "2024-01-01T00:00:00Z", title="Secretaría")
+    data = b"\n".join([json.dumps(first).encode(), json.dumps([second]).encode(), b"", b"42", b"{not json",
+                       json.dumps(third, ensure_ascii=False).encode("iso-8859-1")]) + b"\n"
+    (tmp_path / "mixed.jsonl").write_bytes(data)
+    found, findings = read(tmp_path / "mixed.jsonl")
+    assert [i.ocid for i in found] == ["a", "b", "c"]
+    assert found[2].release["title"] == "Secretaría"
+    assert findings.counts == {"not-ocds": 1, "malformed-line": 1}
+    assert [f.line for f in findings.kept if f.type == "malformed-line"] == [5]
+    assert "mixed.jsonl: line 5 is not JSON" in findings.kept[-1].message
+
+
+def test_the_merge_sorts_in_runs_and_keeps_the_order_read(tmp_path: Path, monkeypatch) -> None:
+    """Keys sorted in runs smaller than the input and merged from disk: per ocid in ocid order, each ocid's
+    releases in the order read, however the runs cut them."""
+    import procurement.compile as compile_module
+    from procurement.compile import group
+    from procurement.reader import Item
+
+    monkeypatch.setattr(compile_module, "RUN_ROWS", 3)
+    items = [Item(ocid=f"o{n % 4}", release={"n": n}) for n in range(10)]
+    grouped = [(ocid, [i.release["n"] for i in found]) for ocid, found in group(items, tmp_path / "merge")]
+    assert grouped == [("o0", [0, 4, 8]), ("o1", [1, 5, 9]), ("o2", [2, 6]), ("o3", [3, 7])]
+    assert not list((tmp_path / "merge").glob("run-*"))

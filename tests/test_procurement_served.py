@@ -53,3 +53,19 @@ def test_memory_is_bounded() -> None:
     assert store._answers.used <= len(raw) * 2
     store.answer(("d", 0, "sha"), read, None, None, True)  # dropped: read again
     assert len(reads) == 11
+
+
+def test_the_pages_and_the_api_share_one_parsed_document() -> None:
+    """``document`` (the buyer and supplier pages) and ``answer`` (the API) read the file once between them."""
+    store, reads = RedFlagStore(), []
+
+    def read() -> bytes:
+        reads.append(1)
+        return orjson.dumps(DOCUMENT)
+
+    assert store.document(("d", 1, "sha"), read) == DOCUMENT
+    assert store.document(("d", 1, "sha"), read) is store.document(("d", 1, "sha"), read)
+    assert orjson.loads(store.answer(("d", 1, "sha"), read, ["Buyer"], None, False)) == {"Buyer": DOCUMENT["Buyer"]}
+    assert len(reads) == 1
+    store.document(("d", 1, "changed"), read)  # a new file (another sha256) is read again
+    assert len(reads) == 2

@@ -11,6 +11,7 @@ from catalog.store import Catalog
 from opendata.errors import CatalogError
 from procurement.explain import INDICATORS, reason
 from procurement.results import FILE
+from procurement.served import STORE
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ def _flags(found: dict[str, float], organization: bool) -> list[Flag]:
             for code, value in sorted(found.items()) if code in INDICATORS]
 
 
+def _document(engine: QueryEngine, processes: Release) -> dict[str, Any]:
+    """The release's red-flags.json, parsed once per immutable file (``procurement.served``): shared, read
+    only."""
+    return STORE.document((processes.dataset, processes.number, processes.files[FILE]),
+                          lambda: engine.storage.read_bytes(processes, FILE))
+
+
 def _latest(catalog: Catalog, family: str, table: str) -> Release:
     return catalog.release(f"{family}-{table}")
 
@@ -69,7 +77,7 @@ def organization_page(catalog: Catalog, engine: QueryEngine, family: str, kind: 
     processes = _latest(catalog, family, "processes")
     if FILE not in processes.files:
         raise CatalogError(f"'{family}' is not a published procurement family")
-    document: dict[str, Any] = engine.storage.read_json(processes, FILE)
+    document = _document(engine, processes)
     relation, params = engine.relation(processes)
     if kind == "buyer":
         own = {**document.get("Buyer", {}).get(identifier, {}),
@@ -115,7 +123,7 @@ def family_index(catalog: Catalog, engine: QueryEngine, family: str) -> tuple[Re
     processes = _latest(catalog, family, "processes")
     if FILE not in processes.files:
         raise CatalogError(f"'{family}' is not a published procurement family")
-    document: dict[str, Any] = engine.storage.read_json(processes, FILE)
+    document = _document(engine, processes)
     flagged = set(document.get("OCID", {}))
     relation, params = engine.relation(processes)
     buyers = engine.execute(f"SELECT buyer_id AS id, any_value(buyer_name) AS name, list(ocid) AS ocids FROM "

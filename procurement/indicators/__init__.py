@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from procurement import compiled as c
@@ -62,11 +63,13 @@ class Scores:
 class Scorer:
     """Folds compiled releases one at a time; :meth:`finish` computes the outliers."""
 
-    def __init__(self, settings: IndicatorSettings) -> None:
+    def __init__(self, settings: IndicatorSettings, spill: Path | None = None) -> None:
+        """``spill``: a staging file for the per-process tally of R024/R058 (``Outliers``), for callers whose
+        compiled releases each have their own ocid (the family run)."""
         self.settings = settings
         self.scores = Scores(currency=settings.currency)
         self.per_process = PerProcess(settings, self.scores)
-        self.outliers = Outliers(settings, self.scores)
+        self.outliers = Outliers(settings, self.scores, spill)
         self.proact = ProAct(settings, self.scores) if settings.enabled - frozenset(CODES) else None
         self._reported: str | None = None  # the last ocid given a currency finding (one per process)
         #: The first currency finding, so that a run scored in parts (procurement.parallel) drops it when the

@@ -6,7 +6,12 @@ the configured ``threshold``), records them in ``Meta`` and flags the outliers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import orjson
 
 from procurement import compiled as c
 from procurement.quartiles import lower_fence, quantile, quartiles, upper_fence
@@ -16,11 +21,21 @@ if TYPE_CHECKING:
     from procurement.indicators import Scores
 
 class Outliers:
-    def __init__(self, settings: IndicatorSettings, scores: Scores) -> None:
+    """``spill``: a file for R024/R058's per-process tally (ocid, winner, second lowest bidder, one JSON line
+    each) with only the differences kept in memory (8 bytes a process), for a caller whose processes each
+    come once (the family run: one compiled release per ocid); without it the tally is a dict, as
+    ``procurement.parallel`` merges it from its parts (and a repeated ocid counts once, its last values)."""
+
+    def __init__(self, settings: IndicatorSettings, scores: Scores, spill: Path | None = None) -> None:
         self.settings = settings
         self.scores = scores
         self.on = settings.enabled
         self.second_lowest: dict[str, tuple[float, str, str]] = {}  # ocid -> (difference, winner, second)
+        #: One string per tenderer id for ``second_lowest`` (each release parses its own copies; kept there
+        #: once per process they would cost two strings per process instead of one per tenderer).
+        self._tenderers: dict[str, str] = {}
+        self._spill: IO[bytes] | None = open(spill, "w+b") if spill is not None else None
+        self._differences = array("d")
         self.r025: dict[str, list[int]] = {}  # tenderer -> [winning bids, valid bids]
         self.r038: dict[str, dict[str, list[int]]] = {"Buyer": {}, "ProcuringEntity": {}, "Tenderer": {}}
         #: supplier -> [processes awarded, last ocid, classification prefixes, first ocid]
@@ -54,7 +69,13 @@ class Outliers:
                 second = (bid.price, bid.tenderers[0])
         if winner_amount is None or second is None or winner_amount <= 0 or second[0] < winner_amount:
             return  # no comparison, or the lowest bid did not win (the award criteria are not price only)
-        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount, winner, second[1])
+        if self._spill is not None:
+            self._differences.append((second[0] - winner_amount) / winner_amount)
+            self._spill.write(orjson.dumps([process.ocid, winner, second[1]]) + b"\n")
+            return
+        known = self._tenderers
+        self.second_lowest[process.ocid] = ((second[0] - winner_amount) / winner_amount,
+                                            known.setdefault(winner, winner), known.setdefault(second[1], second[1]))
 
     def _win_ratio(self, process: c.Process) -> None:
         winner = process.single_winner()
@@ -105,7 +126,31 @@ class Outliers:
                 if isinstance(code, int | str) and not isinstance(code, bool) and str(code):
                     prefixes.add(str(code)[: self.digits])
 
+    def _second_lowest_found(self) -> bool:
+        return bool(self.second_lowest) or bool(self._differences)
+
+    def _second_lowest_differences(self) -> list[float] | array[float]:
+        return self._differences if self._spill is not None else [d for d, _, _ in self.second_lowest.values()]
+
+    def _second_lowest_items(self) -> Iterator[tuple[str, tuple[float, str, str]]]:
+        """(ocid, (difference, winner, second)) in the order the processes came."""
+        if self._spill is None:
+            yield from self.second_lowest.items()
+            return
+        self._spill.flush()
+        self._spill.seek(0)
+        for difference, line in zip(self._differences, self._spill, strict=True):
+            ocid, winner, second = orjson.loads(line)
+            yield ocid, (difference, winner, second)
+
     def finish(self) -> None:
+        try:
+            self._finish()
+        finally:
+            if self._spill is not None:
+                self._spill.close()
+
+    def _finish(self) -> None:
         if "R024" in self.on:
             self._finish_r024()
         if "R058" in self.on:
@@ -117,7 +162,7 @@ class Outliers:
         if "R048" in self.on:
             self._finish_r048()
 
-    def _fence(self, code: str, values: list[float], upper: bool, prefix: str = "") -> float:
+    def _fence(self, code: str, values: list[float] | array[float], upper: bool, prefix: str = "") -> float:
         configured = self.settings.optional_number(code, "threshold")
         if configured is not None:
             return configured
@@ -129,20 +174,20 @@ class Outliers:
         return fence
 
     def _finish_r024(self) -> None:
-        if not self.second_lowest:
+        if not self._second_lowest_found():
             return
-        fence = self._fence("R024", [d for d, _, _ in self.second_lowest.values()], upper=False)
-        for ocid, (difference, winner, second) in self.second_lowest.items():
+        fence = self._fence("R024", self._second_lowest_differences(), upper=False)
+        for ocid, (difference, winner, second) in self._second_lowest_items():
             if difference <= fence:
                 self.scores.flag("OCID", ocid, "R024", difference)
                 self.scores.flag("Tenderer", winner, "R024", 0.0)
                 self.scores.flag("Tenderer", second, "R024", 0.0)
 
     def _finish_r058(self) -> None:
-        if not self.second_lowest:
+        if not self._second_lowest_found():
             return
-        fence = self._fence("R058", [d for d, _, _ in self.second_lowest.values()], upper=True)
-        for ocid, (difference, winner, _) in self.second_lowest.items():
+        fence = self._fence("R058", self._second_lowest_differences(), upper=True)
+        for ocid, (difference, winner, _) in self._second_lowest_items():
             if difference >= fence:
                 self.scores.flag("OCID", ocid, "R058", difference)
                 self.scores.flag("Tenderer", winner, "R058", 0.0)

@@ -20,10 +20,12 @@ CHUNK_ROWS = 50_000
 @dataclass(frozen=True)
 class BadLine:
     """A non-blank line that is not a JSON object: ``error`` from the parser, or None for JSON that is not an
-    object. The caller decides: this connector refuses the source, procurement's reader makes a finding."""
+    object. The caller decides: this connector refuses the source, procurement's reader makes a finding (or,
+    for an OCDS line holding an array of releases, reads the parsed ``value``)."""
 
     number: int
     error: ValueError | None
+    value: Any = None
 
 
 def json_objects(lines: Iterable[AnyStr], loads: Callable[[AnyStr], Any],
@@ -39,7 +41,7 @@ def json_objects(lines: Iterable[AnyStr], loads: Callable[[AnyStr], Any],
         except ValueError as exc:  # json's and orjson's JSONDecodeError both are
             yield number, BadLine(number, exc)
             continue
-        yield number, value if isinstance(value, dict) else BadLine(number, None)
+        yield number, value if isinstance(value, dict) else BadLine(number, None, value)
 
 
 def ordered_keys(records: list[dict[str, Any]]) -> list[str]:
