@@ -7,9 +7,9 @@ changes only when a run is added (the newest run's insert order moves) or the pu
 changes in place, and on PostgreSQL the change counter follows datasets and releases only).
 
 On PostgreSQL the mark is the sequence behind ``runs.seq``, which moves when an insert takes its number,
-before that insert commits (and writers commit in any order): a total counted while a write transaction is in
-flight is used for its request but not kept (``Catalog.runs_total`` says which), so no kept total misses a
-run its mark already counts.
+before that insert commits (and writers commit in any order): a total counted while a write to the runs table
+is in flight is used for its request but not kept (``Catalog.runs_total`` says which), so no kept total misses
+a run its mark already counts.
 """
 
 from __future__ import annotations

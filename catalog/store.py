@@ -365,16 +365,21 @@ class Catalog:
 
     def runs_total(self, dataset: str | None = None, *, published_only: bool = False) -> tuple[int, bool]:
         """How many runs ``runs_page`` would page through (without a state filter), and whether that count is
-        exact for the ``runs_mark`` read before it: on PostgreSQL only when no write transaction was in flight
-        as it counted (a run's insert takes its sequence number before it commits); on SQLite always (one
-        writer, and the mark is the newest committed run)."""
+        exact for the ``runs_mark`` read before it. On SQLite always (one writer; the mark is the newest
+        committed run). On PostgreSQL a run's insert takes its sequence number before it commits, holding the
+        table's RowExclusiveLock (taken before the number, released after the commit is visible) until then:
+        when no transaction holds that lock after the mark was read, every run the mark counts had committed
+        before the count's snapshot."""
         condition, params = _runs_condition(dataset, None, published_only)
-        quiet = "1"
-        if self.database.dialect == "postgresql":  # the in-flight transactions of this statement's snapshot
-            quiet = "(SELECT count(*) = 0 FROM pg_snapshot_xip(pg_current_snapshot()))"
         with self._connect() as db:
-            row = db.execute(f"SELECT count(*), {quiet} FROM runs{condition}", params).fetchone()
-        return int(row[0]), bool(row[1])
+            quiet = True
+            if self.database.dialect == "postgresql":  # pg_locks: readable by every role, not MVCC (live)
+                quiet = db.execute(
+                    "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'relation' "
+                    "AND relation = CAST('runs' AS regclass) AND mode = 'RowExclusiveLock' "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))").fetchone()[0]
+            total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0])
+        return total, bool(quiet)
 
     def runs_mark(self) -> int:
         """A number that moves whenever a run is added (runs are never deleted), read in one indexed step:
