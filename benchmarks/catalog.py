@@ -153,6 +153,7 @@ REQUESTS = {
     "search ?q=air": "/api/v1/datasets?q=air",
     "list /api/v1/datasets": "/api/v1/datasets",
     "list page 2 (cursor)": None,  # filled in from the first page's next cursor, when the API pages
+    "list ?limit=50": "/api/v1/datasets?limit=50",  # the same page at every size (50 datasets hold only 50)
     "/catalog page": "/catalog",
     "/catalog?q=air page": "/catalog?q=air",
     "organisation page": "/organizations/org-07",
