@@ -5,6 +5,11 @@ at 100,000 runs about 50 ms. Runs are never deleted, so the total of a listing w
 changes only when a run is added (the newest run's insert order moves) or the published datasets change
 (the catalog's change counter moves). With a state filter the total is counted each time (a run's state
 changes in place, and on PostgreSQL the change counter follows datasets and releases only).
+
+On PostgreSQL the mark is the sequence behind ``runs.seq``, which moves when an insert takes its number,
+before that insert commits (and writers commit in any order): a total counted while a write to the runs table
+is in flight is used for its request but not kept (``Catalog.runs_total`` says which), so no kept total misses
+a run its mark already counts.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ def runs_page(
         runs, _ = catalog.runs_page(dataset, None, limit=limit, offset=offset, published_only=published_only,
                                     count=False)
         return runs, total
-    runs, total = catalog.runs_page(dataset, None, limit=limit, offset=offset, published_only=published_only)
+    total, exact = catalog.runs_total(dataset, published_only=published_only)
+    runs, _ = catalog.runs_page(dataset, None, limit=limit, offset=offset, published_only=published_only, count=False)
+    if not exact:
+        return runs, total
     with _lock:
         kept[key] = total
         while len(kept) > KEPT:

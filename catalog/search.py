@@ -253,18 +253,19 @@ class CatalogSearch:
             if hits.empty:
                 return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
             total, counts = self._totals(db, hits, facets)
+            keyed = limit is not None and query.q is None and not order  # the title listing, paged by key
+            more = False
             if (query.q or order) and self.version is not None and total <= self.CACHED_RANKING:
                 page = self._ranked_page(db, hits, limit, offset)
+            elif keyed and limit is not None:
+                # one hit past the page, read with it: whether another page follows (a keyed page has no offset)
+                page = hits.page(limit + 1, offset, after)
+                more, page = len(page) > limit, page[:limit]
             else:
                 page = hits.page(limit, offset, after)
             datasets = _datasets(db, [str(r["name"]) for r in page])
-            # The key after the last hit, for the next page of the title listing (None on its last page): more
-            # follow when this page is full and a hit remains past it (asked, since a keyed page has no offset).
-            key = None
-            if limit is not None and page and len(page) == limit and query.q is None and not order:
-                last = (str(page[-1]["sort_title"]), str(page[-1]["name"]))
-                if hits.any_after(last):
-                    key = last
+            # The key after the last hit, for the next page of the title listing (None on its last page).
+            key = (str(page[-1]["sort_title"]), str(page[-1]["name"])) if more else None
         found = [_hit(r, datasets[str(r["name"])], query.q) for r in page if str(r["name"]) in datasets]
         return SearchResult(query=query, hits=found, facets=counts, total=total, offset=offset, after=key)
 
@@ -352,13 +353,6 @@ class _Hits:
     def _condition(self, extra: list[str], *, match: bool = True) -> str:
         clauses = self.where + extra + ([self.match] if match and self.match else [])
         return f" WHERE {' AND '.join(clauses)}" if clauses else ""
-
-    def any_after(self, key: tuple[str, str]) -> bool:
-        """Whether any hit follows ``key`` in the title order."""
-        sql = (f"SELECT 1 FROM search_documents d{self._condition([])}"
-               + (" AND " if self.where or self.match else " WHERE ")
-               + "(d.sort_title > :after_title OR (d.sort_title = :after_title AND d.name > :after_name)) LIMIT 1")
-        return self.db.execute(sql, {**self.params, "after_title": key[0], "after_name": key[1]}).fetchone() is not None
 
     def ids(self) -> str:
         """SQL of the ids of every hit (for the total and the facet counts)."""

@@ -31,6 +31,7 @@ class Catalog:
 
     def __init__(self, source: Path | CatalogDatabase) -> None:
         self.database: CatalogDatabase = SqliteDatabase(source) if isinstance(source, Path) else source
+        self._run_sequence: str | None = None  # PostgreSQL: the sequence behind runs.seq ("" when unreadable)
         ensure_search_index(self.database)
 
     @contextmanager
@@ -354,16 +355,7 @@ class Catalog:
         """A page of runs, newest first (of one dataset, in one state, when given; of datasets with a
         published release only, for the public side), and how many match (-1 without ``count``: the count
         visits every matching run, the page only its own)."""
-        where, params = [], []
-        if published_only:  # per run, so the page walks runs newest first and stops at its limit
-            where.append("EXISTS (SELECT 1 FROM releases p WHERE p.dataset = runs.dataset AND p.state = 'published')")
-        if dataset:
-            where.append("dataset = ?")
-            params.append(dataset)
-        if state:
-            where.append("state = ?")
-            params.append(state)
-        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        condition, params = _runs_condition(dataset, state, published_only)
         order = self.database.insert_order
         with self._connect() as db:
             total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0]) if count else -1
@@ -371,9 +363,40 @@ class Catalog:
                               (*params, limit, offset)).fetchall()
         return [_run(r) for r in rows], total
 
-    def runs_mark(self) -> int:
-        """The insert order of the newest run (runs are never deleted: a new run moves it)."""
+    def runs_total(self, dataset: str | None = None, *, published_only: bool = False) -> tuple[int, bool]:
+        """How many runs ``runs_page`` would page through (without a state filter), and whether that count is
+        exact for the ``runs_mark`` read before it. On SQLite always (one writer; the mark is the newest
+        committed run). On PostgreSQL a run's insert takes its sequence number before it commits, holding the
+        table's RowExclusiveLock (taken before the number, released after the commit is visible) until then:
+        when no transaction holds that lock after the mark was read, every run the mark counts had committed
+        before the count's snapshot."""
+        condition, params = _runs_condition(dataset, None, published_only)
         with self._connect() as db:
+            quiet = True
+            if self.database.dialect == "postgresql":  # pg_locks: readable by every role, not MVCC (live)
+                quiet = db.execute(
+                    "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'relation' "
+                    "AND relation = CAST('runs' AS regclass) AND mode = 'RowExclusiveLock' "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))").fetchone()[0]
+            total = int(db.execute(f"SELECT count(*) FROM runs{condition}", params).fetchone()[0])
+        return total, bool(quiet)
+
+    def runs_mark(self) -> int:
+        """A number that moves whenever a run is added (runs are never deleted), read in one indexed step:
+        SQLite's newest rowid; on PostgreSQL the last value of the sequence behind ``runs.seq`` (that column
+        has no index, so ``max(seq)`` would visit every run), or ``max(seq)`` for a role that may not read the
+        sequence (docs/deploy.md grants it to replicas). The sequence moves when an insert takes its number,
+        before that insert commits: ``api.runs_totals`` keeps a total only once the mark has settled."""
+        with self._connect() as db:
+            if self.database.dialect == "postgresql":
+                if self._run_sequence is None:
+                    row = db.execute("SELECT s, s IS NOT NULL AND has_sequence_privilege(s, 'SELECT, USAGE') "
+                                     "FROM (SELECT pg_get_serial_sequence('runs', 'seq') AS s) q").fetchone()
+                    self._run_sequence = str(row[0]) if row[1] else ""
+                if self._run_sequence:
+                    row = db.execute("SELECT pg_sequence_last_value(CAST(? AS regclass))",
+                                     (self._run_sequence,)).fetchone()
+                    return int(row[0] or 0)
             row = db.execute(f"SELECT max({self.database.insert_order}) FROM runs").fetchone()
         return int(row[0] or 0)
 
@@ -450,6 +473,20 @@ def _release(row: Any) -> Release:
     values["table_schema"] = json.loads(values["table_schema"])
     values["files"] = json.loads(values["files"])
     return Release(**values)
+
+
+def _runs_condition(dataset: str | None, state: str | None, published_only: bool) -> tuple[str, list[str]]:
+    """The WHERE clause of a runs listing, with its parameters."""
+    where, params = [], []
+    if published_only:  # per run, so the page walks runs newest first and stops at its limit
+        where.append("EXISTS (SELECT 1 FROM releases p WHERE p.dataset = runs.dataset AND p.state = 'published')")
+    if dataset:
+        where.append("dataset = ?")
+        params.append(dataset)
+    if state:
+        where.append("state = ?")
+        params.append(state)
+    return (f" WHERE {' AND '.join(where)}" if where else ""), params
 
 
 def _run(row: Any) -> Run:

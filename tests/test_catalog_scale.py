@@ -223,3 +223,72 @@ def test_the_runs_page_is_paged_like_the_runs_api(settings: Settings) -> None:
     assert client.get("/api/v1/runs", params={"limit": 50}).json()["total"] == 120
     one = client.get("/runs", params={"dataset": names[0]}).text
     assert "Runs 1–40 of 40." in one and 'rel="next"' not in one
+
+
+def _all_runs(client: TestClient, limit: int) -> tuple[list[str], int]:
+    seen: list[str] = []
+    offset, total = 0, -1
+    while True:
+        body = client.get("/api/v1/runs", params={"limit": limit, "offset": offset}).json()
+        assert body["count"] == len(body["runs"]) <= limit
+        total = body["total"]
+        seen += [r["run_id"] for r in body["runs"]]
+        offset += body["count"]
+        if offset >= total or not body["runs"]:
+            return seen, total
+
+
+def test_runs_paging_lists_every_run_once_and_the_kept_total_follows_new_runs(backend: Settings) -> None:
+    catalog = open_catalog(backend)
+    names = [add(catalog, backend, i) for i in range(4)]
+    for i in range(33):  # runs started in the same second keep their insert order, newest first
+        catalog.save_run(Run(run_id=f"extra-{i:03d}", dataset=names[i % 4], job_path="jobs/x.yaml", state="failed",
+                             started_at="2024-01-01T00:00:00Z", error="e"))
+    client = TestClient(create_app(backend))
+    seen, total = _all_runs(client, 5)
+    assert total == 37 and len(seen) == 37 and len(set(seen)) == 37, "a run listed twice or missed"
+    assert [s for s in seen if s.startswith("extra-")] == [f"extra-{i:03d}" for i in reversed(range(33))]
+    assert _all_runs(client, 5) == (seen, total), "the kept total gives the same pages"
+    mark = catalog.runs_mark()
+    catalog.save_run(Run(run_id="newest", dataset=names[0], job_path="jobs/x.yaml", state="failed",
+                         started_at=utc_now(), error="e"))
+    assert catalog.runs_mark() > mark, "a new run moves the mark"
+    again, total = _all_runs(client, 7)
+    assert total == 38 and again[0] == "newest" and sorted(again) == sorted([*seen, "newest"])
+
+
+def test_a_runs_total_counted_while_a_run_insert_is_in_flight_is_not_kept(catalog_url: str,
+                                                                           settings: Settings) -> None:
+    """PostgreSQL's runs mark (a sequence) moves when the insert takes its number, before it commits: a total
+    counted in between must not be kept under that mark."""
+    import psycopg
+
+    backend = settings.model_copy(update={"catalog_url": catalog_url})
+    catalog = open_catalog(backend)
+    name = add(catalog, backend, 1)
+    client = TestClient(create_app(backend))
+    assert client.get("/api/v1/runs").json()["total"] == 1
+    with psycopg.connect(catalog_url) as writer:  # a transaction, open until the block ends
+        writer.execute("INSERT INTO runs(run_id, dataset, job_path, state, started_at) "
+                       "VALUES ('in-flight', %s, 'jobs/x.yaml', 'failed', '2024-01-01T00:00:00Z')", (name,))
+        assert client.get("/api/v1/runs").json()["total"] == 1, "not committed yet"
+    assert client.get("/api/v1/runs").json()["total"] == 2, "committed: counted again, not the kept 1"
+
+
+def test_a_role_that_may_not_read_the_runs_sequence_gets_the_mark_from_the_runs(catalog_url: str,
+                                                                               settings: Settings) -> None:
+    import psycopg
+
+    owner = open_catalog(settings.model_copy(update={"catalog_url": catalog_url}))
+    add(owner, settings, 1)
+    role = "runs_reader_" + catalog_url.rsplit("_", 1)[1]
+    with psycopg.connect(catalog_url, autocommit=True) as db:
+        db.execute(f"CREATE ROLE {role} LOGIN")
+        db.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")  # not the sequence
+    reader = Catalog(open_catalog(settings.model_copy(update={
+        "catalog_url": catalog_url.replace("postgresql://opendata@", f"postgresql://{role}@")})).database)
+    assert reader.runs_mark() == owner.runs_mark() == 1
+    owner.save_run(Run(run_id="next", dataset="ds-001", job_path="jobs/x.yaml", state="failed",
+                       started_at=utc_now(), error="e"))
+    assert reader.runs_mark() == owner.runs_mark() == 2
