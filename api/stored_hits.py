@@ -18,8 +18,10 @@ from pydantic_core import to_json
 
 from api.present import Links
 from api.schemas import DatasetsPublic
+from api.url_templates import is_plain
 
 _EMPTY = b'{"datasets":[]'
+_NAME = "0opendata-hit0"  # a plain name no dataset's URL otherwise holds (``url_templates`` refuses it as a value)
 
 
 @lru_cache(maxsize=8)
@@ -35,7 +37,12 @@ def summaries_json(envelope: DatasetsPublic, summaries: list[tuple[str, str]], l
     body = _adapter(type(envelope)).dump_json(envelope)
     if not body.startswith(_EMPTY):
         raise ValueError("the envelope's first field must be its datasets")
-    parts = [stored[:-1].encode() + b',"url":' + to_json(links.dataset(name)) + b"}" for name, stored in summaries]
+    template = links.dataset(_NAME)  # one route lookup a page; a name that is not plain asks Starlette
+
+    def url(name: str) -> str:
+        return template.replace(_NAME, name) if is_plain(name) else links.dataset(name)
+
+    parts = [stored[:-1].encode() + b',"url":' + to_json(url(name)) + b"}" for name, stored in summaries]
     return b'{"datasets":[' + b",".join(parts) + b"]" + body[len(_EMPTY):]
 
 

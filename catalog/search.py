@@ -47,6 +47,8 @@ ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_
 SORTS: dict[str, list[tuple[str, bool]] | None] = {
     "relevance": None, "updated": [("d.updated_at", True)], "name": [("d.sort_title", False)],
 }
+#: What a page of hits reads of each document (then its score).
+PAGE_COLUMNS = ("name", "sort_title", "columns", "formats", "record", "summary")
 #: A search with fewer hits than this also tries its words corrected (typo tolerance).
 FEW_HITS = 3
 #: Most values a facet lists (the most frequent first).
@@ -177,10 +179,10 @@ class CatalogSearch:
         if not shown:
             return []
         marks = ", ".join("?" for _ in shown)
-        rows = {str(r["name"]): r for r in db.execute(
-            f"SELECT name, sort_title, columns, formats, record, summary FROM search_documents WHERE name IN ({marks})",
+        rows = {str(r[0]): r for r in db.execute(
+            f"SELECT {', '.join(PAGE_COLUMNS)} FROM search_documents WHERE name IN ({marks})",
             [name for name, _ in shown]).fetchall()}
-        return [{**dict(rows[name]), "score": score} for name, score in shown if name in rows]
+        return [dict(zip(PAGE_COLUMNS, rows[name], strict=True), score=score) for name, score in shown if name in rows]
 
     def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
         key = json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
