@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from catalog.database import CatalogConnection
 from catalog.models import Dataset, Release
 from catalog.search_index import column_texts as schema_column_texts
+from catalog.search_index import record_of_row, summary_of
 from catalog.search_index import release_formats as files_formats
 from catalog.search_vocabulary import REBUILD_SECONDS, Vocabulary, read_vocabulary
 from catalog.store import Catalog
@@ -263,6 +264,7 @@ class CatalogSearch:
                 page = self._ranked_page(db, hits, limit, offset)
             else:
                 page = hits.page(limit, offset, after)
+            page = _with_stored_hits(db, page)
             # The key after the last hit, for the next page of the title listing (None on its last page): more
             # follow when this page is full and a hit remains past it (asked, since a keyed page has no offset).
             key = None
@@ -390,6 +392,27 @@ class _Hits:
             sql += " LIMIT :limit OFFSET :offset"
             params.update(limit=limit, offset=offset if after is None else 0)
         return list(self.db.execute(sql, params).fetchall())
+
+
+def _with_stored_hits(db: CatalogConnection, page: list[Any]) -> list[Any]:
+    """The page's rows, each with its stored hit; a document written by the previous release's code during a
+    rolling upgrade (migration 0002: its ``record`` is the column's default ``{}``) has its hit read from
+    ``datasets`` as before (the next write of that dataset stores it)."""
+    missing = [str(r["name"]) for r in page if r["record"] == "{}"]
+    if not missing:
+        return page
+    marks = ", ".join("?" for _ in missing)
+    rows = db.execute(f"SELECT d.*, s.latest_release FROM datasets d JOIN search_documents s ON s.name = d.name "
+                      f"WHERE d.name IN ({marks})", missing).fetchall()
+    read = {str(r["name"]): record_of_row(r) for r in rows}
+    found = []
+    for row in page:
+        name = str(row["name"])
+        if row["record"] != "{}":
+            found.append(row)
+        elif name in read:
+            found.append({**dict(row), "record": read[name].model_dump_json(), "summary": summary_of(read[name])})
+    return found
 
 
 def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValue]]:

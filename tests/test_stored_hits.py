@@ -90,6 +90,16 @@ def test_the_stored_listing_is_byte_for_byte_the_model_built_one(backend: Settin
             assert answer.content == _model_built(app, catalog, search, params, limit=100), params
         first = client.get("/api/v1/datasets", params={"limit": "4"}).json()  # paged: the cursor is the same too
         assert first["next"] and len(first["datasets"]) == 4
+        # Documents written by the previous release's code during a rolling upgrade (the columns' default):
+        # their hits are read from ``datasets``, the answer the same.
+        with catalog.database.transaction() as db:
+            db.execute("UPDATE search_documents SET record = '{}', summary = '{}' WHERE name IN ('ds-000', 'ds-003')")
+        for params in ({}, {"q": "air"}):
+            answer = client.get("/api/v1/datasets", params={**params, "limit": "100"})
+            assert answer.content == _model_built(app, catalog, search, params, limit=100), params
+        assert [h.dataset.name for h in search.search(SearchQuery(q="air")).hits if h.dataset.name == "ds-003"]
+        catalog.upsert_dataset(catalog.published_dataset("ds-003")[0], "Organisation org-0")  # type: ignore[arg-type]
+        assert _stored(catalog, "ds-003")[1]["name"] == "ds-003"  # the next write stores it
     for name in catalog.published_names(None, 0)[0]:
         dataset, releases = catalog.published_dataset(name)
         assert dataset is not None

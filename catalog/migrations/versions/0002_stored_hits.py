@@ -3,8 +3,10 @@
 - ``search_documents.record`` and ``search_documents.summary``: each search document's dataset record
   (``Dataset`` JSON, with its latest release) and the API's public summary of it (without its URL), written
   in the transaction that writes the document (``catalog.search_index``), so a page of hits is one query and
-  builds no model. Existing documents are written again by the index's layout change (``LAYOUT`` 3: a
-  catalog is indexed once when a process of this code first opens it).
+  builds no model. Existing documents are written again by the index's layout change (``LAYOUT`` 3; the
+  upgrade clears the layout stamp, so a catalog is indexed once when a process of this code first opens
+  it, also after a downgrade and an upgrade again). A document written meanwhile by the previous release's
+  code (a rolling upgrade) has the default ``{}``: its hit is read from ``datasets`` as before.
 - ``datasets.organization_profile``: the organisation profile of the dataset's metadata again (JSON, or
   NULL), with a partial index by (organisation, updated_at) over the datasets that give one, so an
   organisation's profile is one indexed lookup instead of a scan of its datasets' metadata. Filled here from
@@ -46,6 +48,7 @@ def upgrade() -> None:
     where = sa.text("organization_profile IS NOT NULL")
     op.create_index(PROFILE_INDEX, "datasets", ["organization", "updated_at"], sqlite_where=where,
                     postgresql_where=where)
+    op.execute("DELETE FROM search_layout")  # every document's hit is written by the next process that opens it
 
 
 def downgrade() -> None:
@@ -55,3 +58,4 @@ def downgrade() -> None:
     for table, column in (("datasets", "organization_profile"), ("search_documents", "summary"),
                           ("search_documents", "record")):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    op.execute("DELETE FROM search_layout")  # the previous code indexes the catalog again in its own layout
