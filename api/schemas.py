@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from catalog.search_index import HitSummary
+
 
 class ErrorDetailPublic(BaseModel):
     status: int
@@ -18,14 +20,9 @@ class ErrorPublic(BaseModel):
     error: ErrorDetailPublic
 
 
-class DatasetSummaryPublic(BaseModel):
-    name: str
-    title: str
-    description: str
-    organization: str
-    license: str
-    tags: list[str]
-    latest_release: int | None
+class DatasetSummaryPublic(HitSummary):
+    # The fields of the summary each search document stores (``HitSummary``), then the dataset's URL: a page of
+    # the listing is spliced from the stored summaries (``api.stored_hits``).
     url: str
 
 

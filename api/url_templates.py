@@ -22,9 +22,14 @@ _templates: dict[tuple[str, str, tuple[str, ...]], str] = {}
 _lock = threading.Lock()
 
 
+def is_plain(value: str) -> bool:
+    """Whether ``value`` goes into a template as it is (``url_for`` fills it in without asking Starlette)."""
+    return _PLAIN.fullmatch(value) is not None and "0opendata" not in value
+
+
 def url_for(request: Request, route: str, **params: object) -> str:
     values = {k: str(v) for k, v in params.items()}
-    if not all(_PLAIN.fullmatch(v) and "0opendata" not in v for v in values.values()):
+    if not all(is_plain(v) for v in values.values()):
         return str(request.url_for(route, **values))
     names = tuple(sorted(values))
     key = (str(request.base_url), route, names)

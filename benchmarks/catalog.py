@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import SecretStr
 
+from catalog.database import CatalogDatabase, SqliteDatabase, catalog_database
 from catalog.models import Dataset, Release, Run
 from catalog.schema_version import upgrade
 from catalog.store import Catalog, utc_now
@@ -94,10 +95,10 @@ def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
 def build(settings: Settings, size: int) -> None:
     home = settings.home
     done = home / f"built-{size}"
-    catalog = Catalog(home / "catalog.sqlite3") if settings.catalog_url is None else _postgres_catalog(settings)
     if done.exists():  # kept from an earlier run, perhaps by older code: brought to this code's schema
-        upgrade(catalog.database)
+        upgrade(_database(settings))
         return
+    catalog = Catalog(home / "catalog.sqlite3") if settings.catalog_url is None else _postgres_catalog(settings)
     started = time.perf_counter()
     for i in range(size):
         dataset = dataset_of(i)
@@ -106,6 +107,13 @@ def build(settings: Settings, size: int) -> None:
             record(catalog, home, dataset.name, number)
     done.write_text(f"{time.perf_counter() - started:.1f} s\n")
     print(f"  built {size:,} datasets in {done.read_text().strip()}", flush=True)
+
+
+def _database(settings: Settings) -> CatalogDatabase:
+    """The catalog's database, its schema not checked (``build`` upgrades a kept one before opening it)."""
+    if settings.catalog_url is None:
+        return SqliteDatabase(settings.home / "catalog.sqlite3", check_schema=False)
+    return catalog_database(settings, check_schema=False)
 
 
 def _postgres_catalog(settings: Settings) -> Catalog:

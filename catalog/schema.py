@@ -60,6 +60,8 @@ datasets = Table(
     Column("homepage", Text),
     Column("updated_at", Text, nullable=False),
     Column("metadata", Text, nullable=False, server_default=text("'{}'")),  # contact point, spatial, themes
+    # The metadata's organisation profile again (JSON, or NULL), for its indexed lookup (migration 0002).
+    Column("organization_profile", Text),
     ForeignKeyConstraint(["organization"], ["organizations.name"]),
 )
 releases = Table(
@@ -183,6 +185,10 @@ search_documents = Table(
     Column("created_at", Text, nullable=False),
     Column("columns", Text, nullable=False),
     Column("formats", Text, nullable=False),
+    # What a hit shows, written with the document (migration 0002): the dataset record (``Dataset`` JSON, with
+    # its latest release) and the API's public summary of it without its URL (``catalog.search_index``).
+    Column("record", Text, nullable=False, server_default=text("'{}'")),
+    Column("summary", Text, nullable=False, server_default=text("'{}'")),
     sqlite_autoincrement=True,
 )
 search_terms = Table(
@@ -239,6 +245,9 @@ Index("releases_by_state", releases.c.state, releases.c.dataset, releases.c.numb
 Index("runs_by_start", runs.c.started_at)
 Index("runs_by_state", runs.c.state, runs.c.started_at)
 Index("datasets_by_organization", datasets.c.organization, datasets.c.name)
+Index("datasets_with_organization_profile", datasets.c.organization, datasets.c.updated_at,
+      sqlite_where=datasets.c.organization_profile.isnot(None),
+      postgresql_where=datasets.c.organization_profile.isnot(None))
 Index("datasets_scheduled", datasets.c.name, sqlite_where=datasets.c.schedule.isnot(None),
       postgresql_where=datasets.c.schedule.isnot(None))
 Index("approvals_by_release", approvals.c.dataset, approvals.c.number)

@@ -30,9 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from catalog.database import CatalogConnection
 from catalog.models import Dataset, Release
 from catalog.search_index import column_texts as schema_column_texts
+from catalog.search_index import record_of_row, summary_of
 from catalog.search_index import release_formats as files_formats
 from catalog.search_vocabulary import REBUILD_SECONDS, Vocabulary, read_vocabulary
-from catalog.store import Catalog, dataset_from_row
+from catalog.store import Catalog
 
 #: Weight of a match in each indexed field, in the index's column order.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -47,6 +48,8 @@ ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_
 SORTS: dict[str, list[tuple[str, bool]] | None] = {
     "relevance": None, "updated": [("d.updated_at", True)], "name": [("d.sort_title", False)],
 }
+#: What a page of hits reads of each document (then its score).
+PAGE_COLUMNS = ("name", "sort_title", "columns", "formats", "record", "summary")
 #: A search with fewer hits than this also tries its words corrected (typo tolerance).
 FEW_HITS = 3
 #: Most values a facet lists (the most frequent first).
@@ -97,9 +100,12 @@ class SearchResult(BaseModel):
     suggestion: str | None = Field(default=None, description="a search with the unknown words corrected that "
                                    "finds more datasets than this one (\"did you mean\")")
 
+    summaries: list[tuple[str, str]] = Field(default_factory=list, description="(name, stored public summary "
+                                             "JSON without its URL: ``search_index.HitSummary``) of each hit")
+
     @property
     def count(self) -> int:
-        return len(self.hits)
+        return len(self.summaries)
 
 
 def release_formats(release: Release | None) -> list[str]:
@@ -174,10 +180,10 @@ class CatalogSearch:
         if not shown:
             return []
         marks = ", ".join("?" for _ in shown)
-        rows = {str(r["name"]): r for r in db.execute(
-            f"SELECT name, sort_title, columns, formats FROM search_documents WHERE name IN ({marks})",
+        rows = {str(r[0]): r for r in db.execute(
+            f"SELECT {', '.join(PAGE_COLUMNS)} FROM search_documents WHERE name IN ({marks})",
             [name for name, _ in shown]).fetchall()}
-        return [{**dict(rows[name]), "score": score} for name, score in shown if name in rows]
+        return [dict(zip(PAGE_COLUMNS, rows[name], strict=True), score=score) for name, score in shown if name in rows]
 
     def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
         key = json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
@@ -241,11 +247,12 @@ class CatalogSearch:
     def search(
         self, query: SearchQuery, *, limit: int | None = None, offset: int = 0, after: tuple[str, str] | None = None,
         facets: bool = True, names: Sequence[str] | None = None, tags: Sequence[str] = (),
-        order: Sequence[tuple[str, bool]] | None = None,
+        order: Sequence[tuple[str, bool]] | None = None, records: bool = True,
     ) -> SearchResult:
         """One page of hits (``limit`` from ``offset``, or ``after`` a (title, name) key without ``q``), the
         total and the facet counts. ``names`` and ``tags`` narrow further (every tag must be present);
-        ``order`` is (column, descending) pairs among ``ORDER_COLUMNS``, instead of rank or title."""
+        ``order`` is (column, descending) pairs among ``ORDER_COLUMNS``, instead of rank or title. The page's
+        stored summaries are always in ``summaries``; ``records=False`` makes no hit models (``hits`` empty)."""
         if order is not None and any(column not in ORDER_COLUMNS for column, _ in order):
             raise ValueError(f"search order columns are {', '.join(sorted(ORDER_COLUMNS))}")
         with self.catalog.database.connect() as db:
@@ -263,11 +270,12 @@ class CatalogSearch:
                 more, page = len(page) > limit, page[:limit]
             else:
                 page = hits.page(limit, offset, after)
-            datasets = _datasets(db, [str(r["name"]) for r in page])
+            page = _with_stored_hits(db, page)
             # The key after the last hit, for the next page of the title listing (None on its last page).
-            key = (str(page[-1]["sort_title"]), str(page[-1]["name"])) if more else None
-        found = [_hit(r, datasets[str(r["name"])], query.q) for r in page if str(r["name"]) in datasets]
-        return SearchResult(query=query, hits=found, facets=counts, total=total, offset=offset, after=key)
+            key = (str(page[-1]["sort_title"]), str(page[-1]["name"])) if more and page else None
+        found = [_hit(r, query.q) for r in page] if records else []
+        return SearchResult(query=query, hits=found, facets=counts, total=total, offset=offset, after=key,
+                            summaries=[(str(r["name"]), str(r["summary"])) for r in page])
 
 
 class _Hits:
@@ -371,7 +379,8 @@ class _Hits:
             ordering += ", d.name"
         else:
             ordering = "score DESC, d.name" if self.query.q else "d.sort_title, d.name"
-        sql = (f"SELECT d.name, d.sort_title, d.columns, d.formats, {self.score} AS score FROM {source}{where}"
+        sql = (f"SELECT d.name, d.sort_title, d.columns, d.formats, d.record, d.summary, {self.score} AS score "
+               f"FROM {source}{where}"
                f" ORDER BY {ordering}")
         if limit is not None:
             sql += " LIMIT :limit OFFSET :offset"
@@ -379,13 +388,25 @@ class _Hits:
         return list(self.db.execute(sql, params).fetchall())
 
 
-def _datasets(db: CatalogConnection, names: list[str]) -> dict[str, Dataset]:
-    if not names:
-        return {}
-    marks = ", ".join("?" for _ in names)
+def _with_stored_hits(db: CatalogConnection, page: list[Any]) -> list[Any]:
+    """The page's rows, each with its stored hit; a document written by the previous release's code during a
+    rolling upgrade (migration 0002: its ``record`` is the column's default ``{}``) has its hit read from
+    ``datasets`` as before (the next write of that dataset stores it)."""
+    missing = [str(r["name"]) for r in page if r["record"] == "{}"]
+    if not missing:
+        return page
+    marks = ", ".join("?" for _ in missing)
     rows = db.execute(f"SELECT d.*, s.latest_release FROM datasets d JOIN search_documents s ON s.name = d.name "
-                      f"WHERE d.name IN ({marks})", names).fetchall()
-    return {str(r["name"]): dataset_from_row(r) for r in rows}
+                      f"WHERE d.name IN ({marks})", missing).fetchall()
+    read = {str(r["name"]): record_of_row(r) for r in rows}
+    found = []
+    for row in page:
+        name = str(row["name"])
+        if row["record"] != "{}":
+            found.append(row)
+        elif name in read:
+            found.append({**dict(row), "record": read[name].model_dump_json(), "summary": summary_of(read[name])})
+    return found
 
 
 def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValue]]:
@@ -412,7 +433,9 @@ def _column_words(name: str) -> tuple[str, ...]:
     return tuple(words(name))
 
 
-def _hit(row: Any, dataset: Dataset, text: str | None) -> SearchHit:
+def _hit(row: Any, text: str | None) -> SearchHit:
+    """A hit from its stored document: the dataset record as the document stores it (no read of ``datasets``)."""
+    dataset = Dataset.model_validate_json(row["record"])
     columns: list[str] = json.loads(row["columns"])
     wanted = [q for q in words(text or "") if len(q) > 2]
     matched = [

@@ -1,9 +1,10 @@
 """The search documents, kept in the catalog database and updated in the transaction that changes them.
 
 One row of ``search_documents`` per dataset with a published release: what the catalog's search lists and
-facets (organisation and its title, licence, latest release, the column names of that release), with its
-tags and formats in ``search_terms`` (one row a value, for facet counts in SQL). The full-text index is
-the engine's own:
+facets (organisation and its title, licence, latest release, the column names of that release) and what
+a hit shows (``record``: the dataset record, ``Dataset`` JSON; ``summary``: the API's public summary of it
+without its URL, ``HitSummary`` JSON), with its tags and formats in ``search_terms`` (one row a value, for
+facet counts in SQL). The full-text index is the engine's own:
 
 - SQLite: an FTS5 table ``search_fts`` (title, tags, columns, organisation, description; Porter stemming),
   its rowid the document's id;
@@ -21,10 +22,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
+
 from catalog.database import CatalogConnection, CatalogDatabase
+from catalog.models import Dataset
 
 #: Bump when what a document holds changes: catalogs indexed by an older layout are indexed again.
-LAYOUT = 2
+#: 3: each document stores its hit (``record`` and ``summary``, migration 0002).
+LAYOUT = 3
 # Serialises the first indexing of a catalog across processes (an arbitrary, fixed advisory lock key).
 INDEX_LOCK = 0x0DA7A_CA7
 
@@ -53,6 +58,33 @@ def column_texts(table_schema: dict[str, Any] | None) -> list[tuple[str, str]]:
         words = " ".join(str(field.get(k, "")) for k in ("name", "title", "description"))
         found.append((name, words.strip()))
     return found
+
+
+class HitSummary(BaseModel):
+    """What the API lists of a dataset (``DatasetSummaryPublic`` is this with its ``url``): stored as JSON with
+    its search document, so a page of hits is spliced from stored text, serialised as the API serialises."""
+
+    name: str
+    title: str
+    description: str
+    organization: str
+    license: str
+    tags: list[str]
+    latest_release: int | None
+
+
+def record_of_row(row: Any) -> Dataset:
+    """A ``Dataset`` from a row of ``datasets`` (plus its ``latest_release``): the record a document stores."""
+    values = dict(row)
+    values.pop("organization_profile", None)  # the metadata's own, stored again for its index
+    values["tags"] = json.loads(values["tags"])
+    values.update(json.loads(values.pop("metadata", None) or "{}"))
+    return Dataset(**values)
+
+
+def summary_of(dataset: Dataset) -> str:
+    """The stored public summary of a dataset (JSON, without its URL)."""
+    return HitSummary.model_validate(dataset.model_dump(include=set(HitSummary.model_fields))).model_dump_json()
 
 
 def ensure_search_index(database: CatalogDatabase) -> None:
@@ -113,13 +145,19 @@ def _drop(db: CatalogConnection, name: str) -> None:
 
 
 _SOURCES = (
-    "SELECT d.name, d.organization, d.title, d.description, d.license, d.tags, o.title AS organization_title, "
+    "SELECT d.name, d.organization, d.title, d.description, d.license, d.tags, d.schedule, d.timezone, "
+    "d.frequency, d.homepage, d.metadata, o.title AS organization_title, "
     "d.updated_at, r.number, r.table_schema, r.files, (SELECT min(y.created_at) FROM releases y "
     "WHERE y.dataset = d.name AND y.state = 'published') AS first_created "
     "FROM datasets d JOIN organizations o ON o.name = d.organization "
     "JOIN releases r ON r.dataset = d.name AND r.number = (SELECT max(x.number) FROM releases x "
     "WHERE x.dataset = d.name AND x.state = 'published')"
 )
+
+
+#: The columns of ``_SOURCES`` that are the dataset's own row.
+DATASET_COLUMNS = ("name", "organization", "title", "description", "license", "tags", "schedule", "timezone",
+                   "frequency", "homepage", "updated_at", "metadata")
 
 
 def _sources(db: CatalogConnection, names: list[str] | None) -> Iterable[Any]:
@@ -136,12 +174,14 @@ def _insert(db: CatalogConnection, row: Any) -> None:
     tags: list[str] = json.loads(row["tags"])
     columns = column_texts(json.loads(row["table_schema"]))
     formats = release_formats(json.loads(row["files"]))
+    record = record_of_row({k: row[k] for k in DATASET_COLUMNS} | {"latest_release": int(row["number"])})
     values = {
         "name": row["name"], "organization": row["organization"], "organization_title": row["organization_title"],
         "license": row["license"], "title": row["title"], "sort_title": str(row["title"]).lower(),
         "latest_release": int(row["number"]), "updated_at": row["updated_at"], "created_at": row["first_created"],
         "columns": json.dumps([n for n, _ in columns]),
         "formats": json.dumps(formats),
+        "record": record.model_dump_json(), "summary": summary_of(record),
     }
     texts = {
         "tags": " ".join(tags), "columns_text": " ".join(text for _, text in columns),

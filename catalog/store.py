@@ -16,7 +16,7 @@ from typing import Any
 from catalog import events
 from catalog.database import CatalogConnection, CatalogDatabase, SqliteDatabase, catalog_database, integrity_error
 from catalog.models import METADATA_FIELDS, Dataset, Organization, Release, Run
-from catalog.search_index import ensure_search_index, refresh_documents, refresh_organization
+from catalog.search_index import ensure_search_index, record_of_row, refresh_documents, refresh_organization
 from opendata.errors import CatalogError
 from opendata.settings import Settings
 
@@ -56,6 +56,8 @@ class Catalog:
             row = dataset.model_dump(exclude={"latest_release", *METADATA_FIELDS})
             row["tags"] = json.dumps(row["tags"])
             row["metadata"] = json.dumps(dataset.model_dump(include=set(METADATA_FIELDS), exclude_none=True))
+            profile = dataset.organization_profile
+            row["organization_profile"] = profile.model_dump_json() if profile is not None else None
             columns = ", ".join(row)
             placeholders = ", ".join(f":{k}" for k in row)
             updates = ", ".join(f"{k} = excluded.{k}" for k in row if k != "name")
@@ -462,10 +464,7 @@ def dataset_from_row(row: Any) -> Dataset:
 
 
 def _dataset(row: Any) -> Dataset:
-    values = dict(row)
-    values["tags"] = json.loads(values["tags"])
-    values.update(json.loads(values.pop("metadata", None) or "{}"))
-    return Dataset(**values)
+    return record_of_row(row)
 
 
 def _release(row: Any) -> Release:

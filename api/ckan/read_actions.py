@@ -54,11 +54,12 @@ def required(data: dict[str, Any], key: str) -> str:
 
 
 def _organizations(ctx: ActionContext, names: Iterable[str] | None = None) -> dict[str, Organization]:
-    """Organisations by name: every one, or just ``names`` (one indexed read each)."""
+    """Organisations by name: every one, with its dataset count; or just ``names``, by key in one query and
+    without counts (a package shows its organisation's name and title only)."""
     if names is None:
         return {o.name: o for o in ctx.catalog.organizations()}
-    found = {name: ctx.catalog.organization(name) for name in set(names)}
-    return {name: o for name, o in found.items() if o is not None}
+    titles = ctx.catalog.organization_titles(sorted(set(names)))
+    return {name: Organization(name=name, title=title) for name, title in titles.items()}
 
 
 def _package(ctx: ActionContext, dataset: Dataset, orgs: dict[str, Organization]) -> dict[str, Any]:

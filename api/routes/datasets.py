@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api import list_cursor
 from api.deps import LinksDep, PublishedDep
-from api.present import dataset_detail, dataset_summary, release_detail
+from api.present import dataset_detail, release_detail
 from api.schemas import DatasetPublic, DatasetsPublic, ReleasePublic
+from api.stored_hits import summaries_response
 from api.web.state import WebDep
 from catalog.search import SearchQuery
 
@@ -61,11 +62,12 @@ def list_datasets(
         Query(description="relevance (best match first; the default, by name without `q`), updated (most "
               "recently updated first) or name (by title)"),
     ] = None,
-) -> DatasetsSearchPublic:
+) -> Response:
     query = SearchQuery(q=(q or "").strip() or None, organization=organization, tag=tag, license=license, format=format)
     key = list_cursor.query_hash({**query.model_dump(), **({"sort": sort} if sort else {})})
     position = list_cursor.decode(cursor, key) if cursor else list_cursor.ListCursor(key)
-    result = web.search.find(query, sort=sort, limit=limit, offset=position.offset, after=position.after)
+    result = web.search.find(query, sort=sort, limit=limit, offset=position.offset, after=position.after,
+                             records=False)
     facets = {
         name: [FacetValuePublic(**v.model_dump()) for v in values] for name, values in result.facets.items()
     }
@@ -74,11 +76,11 @@ def list_datasets(
         following = list_cursor.encode(list_cursor.ListCursor(key, after=result.after))
     elif (query.q or sort == "updated") and position.offset + result.count < result.total:
         following = list_cursor.encode(list_cursor.ListCursor(key, offset=position.offset + result.count))
-    return DatasetsSearchPublic(
-        datasets=[dataset_summary(links, hit.dataset) for hit in result.hits], count=result.count, q=query.q,
-        facets=facets, total=result.total, limit=limit, next=following, sort=sort or "relevance",
-        corrected=result.corrected, suggestion=result.suggestion,
+    envelope = DatasetsSearchPublic(
+        datasets=[], count=result.count, q=query.q, facets=facets, total=result.total, limit=limit, next=following,
+        sort=sort or "relevance", corrected=result.corrected, suggestion=result.suggestion,
     )
+    return summaries_response(envelope, result.summaries, links)  # the bytes of DatasetsSearchPublic
 
 
 @router.get("/{name}", name="get_dataset", response_model=DatasetPublic)

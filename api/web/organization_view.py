@@ -1,14 +1,16 @@
 """An organisation's description, contact and website, from its datasets' job files.
 
-The catalog's organisations table holds a name and a title only (its schema is not extended for this), so
-the job-file keys ``organization_description``, ``organization_contact`` and ``organization_website``
-are stored with each dataset (its ``metadata`` JSON, as ``organization_profile``); the page shows those of
-the organisation's most recently updated dataset that gives them (one indexed query).
+The job-file keys ``organization_description``, ``organization_contact`` and ``organization_website`` are
+stored with each dataset (its ``metadata`` JSON, as ``organization_profile``) and, since migration 0002,
+again in the ``datasets.organization_profile`` column, written with the dataset's row, under a partial index
+by (organisation, updated_at) over the datasets that give one. The page shows the profile of the
+organisation's most recently updated dataset that gives one: one indexed lookup, whatever the number of
+the organisation's datasets.
 """
 
 from __future__ import annotations
 
-import json
+from pydantic import ValidationError
 
 from catalog.models import OrganizationProfile
 from catalog.store import Catalog
@@ -17,13 +19,12 @@ from catalog.store import Catalog
 def organization_profile(catalog: Catalog, name: str) -> OrganizationProfile | None:
     with catalog.database.connect() as db:
         row = db.execute(
-            "SELECT metadata FROM datasets WHERE organization = ? AND metadata LIKE ? "
-            "ORDER BY updated_at DESC LIMIT 1", (name, '%"organization_profile"%'),
+            "SELECT organization_profile FROM datasets WHERE organization = ? AND organization_profile IS NOT NULL "
+            "ORDER BY updated_at DESC LIMIT 1", (name,),
         ).fetchone()
     if row is None:
         return None
     try:
-        found = json.loads(row[0]).get("organization_profile")
-        return OrganizationProfile(**found) if isinstance(found, dict) else None
-    except (ValueError, TypeError):
+        return OrganizationProfile.model_validate_json(row[0])
+    except ValidationError:
         return None
