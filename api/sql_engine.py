@@ -90,19 +90,9 @@ def bound_releases(view: CatalogView, tables: set[str], storage: ReleaseStorage)
     return bound
 
 
-def bind_tables(view: CatalogView, tables: set[str], storage: ReleaseStorage) -> dict[str, str]:
-    """Table name -> the Parquet file DuckDB reads, for the named tables that are published releases."""
-    return {t: storage.duckdb_path(r, "data.parquet") for t, r in bound_releases(view, tables, storage).items()}
-
-
 def release_cells(releases: dict[str, Release]) -> dict[str, int]:
     """Rows x columns of each table's release (what its copy in memory would hold)."""
     return {table: max(1, r.rows) * max(1, len(r.table_schema.get("fields", []))) for table, r in releases.items()}
-
-
-def table_cells(view: CatalogView, tables: dict[str, str]) -> dict[str, int]:
-    """Rows x columns of each bound table's release."""
-    return release_cells({t: r for t in tables if (r := resolve_table(view, t)) is not None})
 
 
 def in_memory(cells: dict[str, int]) -> set[str]:
@@ -232,18 +222,23 @@ class SqlEngine:
     def _copied_cells(self) -> int:
         return sum(self._cells.get(id(con), 0) for idle in self._idle.values() for con in idle)
 
-    def bound(self, view: CatalogView, sql: str) -> dict[str, str]:
-        """The tables ``sql`` may read (checked by the guard), bound to their files."""
-        return {t: self.storage.duckdb_path(r, "data.parquet") for t, r in self._releases(view, sql).items()}
-
-    def _releases(self, view: CatalogView, sql: str) -> dict[str, Release]:
+    def releases(self, view: CatalogView, sql: str) -> dict[str, Release]:
+        """The published releases ``sql`` may read (checked by the guard), by table name."""
         releases = bound_releases(view, set(_named(sql)), self.storage)
         _checked(sql, tuple(releases))
         return releases
 
+    def files(self, releases: dict[str, Release]) -> dict[str, str]:
+        """Table name -> the Parquet file DuckDB reads."""
+        return {t: self.storage.duckdb_path(r, "data.parquet") for t, r in releases.items()}
+
+    def bound(self, view: CatalogView, sql: str) -> dict[str, str]:
+        """The tables ``sql`` may read (checked by the guard), bound to their files."""
+        return self.files(self.releases(view, sql))
+
     def run(self, view: CatalogView, sql: str) -> SqlResult:
-        releases = self._releases(view, sql)
-        tables = {t: self.storage.duckdb_path(r, "data.parquet") for t, r in releases.items()}
+        releases = self.releases(view, sql)
+        tables = self.files(releases)
         spatial = any(geometry_columns(r.table_schema) for r in releases.values())
         timeout = self.settings.query_timeout_seconds
         cap = self.settings.sql_row_cap

@@ -52,8 +52,8 @@ def answers(home: ApiHome, view: CatalogView) -> list[tuple[list[str], list[str]
 
 def kinds(engine: SqlEngine, view: CatalogView, sql: str) -> dict[str, str]:
     """Table name -> 'table' (a copy in memory) or 'view' (over the Parquet file), in the bound database."""
-    tables = engine.bound(view, sql)
-    with engine.database(tables, False, sql_engine.table_cells(view, tables)) as con:
+    releases = engine.releases(view, sql)
+    with engine.database(engine.files(releases), False, sql_engine.release_cells(releases)) as con:
         found = {name: "table" for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         found.update({name: "view" for (name,) in
                       con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()})
@@ -73,7 +73,7 @@ def test_small_releases_are_copied_and_large_ones_stay_views(home: ApiHome, view
     sql = f'SELECT count(*) FROM "{DATASET}@1" JOIN "{DATASET}" USING (request_id)'
     engine = SqlEngine(home.settings)
     assert kinds(engine, view, sql) == {f"{DATASET}@1": "table", DATASET: "table"}
-    cells = sql_engine.table_cells(view, engine.bound(view, sql))
+    cells = sql_engine.release_cells(engine.releases(view, sql))
     assert cells[f"{DATASET}@1"] < cells[DATASET]  # 250 and 300 rows, the same columns
     engine.close()
     monkeypatch.setattr(sql_engine, "MEMORY_TABLE_CELLS", cells[DATASET])  # room for one of the two: the smaller
@@ -84,7 +84,7 @@ def test_small_releases_are_copied_and_large_ones_stay_views(home: ApiHome, view
 
 def test_idle_copies_stay_within_the_budget(home: ApiHome, view: CatalogView, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = SqlEngine(home.settings)
-    one = sql_engine.table_cells(view, engine.bound(view, f'SELECT 1 FROM "{DATASET}"'))[DATASET]
+    one = sql_engine.release_cells(engine.releases(view, f'SELECT 1 FROM "{DATASET}"'))[DATASET]
     monkeypatch.setattr(sql_engine, "MEMORY_CELLS_BUDGET", one)
     engine.run(view, f'SELECT count(*) FROM "{DATASET}"')
     engine.run(view, f'SELECT count(*) FROM "{DATASET}@1"')  # a second copy would pass the budget
@@ -96,8 +96,8 @@ def test_idle_copies_stay_within_the_budget(home: ApiHome, view: CatalogView, mo
 
 def test_a_copy_is_locked_as_a_view_is(home: ApiHome, view: CatalogView) -> None:
     engine = SqlEngine(home.settings)
-    tables = engine.bound(view, f'SELECT * FROM "{DATASET}"')
-    with engine.database(tables, False, sql_engine.table_cells(view, tables)) as con:
+    releases = engine.releases(view, f'SELECT * FROM "{DATASET}"')
+    with engine.database(engine.files(releases), False, sql_engine.release_cells(releases)) as con:
         assert con.execute(f'SELECT count(*) FROM "{DATASET}"').fetchone() == (300,)
         with pytest.raises(duckdb.Error, match="(?i)permission|not allowed|disabled"):
             con.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
