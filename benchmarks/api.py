@@ -51,13 +51,18 @@ SCHEMA: dict[str, Any] = {
     ],
     "primaryKey": ["trip_id"],
 }
-SELECT = f"""
+def trips_select(rows: int) -> str:
+    """The benchmark's trips: ``rows`` of them, the same for any count (trip i is always the same)."""
+    return f"""
 SELECT i AS trip_id, 'R' || lpad(CAST(i * 7919 % {ROUTES} AS VARCHAR), 3, '0') AS route,
        DATE '2024-01-01' + CAST(i % 365 AS INTEGER) AS day, CAST(i * 13 % 5000 AS BIGINT) AS stop,
        (i % 500) / 100.0 AS fare, CAST(i * 31 % 900 - 100 AS BIGINT) AS delay,
        40.5 + (i % 1000) / 2000.0 AS latitude, -74.2 + (i % 777) / 1500.0 AS longitude
-FROM range({ROWS}) t(i)
+FROM range({rows}) t(i)
 """
+
+
+SELECT = trips_select(ROWS)
 
 
 def free_port() -> int:
@@ -66,8 +71,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def build_home(home: Path) -> None:
-    """One published release of DATASET, recorded in the catalog as the publish stage records it."""
+def build_home(home: Path, dataset: str = DATASET, rows: int = ROWS, title: str = "Transit trips",
+               row_group_size: int = 122_880) -> None:
+    """One published release of ``dataset`` (``rows`` trips), recorded in the catalog as the publish stage
+    records it."""
     from catalog.models import Dataset, Release, Run
     from catalog.publish import sha256_file
     from catalog.store import Catalog
@@ -82,31 +89,32 @@ def build_home(home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)
     settings.paths.ensure()
-    folder = settings.paths.release_dir(DATASET, 1)
+    folder = settings.paths.release_dir(dataset, 1)
     folder.mkdir(parents=True)
     con = duckdb.connect()
     con.execute(
-        f"COPY ({SELECT} ORDER BY route, trip_id) TO '{folder / 'data.parquet'}' "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        f"COPY ({trips_select(rows)} ORDER BY route, trip_id) TO '{folder / 'data.parquet'}' "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group_size})"
     )
     con.close()
     catalog = Catalog(settings.paths.catalog_db)
-    catalog.upsert_dataset(Dataset(name=DATASET, organization="transit-agency", title="Transit trips",
+    catalog.upsert_dataset(Dataset(name=dataset, organization="transit-agency", title=title,
                                    description="Benchmark trips", license="CC-BY-4.0",
                                    updated_at="2024-01-01T00:00:00Z"), "Transit agency")
-    release = Release(dataset=DATASET, number=1, state="published", created_at="2024-01-01T00:00:00Z",
-                      published_at="2024-01-01T00:00:00Z", rows=ROWS, table_schema=SCHEMA,
-                      folder=f"{DATASET}/1", files={"data.parquet": sha256_file(folder / "data.parquet")},
+    release = Release(dataset=dataset, number=1, state="published", created_at="2024-01-01T00:00:00Z",
+                      published_at="2024-01-01T00:00:00Z", rows=rows, table_schema=SCHEMA,
+                      folder=f"{dataset}/1", files={"data.parquet": sha256_file(folder / "data.parquet")},
                       run_id="bench", policy_hash="bench")
-    catalog.record_release(release, Run(run_id="bench", dataset=DATASET, job_path="bench", state="succeeded",
+    catalog.record_release(release, Run(run_id="bench", dataset=dataset, job_path="bench", state="succeeded",
                                         started_at="2024-01-01T00:00:00Z", release=1))
     (home / "done").touch()
 
 
-def build_sqlite(path: Path) -> None:
+def build_sqlite(path: Path, rows: int = ROWS) -> None:
+    """The same trips in SQLite for Datasette, with an index on ``route``."""
     if path.exists():
         return
-    table = duckdb.sql(SELECT + " ORDER BY trip_id").fetchall()
+    table = duckdb.sql(trips_select(rows) + " ORDER BY trip_id").fetchall()
     db = sqlite3.connect(path.with_suffix(".tmp"))
     db.execute("CREATE TABLE trips (trip_id INTEGER PRIMARY KEY, route TEXT, day TEXT, stop INTEGER, "
                "fare REAL, delay INTEGER, latitude REAL, longitude REAL)")

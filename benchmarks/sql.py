@@ -17,31 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sqlite3
 import statistics
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import httpx
 
-from benchmarks.api import SCHEMA, measure, median_of_rounds, start_datasette, start_ours
+from benchmarks.api import build_home, build_sqlite, measure, median_of_rounds, start_datasette, start_ours
 
 WORK = Path(os.environ.get("BENCH_SQL_DIR", "/tmp/bench-sql"))
 ROWS = 10_000
 ROUTES = 200
 DATASET = "transit-small"
 CONNECTIONS = 16
-SELECT = f"""
-SELECT i AS trip_id, 'R' || lpad(CAST(i * 7919 % {ROUTES} AS VARCHAR), 3, '0') AS route,
-       DATE '2024-01-01' + CAST(i % 365 AS INTEGER) AS day, CAST(i * 13 % 5000 AS BIGINT) AS stop,
-       (i % 500) / 100.0 AS fare, CAST(i * 31 % 900 - 100 AS BIGINT) AS delay,
-       40.5 + (i % 1000) / 2000.0 AS latitude, -74.2 + (i % 777) / 1500.0 AS longitude
-FROM range({ROWS}) t(i)
-"""
 
 
 def queries(table: str) -> dict[str, Callable[[int], str]]:
@@ -51,52 +41,6 @@ def queries(table: str) -> dict[str, Callable[[int], str]]:
                                       f"WHERE route = 'R{i % ROUTES:03d}' ORDER BY trip_id LIMIT 50"),
         "group by": lambda i: f"SELECT route, count(*), sum(fare), avg(delay) FROM {table} GROUP BY route",
     }
-
-
-def build_home(home: Path) -> None:
-    from catalog.models import Dataset, Release, Run
-    from catalog.publish import sha256_file
-    from catalog.store import Catalog
-    from opendata.settings import Settings
-
-    if (home / "done").exists():
-        from catalog.schema_version import upgrade
-
-        upgrade(Catalog(Settings(home=home).paths.catalog_db).database)
-        return
-    shutil.rmtree(home, ignore_errors=True)
-    settings = Settings(home=home)
-    settings.paths.ensure()
-    folder = settings.paths.release_dir(DATASET, 1)
-    folder.mkdir(parents=True)
-    duckdb.execute(f"COPY ({SELECT} ORDER BY route, trip_id) TO '{folder / 'data.parquet'}' "
-                   "(FORMAT parquet, COMPRESSION zstd)")
-    catalog = Catalog(settings.paths.catalog_db)
-    catalog.upsert_dataset(Dataset(name=DATASET, organization="transit-agency", title="Transit trips (small)",
-                                   description="Benchmark trips", license="CC-BY-4.0",
-                                   updated_at="2024-01-01T00:00:00Z"), "Transit agency")
-    release = Release(dataset=DATASET, number=1, state="published", created_at="2024-01-01T00:00:00Z",
-                      published_at="2024-01-01T00:00:00Z", rows=ROWS, table_schema=SCHEMA,
-                      folder=f"{DATASET}/1", files={"data.parquet": sha256_file(folder / "data.parquet")},
-                      run_id="bench", policy_hash="bench")
-    catalog.record_release(release, Run(run_id="bench", dataset=DATASET, job_path="bench", state="succeeded",
-                                        started_at="2024-01-01T00:00:00Z", release=1))
-    (home / "done").touch()
-
-
-def build_sqlite(path: Path) -> None:
-    if path.exists():
-        return
-    rows = duckdb.sql(SELECT + " ORDER BY trip_id").fetchall()
-    db = sqlite3.connect(path.with_suffix(".tmp"))
-    db.execute("CREATE TABLE trips (trip_id INTEGER PRIMARY KEY, route TEXT, day TEXT, stop INTEGER, "
-               "fare REAL, delay INTEGER, latitude REAL, longitude REAL)")
-    db.executemany("INSERT INTO trips VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   ((r[0], r[1], r[2].isoformat(), *r[3:]) for r in rows))
-    db.execute("CREATE INDEX trips_route ON trips(route)")
-    db.commit()
-    db.close()
-    path.with_suffix(".tmp").rename(path)
 
 
 def address(prefix: str, make: Callable[[int], str], suffix: str) -> Callable[[int], str]:
@@ -128,8 +72,8 @@ def main() -> None:
     n = 400
     WORK.mkdir(parents=True, exist_ok=True)
     home, db = WORK / "home", WORK / "trips.db"
-    build_home(home)
-    build_sqlite(db)
+    build_home(home, DATASET, ROWS, title="Transit trips (small)", row_group_size=122_880)
+    build_sqlite(db, ROWS)
     started: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     clients: dict[str, httpx.Client] = {}
     try:
