@@ -207,6 +207,8 @@ class ReleaseTables:
                     if sorted_by is None:
                         return None
         after_row = position.after_row if position else -1
+        index = None
+        value: Any = ALL_ROWS
         if query.filters:
             column, value = query.filters[0].column, query.filters[0].value
             if not _value_fits(found.table.schema.field(column).type, value):
@@ -217,20 +219,14 @@ class ReleaseTables:
                     index = found.index(column)
             if index is None:
                 return None
-            if sorted_by is not None:
-                after = (position.after_values[0], after_row) if position else None
-                found_rows = sorted_by.rows_after(value, after, limit + 1)
-                if found_rows is None:
-                    return None
-                rows = found_rows
-            else:
-                rows = index.rows_after(value, after_row, limit + 1)
-        elif sorted_by is not None:
+        if sorted_by is not None:
             after = (position.after_values[0], after_row) if position else None
-            found_rows = sorted_by.rows_after(ALL_ROWS, after, limit + 1)
+            found_rows = sorted_by.rows_after(value, after, limit + 1)
             if found_rows is None:
                 return None
             rows = found_rows
+        elif index is not None:
+            rows = index.rows_after(value, after_row, limit + 1)
         else:
             start = max(after_row + 1, 0)
             rows = np.arange(start, min(start + limit + 1, found.table.num_rows), dtype=np.int64)
