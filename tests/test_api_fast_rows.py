@@ -287,6 +287,14 @@ def typed_table(rows: int) -> pa.Table:
     })
 
 
+def typed_release(tmp_path: Path) -> tuple[ApiHome, Release]:
+    """A home holding the "typed" dataset: one release of every cell type, in row groups of 16."""
+    home = build_home(tmp_path)
+    home.add_dataset("typed")
+    home.publish(typed_table(90), dataset="typed", schema=TYPED_SCHEMA, row_group_size=16)
+    return home, home.catalog.releases("typed")[-1]
+
+
 TYPED_QUERIES: list[dict[str, str]] = [
     {}, {"key": "b"}, {"key": "a", "select": "text,double,day"}, {"order": "key"}, {"key": "c", "order": "key"},
 ]
@@ -296,10 +304,7 @@ TYPED_QUERIES: list[dict[str, str]] = [
 def test_memory_pages_of_every_cell_type_equal_duckdb_pages(tmp_path: Path, params: dict[str, str]) -> None:
     """Big and unsigned integers, float32, NaN and infinities, -0.0, nulls in every type, far dates and text
     JSON must escape: the memory path's bytes are the DuckDB path's."""
-    home = build_home(tmp_path)
-    home.add_dataset("typed")
-    home.publish(typed_table(90), dataset="typed", schema=TYPED_SCHEMA, row_group_size=16)
-    release = home.catalog.releases("typed")[-1]
+    home, release = typed_release(tmp_path)
     for limit in (7, 100):
         fast = pages(home, release, params, limit, fast=True, dataset="typed")
         assert fast == pages(home, release, params, limit, fast=False, dataset="typed")
@@ -340,10 +345,7 @@ def test_other_orders_come_from_an_order_index_and_equal_duckdb_pages(home: ApiH
 
 @pytest.mark.parametrize("params", TYPED_ORDERS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
 def test_order_indexes_of_every_orderable_type_equal_duckdb_pages(tmp_path: Path, params: dict[str, str]) -> None:
-    home = build_home(tmp_path)
-    home.add_dataset("typed")
-    home.publish(typed_table(90), dataset="typed", schema=TYPED_SCHEMA, row_group_size=16)
-    release = home.catalog.releases("typed")[-1]
+    home, release = typed_release(tmp_path)
     for limit in (4, 100):
         fast = pages(home, release, params, limit, fast=True, dataset="typed")
         assert fast == pages(home, release, params, limit, fast=False, dataset="typed")
