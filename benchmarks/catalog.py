@@ -7,10 +7,12 @@
 
 Each catalog is built once (kept under ``/tmp/bench-catalog-N``, or a PostgreSQL database per size) through
 the catalog's own recording code (``Catalog.upsert_dataset`` and ``Catalog.record_release``): small datasets
-with one to three releases, every release's ``data.parquet`` a hard link to one tiny Parquet file. The server
+with one to three releases, every release's ``data.parquet`` a hard link to one tiny Parquet file and its
+``facts.json`` (profile, sample, coverage, byte sizes) written as the publish stage writes it. The server
 is ``opendata serve`` in a subprocess (so its resident memory is its own); one keep-alive client sends
 sequential requests, once the server is at rest after its bounded warm-up ("warm-up after start": the first
-page starts the background profiling of at most 100 datasets). "first SQL" is the first query after the
+page starts the background profiling of those of the 100 latest datasets published without facts, here
+none). "first SQL" is the first query after the
 server starts and the first query of a release published while it runs (its catalog commit, then the
 query); "first CKAN" is the first ``package_show`` of that new release. "DCAT page from scratch" is a page
 of 100 datasets of ``/catalog.jsonld`` (and of ``/catalog.ttl``) under a Host the server has not seen, so no
@@ -22,6 +24,7 @@ Memory is the server's resident set after all the reads.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import socket
@@ -31,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow as pa
@@ -39,6 +43,8 @@ from pydantic import SecretStr
 
 from catalog.database import CatalogDatabase, SqliteDatabase, catalog_database
 from catalog.models import Dataset, Release, Run
+from catalog.publish import write_json
+from catalog.release_facts import FACTS_FILE, compute_facts, with_byte_sizes
 from catalog.schema_version import upgrade
 from catalog.store import Catalog, utc_now
 from opendata.settings import Settings
@@ -72,6 +78,11 @@ def shared_parquet(home: Path, copy: int = 0) -> Path:
     return path
 
 
+@functools.cache
+def shared_facts(home: Path) -> dict[str, Any]:
+    return compute_facts(shared_parquet(home), SCHEMA)
+
+
 def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
     """One release of ``dataset`` recorded as the publish stage records it (files in place, then the commit)."""
     folder = home / "public" / "releases" / dataset / str(number)
@@ -81,13 +92,17 @@ def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
         os.link(source, folder / "data.parquet")
     for name in ("privacy-report.json", "validation-report.json", "datapackage.json"):
         (folder / name).write_text("{}\n")
+    # As the publish stage stores them: the file's facts (computed once, every release shares the file) and
+    # the byte sizes of this release's files.
+    write_json(folder / FACTS_FILE, with_byte_sizes(shared_facts(home), folder))
     now = utc_now()
     run = Run(run_id=f"{dataset}-{number}-{time.time_ns()}", dataset=dataset, job_path=f"datasets/{dataset}.yaml",
               state="succeeded", started_at=now, ended_at=now, rows_in=20, rows_out=20, release=number)
     release = Release(dataset=dataset, number=number, state="published", created_at=now, published_at=now,
                       rows=20, table_schema=SCHEMA, folder=f"{dataset}/{number}",
                       files={"data.parquet": "0" * 64, "privacy-report.json": "0" * 64,
-                             "validation-report.json": "0" * 64, "datapackage.json": "0" * 64},
+                             "validation-report.json": "0" * 64, "datapackage.json": "0" * 64,
+                             FACTS_FILE: "0" * 64},
                       run_id=run.run_id, policy_hash="0" * 64)
     catalog.record_release(release, run)
 

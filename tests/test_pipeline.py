@@ -138,3 +138,34 @@ def test_profiles_samples_and_coverage_are_computed_once_at_publish(settings: Se
     assert ReleaseFacts(engine).sample(result.release)[0] == stored["sample_columns"]
     dcat = ReleaseFacts(engine).dcat(result.release)  # not the storage: the file is gone
     assert dcat.byte_sizes == sizes and dcat.coverage == facts.coverage(result.release)
+
+
+def test_the_warm_up_profiles_only_releases_published_without_their_facts(
+    settings: Settings, write_job: JobWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from api.engine import QueryEngine
+    from api.web import state
+    from api.web.profile import ReleaseFacts
+
+    result = run_job(write_job(), settings)
+    assert result.release is not None
+    catalog = Catalog(settings.paths.catalog_db)
+    monkeypatch.setattr(state, "WARM_DELAY_SECONDS", 0)
+
+    def warmed() -> set[tuple[str, int]]:
+        web = object.__new__(state.WebState)  # its warm-up alone, without the request that makes one
+        web.facts = ReleaseFacts(QueryEngine(settings))
+        web.warm(catalog)
+        return {(what, number) for what, _, number, _ in web.facts._cache}
+
+    assert warmed() == set()  # its facts are stored with it: read when a page shows them, not ahead
+    # A release published before facts.json: the same data, recorded without the document.
+    old = settings.paths.releases / result.release.folder
+    legacy = result.release.model_copy(update={
+        "number": 2, "folder": f"{result.release.dataset}/2",
+        "files": {k: v for k, v in result.release.files.items() if k != "facts.json"}})
+    shutil.copytree(old, settings.paths.releases / legacy.folder, ignore=shutil.ignore_patterns("facts.json"))
+    catalog.record_release(legacy, result.run.model_copy(update={"run_id": "legacy-run", "release": 2}))
+    assert warmed() == {("stored", 2), ("profile", 2), ("sample", 2), ("coverage", 2)}

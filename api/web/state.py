@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from api.web.profile import ReleaseFacts
 from catalog.models import Release
+from catalog.release_facts import FACTS_FILE
 from catalog.search import CatalogSearch
 from catalog.store import Catalog
 
@@ -33,14 +34,15 @@ class WebState:
         threading.Thread(target=self.warm, args=(catalog,), name="web-warm", daemon=False).start()
 
     def warm(self, catalog: Catalog) -> None:
-        """Profile the latest release of the most recently updated datasets in the background, so their pages
-        are fast on first visit (a bounded number: the cache of facts is bounded too)."""
+        """Profile in the background the latest release of the most recently updated datasets that were
+        published without their facts (before ``facts.json``), so their pages are fast on first visit (a
+        bounded number: the cache of facts is bounded too). A release with stored facts is read when shown."""
         time.sleep(WARM_DELAY_SECONDS)  # let the request that made this state finish first (2 cores, one GIL)
         try:
             latest: list[Release] = []
             for name in catalog.recently_updated(WARM_DATASETS):
                 dataset, releases = catalog.published_dataset(name)
-                if dataset is not None:
+                if dataset is not None and FACTS_FILE not in releases[-1].files:
                     latest.append(releases[-1])
             for release in latest:
                 self.facts.profile(release)
