@@ -93,6 +93,12 @@ class Result:
         index = self._index
         return [Row(found, index) for found in self._result.fetchall()]
 
+    def column(self) -> list[Any]:
+        """Every row's first value (a long list of names is read without a ``Row`` made for each)."""
+        if not self._result.returns_rows:
+            return []
+        return list(self._result.scalars().all())
+
     def __iter__(self) -> Iterator[Row]:
         return iter(self.fetchall())
 

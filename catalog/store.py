@@ -195,7 +195,7 @@ class Catalog:
             if limit is not None:
                 query += " LIMIT ? OFFSET ?"
                 params = (limit, offset)
-            names = [str(r[0]) for r in db.execute(query, params).fetchall()]
+            names = [str(name) for name in db.execute(query, params).column()]
         return names, total
 
     def recently_updated(self, limit: int) -> list[str]:
