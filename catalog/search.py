@@ -170,8 +170,7 @@ class CatalogSearch:
             if found is not None and found[0] == version:
                 self._rankings.move_to_end(key)
         if found is None or found[0] != version:
-            ranking = [(str(r["name"]), float(r["score"])) for r in hits.page(None, 0, None)]
-            found = (version, ranking)
+            found = (version, hits.ranking())
             with self._lock:
                 self._rankings[key] = found
                 while len(self._rankings) > self.CACHED_RANKINGS:
@@ -362,11 +361,22 @@ class _Hits:
         clauses = self.where + extra + ([self.match] if match and self.match else [])
         return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
-    def ids(self) -> str:
-        """SQL of the ids of every hit (for the total and the facet counts)."""
-        return f"SELECT d.id FROM search_documents d{self._condition([])}"
+    def ids(self, columns: str = "d.id") -> str:
+        """SQL of the ids of every hit (for the total and the facet counts), or of other ``columns`` of them."""
+        return f"SELECT {columns} FROM search_documents d{self._condition([])}"
+
+    def ranking(self) -> list[tuple[str, float]]:
+        """Every hit's name and score, in the page order: a whole ranking reads no stored record."""
+        sql, params = self._page_sql("d.name", None, 0, None)
+        return [(str(name), float(score)) for name, score in self.db.execute(sql, params).fetchall()]
 
     def page(self, limit: int | None, offset: int, after: tuple[str, str] | None) -> list[Any]:
+        sql, params = self._page_sql("d.name, d.sort_title, d.columns, d.formats, d.record, d.summary", limit,
+                                     offset, after)
+        return list(self.db.execute(sql, params).fetchall())
+
+    def _page_sql(self, columns: str, limit: int | None, offset: int,
+                  after: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
         params = dict(self.params)
         extra = []
         if after is not None and not self.query.q and not self.order:
@@ -379,13 +389,11 @@ class _Hits:
             ordering += ", d.name"
         else:
             ordering = "score DESC, d.name" if self.query.q else "d.sort_title, d.name"
-        sql = (f"SELECT d.name, d.sort_title, d.columns, d.formats, d.record, d.summary, {self.score} AS score "
-               f"FROM {source}{where}"
-               f" ORDER BY {ordering}")
+        sql = f"SELECT {columns}, {self.score} AS score FROM {source}{where} ORDER BY {ordering}"
         if limit is not None:
             sql += " LIMIT :limit OFFSET :offset"
             params.update(limit=limit, offset=offset if after is None else 0)
-        return list(self.db.execute(sql, params).fetchall())
+        return sql, params
 
 
 def _with_stored_hits(db: CatalogConnection, page: list[Any]) -> list[Any]:
@@ -412,12 +420,12 @@ def _with_stored_hits(db: CatalogConnection, page: list[Any]) -> list[Any]:
 def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValue]]:
     """Counts of each facet's values over every hit, most frequent first (at most FACET_VALUES a facet), in
     one statement over the hits, found once."""
+    # The hits' own facet columns are read with them, once: each document row is visited once, not per facet.
     sql = (
-        f"WITH h AS MATERIALIZED ({hits.ids()}) "
-        "SELECT 'organization' AS facet, d.organization AS value, count(*) AS n, max(d.organization_title) AS title "
-        "FROM h JOIN search_documents d ON d.id = h.id GROUP BY d.organization "
-        "UNION ALL SELECT 'license', d.license, count(*), NULL FROM h JOIN search_documents d ON d.id = h.id "
-        "GROUP BY d.license "
+        f"WITH h AS MATERIALIZED ({hits.ids('d.id, d.organization, d.organization_title, d.license')}) "
+        "SELECT 'organization' AS facet, h.organization AS value, count(*) AS n, max(h.organization_title) AS title "
+        "FROM h GROUP BY h.organization "
+        "UNION ALL SELECT 'license', h.license, count(*), NULL FROM h GROUP BY h.license "
         "UNION ALL SELECT t.facet, t.value, count(*), NULL FROM h JOIN search_terms t ON t.doc = h.id "
         "GROUP BY t.facet, t.value"
     )
