@@ -47,6 +47,7 @@ from api.routes import runs as runs_routes
 from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
+from api.sql_lane import SqlLane
 from api.web import officer_pages
 from api.web.session import Sessions
 from api.webhook_delivery import Dispatcher
@@ -136,8 +137,9 @@ EXPOSED_HEADERS = [
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, HTTP methods and
-    request limits (``api/http_methods.py``), then the lean lane of rows answers that need no waiting
-    (``api/rows_lane.py``)."""
+    request limits (``api/http_methods.py``), then the lean lanes of rows answers that need no waiting
+    (``api/rows_lane.py``) and of SQL GETs (``api/sql_lane.py``)."""
+    app.add_middleware(SqlLane)
     app.add_middleware(RowsLane)
     app.add_middleware(HttpMethods)  # HEAD, OPTIONS, URL length and JSON depth (before the lean rows lane)
     app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
