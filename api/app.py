@@ -8,13 +8,13 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import web
 from api.auth import KeyResolver
 from api.catalog_view import CatalogView
+from api.cors import CorsMiddleware
 from api.engine import QueryEngine
 from api.errors import install_error_handlers
 from api.http_cache import ResponseCache
@@ -146,7 +146,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app.add_middleware(
-        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+        CorsMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
         expose_headers=EXPOSED_HEADERS, max_age=600,
     )
