@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.compress import gzip_body
 from api.http_cache import CachedAnswer, ResponseCache, cache_headers, canonical_query, etag_for, not_modified
 from api.values import dumps
 from catalog.models import Release
@@ -57,7 +57,7 @@ def _respond(request: Request, pending: _Pending, hit: CachedAnswer) -> Response
     if len(hit.body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
         # Compressed once per cached answer; the gzip middleware leaves encoded responses alone.
         if hit.gzipped is None:
-            packed = gzip.compress(hit.body, compresslevel=GZIP_LEVEL, mtime=0)
+            packed = gzip_body(hit.body, GZIP_LEVEL)
             hit = CachedAnswer(hit.body, hit.media_type, hit.headers, packed)
             request.app.state.response_cache.put(pending.key, hit)
         encoded = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}

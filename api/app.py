@@ -8,13 +8,13 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api import web
 from api.auth import KeyResolver
 from api.catalog_view import CatalogView
+from api.cors import CorsMiddleware
 from api.engine import QueryEngine
 from api.errors import install_error_handlers
 from api.http_cache import ResponseCache
@@ -47,6 +47,7 @@ from api.routes import runs as runs_routes
 from api.rows_lane import RowsLane
 from api.schemas import ErrorPublic
 from api.sql_engine import SqlEngine
+from api.sql_lane import SqlLane
 from api.web import officer_pages
 from api.web.session import Sessions
 from api.webhook_delivery import Dispatcher
@@ -136,15 +137,16 @@ EXPOSED_HEADERS = [
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Outermost last: CORS (so 401/429 carry CORS headers too), gzip, the rate limiter, HTTP methods and
-    request limits (``api/http_methods.py``), then the lean lane of rows answers that need no waiting
-    (``api/rows_lane.py``)."""
+    request limits (``api/http_methods.py``), then the lean lanes of rows answers that need no waiting
+    (``api/rows_lane.py``) and of SQL GETs (``api/sql_lane.py``)."""
+    app.add_middleware(SqlLane)
     app.add_middleware(RowsLane)
     app.add_middleware(HttpMethods)  # HEAD, OPTIONS, URL length and JSON depth (before the lean rows lane)
     app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app.add_middleware(
-        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+        CorsMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
         expose_headers=EXPOSED_HEADERS, max_age=600,
     )

@@ -31,13 +31,14 @@ import functools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from api.catalog_view import CatalogView
 from api.engine import interrupt_after, open_locked_database, timed_out
@@ -58,6 +59,8 @@ BOUND_DATABASES = 32
 MEMORY_TABLE_CELLS = 1_000_000
 #: Cells the copies of all idle bound databases may hold together (about 20-40 bytes a cell).
 MEMORY_CELLS_BUDGET = 4_000_000
+#: Releases whose data file's path is kept (a look-up in the storage saved per query).
+KEPT_PATHS = 4096
 Binding = tuple[tuple[str, str], ...]
 
 
@@ -80,12 +83,12 @@ def resolve_table(view: CatalogView, table: str) -> Release | None:
         return None
 
 
-def bound_releases(view: CatalogView, tables: set[str], storage: ReleaseStorage) -> dict[str, Release]:
-    """The named tables that are published releases with their file in the storage."""
+def bound_releases(view: CatalogView, tables: set[str], has_file: Callable[[Release], bool]) -> dict[str, Release]:
+    """The named tables that are published releases with their file in the storage (``has_file``)."""
     bound: dict[str, Release] = {}
     for table in sorted(tables):
         release = resolve_table(view, table)
-        if release is not None and storage.exists(release, "data.parquet"):  # missing, or outside the storage
+        if release is not None and has_file(release):  # missing, or outside the storage
             bound[table] = release
     return bound
 
@@ -121,7 +124,9 @@ def locked_database(
     ]
     return open_locked_database(
         memory_limit=settings.sql_memory_limit,
-        threads=settings.query_threads,
+        # Tables all in memory are small (MEMORY_TABLE_CELLS): a second thread only adds its start-up to
+        # every query (a filtered top-50 over 10,000 rows took a third more CPU with two).
+        threads=1 if set(copied) >= set(tables) else settings.query_threads,
         allowed_paths=sorted(set(tables.values())),
         # DuckDB's late materialization (a top-N of at most 50 rows re-read by rowid) costs about 3x the CPU
         # of a plain top-N on published tables (measured on 10,000 and 1,000,000 rows: benchmarks/sql.py)
@@ -145,6 +150,24 @@ def kind_of(arrow_type: pa.DataType) -> str:
     if pa.types.is_time(arrow_type):
         return "time"
     return "text"
+
+
+#: Days since 1970 of 0001-01-01 and 9999-12-31: the dates Python's ``date.isoformat`` writes as Arrow does.
+_PLAIN_DAYS = (-719_162, 2_932_896)
+
+
+def dates_as_text(table: pa.Table) -> pa.Table:
+    """``table`` with its date columns as ISO text, the text they have in JSON: Arrow writes it in one
+    pass, where a ``date`` object per cell took most of the conversion of a page of rows. A column with a
+    date outside years 1 to 9999 (or DuckDB's infinity) stays as it is, for ``arrow_rows`` to handle."""
+    for index, field in enumerate(table.schema):
+        if not pa.types.is_date32(field.type):
+            continue
+        days = pc.min_max(table.column(index).cast(pa.int32()))
+        low, high = days["min"].as_py(), days["max"].as_py()
+        if low is None or (_PLAIN_DAYS[0] <= low and high <= _PLAIN_DAYS[1]):
+            table = table.set_column(index, field.name, table.column(index).cast(pa.string()))
+    return table
 
 
 @functools.lru_cache(maxsize=1024)
@@ -173,6 +196,7 @@ class SqlEngine:
         self._slots = threading.BoundedSemaphore(settings.sql_concurrency)
         self._idle: OrderedDict[Binding, list[duckdb.DuckDBPyConnection]] = OrderedDict()
         self._cells: dict[int, int] = {}  # id of a bound database -> the cells it copied into memory
+        self._paths: OrderedDict[tuple[str, int, str, str], str] = OrderedDict()  # release -> its data file
         self._lock = threading.Lock()
 
     @contextmanager
@@ -224,13 +248,32 @@ class SqlEngine:
 
     def releases(self, view: CatalogView, sql: str) -> dict[str, Release]:
         """The published releases ``sql`` may read (checked by the guard), by table name."""
-        releases = bound_releases(view, set(_named(sql)), self.storage)
+        releases = bound_releases(view, set(_named(sql)), lambda release: self._data_file(release) is not None)
         _checked(sql, tuple(releases))
         return releases
 
     def files(self, releases: dict[str, Release]) -> dict[str, str]:
         """Table name -> the Parquet file DuckDB reads."""
-        return {t: self.storage.duckdb_path(r, "data.parquet") for t, r in releases.items()}
+        return {t: self._data_file(r) or self.storage.duckdb_path(r, "data.parquet") for t, r in releases.items()}
+
+    def _data_file(self, release: Release) -> str | None:
+        """The file DuckDB reads for ``release``'s data, None when the storage has none. A file found is kept
+        per release (releases are immutable): looking it up took a realpath and a dozen ``lstat`` calls
+        locally, a request on S3, more than a filtered query over a small table."""
+        key = (release.dataset, release.number, release.folder, release.files.get("data.parquet", ""))
+        with self._lock:
+            found = self._paths.get(key)
+            if found is not None:
+                self._paths.move_to_end(key)
+                return found
+        if not self.storage.exists(release, "data.parquet"):
+            return None
+        found = self.storage.duckdb_path(release, "data.parquet")
+        with self._lock:
+            self._paths[key] = found
+            while len(self._paths) > KEPT_PATHS:
+                self._paths.popitem(last=False)
+        return found
 
     def bound(self, view: CatalogView, sql: str) -> dict[str, str]:
         """The tables ``sql`` may read (checked by the guard), bound to their files."""
@@ -248,7 +291,8 @@ class SqlEngine:
             table = self._execute(con, sql, cap, timeout, timer)
         elapsed = (time.perf_counter() - started) * 1000
         columns = table.column_names
-        return SqlResult(columns, arrow_rows(table), round(elapsed, 2), [kind_of(f.type) for f in table.schema])
+        types = [kind_of(f.type) for f in table.schema]
+        return SqlResult(columns, arrow_rows(dates_as_text(table)), round(elapsed, 2), types)
 
     def _execute(self, con: duckdb.DuckDBPyConnection, sql: str, cap: int, timeout: float, timer: Any) -> pa.Table:
         try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -203,11 +204,21 @@ def link_next(request: Request, next_cursor: str | None) -> dict[str, str]:
     return {"Link": f'<{next_url}>; rel="next"', "X-Next-Cursor": next_cursor}
 
 
+#: A query string that ``urlencode(parse_qsl(...))`` gives back as it is: ``key=value`` pairs of characters
+#: that need no quoting.
+PLAIN_QUERY = re.compile(r"[\w.~-]+=[\w.~-]*(?:&[\w.~-]+=[\w.~-]*)*", re.ASCII)
+
+
 def with_cursor(url: URL, cursor: str) -> str:
     """``str(url.include_query_params(cursor=cursor))`` (other parameters kept in order, ``cursor`` last),
-    without its multi-dict and second URL object."""
-    kept = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k != "cursor"]
-    return url.components._replace(query=urlencode([*kept, ("cursor", cursor)])).geturl()
+    without its multi-dict and second URL object; a plain query string (the common case) is not parsed and
+    quoted again at all."""
+    query = url.query
+    if not query or PLAIN_QUERY.fullmatch(query):
+        kept = "".join(f"{part}&" for part in query.split("&") if part and not part.startswith("cursor="))
+        return f"{str(url).partition('?')[0]}?{kept}cursor={quote_plus(cursor)}"
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "cursor"]
+    return url.components._replace(query=urlencode([*pairs, ("cursor", cursor)])).geturl()
 
 
 def csv_response(request: Request, name: str, page: RowsPage, escape_formulas: bool = True) -> Response:

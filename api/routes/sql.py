@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
+from api.catalog_view import CatalogView
 from api.deps import CatalogDep, PublishedDep, SettingsDep
 from api.http_methods import MAX_URL_BYTES
 from api.schemas import SqlPublic, SqlTablesPublic
@@ -15,6 +16,8 @@ from catalog.models import Release
 from opendata.errors import QueryError
 
 router = APIRouter(prefix="/api/v1/sql", tags=["sql"])
+#: The longest ``sql`` of a GET (a longer query: POST it).
+SQL_MAX_CHARS = MAX_URL_BYTES // 4
 
 SQL_DESCRIPTION = """One read-only SELECT over the published datasets. Each dataset is a table named
 as the dataset (its latest release), and each release is `"name@N"`; quote them, e.g.
@@ -29,14 +32,18 @@ def sql_engine(request: Request) -> SqlEngine:
     return engine
 
 
-def _answer(request: Request, published: PublishedDep, sql: str | None) -> Response:
+def sql_answer(engine: SqlEngine, published: CatalogView, sql: str | None) -> bytes:
+    """The JSON body of the answer to ``sql`` (runs the query: call it from a worker thread)."""
     if not sql or not sql.strip():
         raise QueryError("give the query as sql=SELECT ... (GET) or {\"sql\": \"SELECT ...\"} (POST)",
                          parameter="sql")
-    result = sql_engine(request).run(published, sql)
-    body = {"columns": result.columns, "rows": result.rows, "row_count": len(result.rows),
-            "elapsed_ms": result.elapsed_ms}
-    return Response(dumps(body), media_type="application/json")
+    result = engine.run(published, sql)
+    return dumps({"columns": result.columns, "rows": result.rows, "row_count": len(result.rows),
+                  "elapsed_ms": result.elapsed_ms})
+
+
+def _answer(request: Request, published: PublishedDep, sql: str | None) -> Response:
+    return Response(sql_answer(sql_engine(request), published, sql), media_type="application/json")
 
 
 @router.get("", name="sql_get", response_model=SqlPublic, description=SQL_DESCRIPTION)
@@ -44,7 +51,7 @@ def sql_get(
     request: Request,
     published: PublishedDep,
     sql: Annotated[str, Query(description="one SELECT statement (a longer one: POST)", min_length=1,
-                              max_length=MAX_URL_BYTES // 4)],
+                              max_length=SQL_MAX_CHARS)],
 ) -> Response:
     return _answer(request, published, sql)
 
