@@ -11,8 +11,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from catalog.publish import write_json
+from opendata.settings import Settings
 from procurement.flags_json import canonical_sha, write_document
 from procurement.ocid_flags import OcidFlags
 from procurement.prepare import prepare
@@ -21,6 +24,7 @@ from procurement.settings import load_settings
 from publishers.family import staged_red_flags
 from publishers.job import ColumnRule, load_job
 from publishers.red_flag_ids import public_ids
+from publishers.runner import run_job
 from publishers.unchanged import _canonical_sha
 
 DEMO = Path(__file__).resolve().parent.parent / "datasets" / "procurement"
@@ -91,3 +95,27 @@ def test_the_writers_follow_json_dumps_on_odd_values(tmp_path: Path) -> None:
     write_json(tmp_path / "dumped.json", document)
     assert (tmp_path / "streamed.json").read_bytes() == (tmp_path / "dumped.json").read_bytes()
     assert canonical_sha({FILE: document}) == _canonical_sha({FILE: document})
+
+
+def test_a_family_publishes_the_staged_file_and_a_second_run_is_unchanged(settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    """Every table's release carries red-flags.json as the document in memory writes it; its fingerprint keeps
+    the digest the in-memory document gives, so the same data run again publishes nothing new."""
+    folder = tmp_path / "jobs" / "procurement"
+    shutil.copytree(DEMO, folder)
+    first = run_job(folder / "contracts.yaml", settings)
+    assert first.ok and first.release is not None
+    released = [settings.paths.releases / r.run.dataset / "1" for r in (first, *first.family)]
+    assert len(released) == 9
+    published = (released[0] / FILE).read_bytes()
+    document = json.loads(published)
+    write_json(tmp_path / "in-memory.json", document)
+    assert published == (tmp_path / "in-memory.json").read_bytes() and len(document["OCID"]) > 50
+    for folder_of in released:
+        assert (folder_of / FILE).read_bytes() == published
+        assert json.loads((folder_of / "fingerprint.json").read_bytes())["extras"] == _canonical_sha({FILE: document})
+    again = run_job(folder / "contracts.yaml", settings)
+    assert [r.run.state for r in (again, *again.family)] == ["unchanged"] * 9
+    with TestClient(create_app(settings)) as client:
+        answer = client.get("/api/v1/datasets/public-contracts-processes/releases/1/red-flags")
+    assert answer.status_code == 200 and answer.json() == document
