@@ -20,7 +20,10 @@ of (2) to (1). The goal is 1,000,000 releases under 60 s and 2 GB on 2 cores.
 N releases (two per process, as JSON lines) at each size, with its peak RSS and a sha256 of what it staged
 (compiled releases, the tables' Parquet files, the red flags and findings), to show that memory does not
 grow with the number of releases (the publish stages after it are chunked already), e.g.
-``--merge 100000,300000,1000000``; it prints the ratio of the largest size's peak to the smallest's.
+``--merge 100000,300000,1000000``; then ``red-flags.json`` written from staging as the family run writes it
+(its own sha256, and the peak with it). It prints the ratio of the largest size's peak to the smallest's.
+The output sha256 is computed as before (the red flags read into memory after the peak is taken), so it can
+be compared with earlier runs'.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -75,6 +79,7 @@ def build(path: Path, releases: int) -> None:
 CHILD = """
 import hashlib, resource, sys, time, orjson
 from pathlib import Path
+from typing import Any
 path, mode, workers = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 started = time.perf_counter()
 count = 0
@@ -102,17 +107,22 @@ print(count, seconds, me.ru_maxrss, cpu, children.ru_maxrss)
 MERGE_CHILD = """
 import hashlib, resource, sys, time, orjson
 from pathlib import Path
+from typing import Any
+from procurement.flags_json import write_document
 from procurement.prepare import prepare
 started = time.perf_counter()
 prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit=sys.argv[3])
 seconds, rss = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+write_document(prepared.scores.as_cardinal(lazy=True), Path(sys.argv[2]) / "red-flags.json")  # as the family run
+written = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+flags = hashlib.sha256((Path(sys.argv[2]) / "red-flags.json").read_bytes()).hexdigest()[:16]
 digest = hashlib.sha256()
 for path in [prepared.compiled_path, *(prepared.tables[name] for name in sorted(prepared.tables))]:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
 digest.update(orjson.dumps(prepared.scores.as_cardinal()) + orjson.dumps(prepared.findings.as_dict()))
-print(prepared.processes, seconds, rss, digest.hexdigest()[:16])
+print(prepared.processes, seconds, rss, digest.hexdigest()[:16], written, flags)
 """
 
 
@@ -123,8 +133,9 @@ def build_releases(path: Path, releases: int) -> None:
     with open(tmp, "wb") as out:
         for n in range(releases // 2):
             ocid = f"ocds-bench-{n}"
-            bids = [{"id": str(i), "status": "valid", "tenderers": [{"id": f"T{rng.randrange(20_000)}", "name": "x"}],
-                     "value": {"amount": rng.randint(1_000, 90_000), "currency": "USD"}} for i in range(3)]
+            bids: list[dict[str, Any]] = [
+                {"id": str(i), "status": "valid", "tenderers": [{"id": f"T{rng.randrange(20_000)}", "name": "x"}],
+                 "value": {"amount": rng.randint(1_000, 90_000), "currency": "USD"}} for i in range(3)]
             tender = {"ocid": ocid, "id": f"{ocid}-1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"],
                       "initiationType": "tender", "buyer": {"id": f"B{n % 2_000}", "name": "Buyer"},
                       "tender": {"id": "t", "procurementMethod": "open", "tenderPeriod": {
@@ -147,15 +158,17 @@ def merge(sizes: list[int], memory_limit: str = "256MB") -> None:
         done = subprocess.run([sys.executable, "-c", MERGE_CHILD, str(path), str(staging), memory_limit],
                               capture_output=True,
                               text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
-        processes, seconds, rss, digest = done.stdout.strip().splitlines()[-1].split()
+        processes, seconds, rss, digest, written, flags = done.stdout.strip().splitlines()[-1].split()
         print(f"merge+flatten: {size:,} releases ({int(processes):,} processes) in {float(seconds):.1f}s = "
               f"{size / float(seconds):,.0f} releases/s, peak RSS {int(rss) / 1024:,.0f} MB, "
-              f"output sha256 {digest}", flush=True)
-        peaks.append(int(rss) / 1024)
+              f"output sha256 {digest}; then red-flags.json written from staging: peak RSS "
+              f"{int(written) / 1024:,.0f} MB, its sha256 {flags}", flush=True)
+        peaks.append(int(written) / 1024)
         shutil.rmtree(staging, ignore_errors=True)
     if len(peaks) > 1:
         print(f"peak RSS, largest / smallest size: {peaks[-1] / peaks[0]:.2f}x for {sizes[-1] / sizes[0]:.0f}x the "
-              "releases (bounded: the merge sorts its keys in runs of a fixed size, merged from disk)")
+              "releases (bounded: the merge sorts its keys in runs of a fixed size, merged from disk; the red flags "
+              "raised per process are kept in staging)")
 
 
 def measure(path: Path, mode: str, workers: int) -> tuple[int, float, int, float, int]:

@@ -77,7 +77,7 @@ def publish_release(
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     for name, document in (extra_files or {}).items():
-        write_json(build / name, document)
+        shutil.copyfile(document, build / name) if isinstance(document, Path) else write_json(build / name, document)
     created = utc_now()
     data_sha = sha256_file(build / "data.parquet")
     public_schema = published_schema(job.table_schema, points)  # geometry columns typed geojson, points added

@@ -3,9 +3,10 @@
 Pass one reads every file (any OCDS shape and encoding), spills the releases to a DuckDB file sorted by
 ``ocid`` (so memory holds one process at a time), merges them into compiled releases, checks
 each against the release schema and folds it into the red-flag scorer, writing the compiled releases to
-``compiled.jsonl`` in private staging. Pass two flattens them into one Parquet file of text columns per
-table, each process's row carrying the codes of the red flags raised on it. Findings of both passes are
-kept for the validation report.
+``compiled.jsonl`` in private staging; the red flags raised on each process (the ``OCID`` group) go to
+staging as they are raised (``procurement.ocid_flags``). Pass two flattens the compiled releases into one
+Parquet file of text columns per table, each process's row carrying the codes of the red flags raised on it
+(read from staging in the same ocid order). Findings of both passes are kept for the validation report.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 from procurement.compile import check_schema, compile_all
 from procurement.findings import Findings
 from procurement.indicators import GROUPS, Scorer, Scores
+from procurement.ocid_flags import OcidFlags
 from procurement.people import Pseudonym, person_ids, person_pseudonym
 from procurement.reader import Item, read_file
 from procurement.settings import IndicatorSettings
@@ -62,7 +64,8 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
         pseudonym = person_pseudonym(lambda: run_key)
     staging.mkdir(parents=True, exist_ok=True)
     findings = Findings()
-    scorer = Scorer(settings or IndicatorSettings(), spill=staging / "second-lowest.jsonl")  # one release per ocid
+    scorer = Scorer(settings or IndicatorSettings(), spill=staging / "second-lowest.jsonl",  # one release per ocid
+                    flags=staging / "ocid-flags")
     compiled_path = staging / "compiled.jsonl"
     processes = schema_errors = 0
     persons: set[str] = set()
@@ -98,7 +101,8 @@ def _flatten(compiled_path: Path, staging: Path, scores: Scores,
              people: People) -> tuple[dict[str, Path], dict[str, int]]:
     from publishers.sources import text_batch
 
-    flags = scores.results["OCID"]
+    found = scores.results["OCID"]
+    flags = found.lookup() if isinstance(found, OcidFlags) else found.get  # the compiled releases come in ocid order
     paths = {name: staging / f"table-{name}.parquet" for name in TABLES}
     writers: dict[str, pq.ParquetWriter] = {}
     counts = dict.fromkeys(TABLES, 0)
@@ -116,7 +120,7 @@ def _flatten(compiled_path: Path, staging: Path, scores: Scores,
         with open(compiled_path, "rb") as handle:
             for line in handle:
                 release = orjson.loads(line)
-                codes = flags.get(str(release.get("ocid")))
+                codes = flags(str(release.get("ocid")))
                 for name, rows in flatten(release, ", ".join(sorted(codes)) if codes else None, people).items():
                     pending[name] += rows
                     if len(pending[name]) >= CHUNK:

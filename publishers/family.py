@@ -6,7 +6,9 @@ goes through them unchanged, with its own privacy report, validation report and 
 developers query, pin and export each table as any other dataset. The job names the family once; the
 family run reads, merges and scores the OCDS data once (private staging), then runs each table through the
 ordinary stages, its connector reading that table's staged rows. Every table's release carries the same
-``red-flags.json`` (Cardinal's result over the whole family) and the OCDS findings in its validation report.
+``red-flags.json`` (Cardinal's result over the whole family, written once to staging and copied into each
+release, its per-process group read from disk as it is written) and the OCDS findings in its validation
+report.
 
 Privacy rules name ``<table>.<column>`` (``parties.contact_point_name: drop``); a bare column name applies
 to every table that has it. A rule naming a table or column the family lacks is refused (fail closed).
@@ -15,7 +17,7 @@ to every table that has it. A rule naming a table or column the family lacks is 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -28,8 +30,10 @@ from catalog.models import Run
 from catalog.store import Catalog, utc_now
 from opendata.errors import JobFileError, OpendataError, SourceError, public_summary
 from opendata.settings import Settings
+from procurement.flags_json import canonical_sha, write_document
 from procurement.people import person_pseudonym
 from procurement.prepare import Prepared, prepare
+from procurement.results import FILE
 from procurement.settings import load_settings
 from procurement.tables import TABLES, TITLES, table_schema
 from publishers.job import ColumnRule, Job, OcdsSource, PrivacyPolicy
@@ -153,6 +157,23 @@ def record_source_failure(job: Job, catalog: Catalog, request: RunRequest, start
                              error=job.redact(message), public_error=job.redact(public)))
 
 
+class StagedFiles(dict[str, object]):
+    """A release's extra files as staged files (name -> path, copied into the release as they are), with the
+    SHA-256 its fingerprint keeps for them (``publishers.unchanged``), computed as they were written."""
+
+    def __init__(self, files: dict[str, Path], canonical_sha: str) -> None:
+        super().__init__(files)
+        self.extras_sha = canonical_sha
+
+
+def staged_red_flags(prepared: Prepared, job: Job, key: Callable[[], bytes], path: Path) -> StagedFiles:
+    """``red-flags.json`` written to staging from the run's results, the ``OCID`` group read from disk item by
+    item: the bytes, and the fingerprint, that the document held in memory gives."""
+    flags = public_ids(prepared.scores.as_cardinal(meta=True, lazy=True), job, key)
+    write_document(flags, path)
+    return StagedFiles({FILE: path}, canonical_sha({FILE: flags}))
+
+
 def source_findings(prepared: Prepared) -> dict[str, object]:
     return {"ocds": {"processes": prepared.processes, "people_among_parties": prepared.people,
                      "schema": "OCDS 1.1.4 release schema",
@@ -189,8 +210,7 @@ def run_family(
             except Exception as exc:
                 record_source_failure(job, catalog, request, started, exc)
                 raise
-            flags = public_ids(prepared.scores.as_cardinal(meta=True), job, key)
-            extras = ReleaseExtras(files={"red-flags.json": flags},
+            extras = ReleaseExtras(files=staged_red_flags(prepared, job, key, staging / FILE),
                                    source_findings=source_findings(prepared))
             results = []
             with _staged(prepared.tables):

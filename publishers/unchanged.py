@@ -96,7 +96,7 @@ def fingerprint(
                              "sort_by": list(job.publish.sort_by)})
     metadata = _canonical_sha({key: getattr(job, key) for key in RELEASE_METADATA})
     return Fingerprint(rows=rows, data=data, schema=schema, policy_hash=privacy.policy_hash,
-                       extras=_canonical_sha(extra_files), metadata=metadata)
+                       extras=getattr(extra_files, "extras_sha", "") or _canonical_sha(extra_files), metadata=metadata)
 
 
 def current_release(catalog: Catalog, name: str) -> Release | None:

@@ -21,6 +21,7 @@ from procurement.findings import Finding, Findings
 from procurement.indicators.outliers import Outliers
 from procurement.indicators.per_process import PerProcess
 from procurement.indicators.proact import ProAct
+from procurement.ocid_flags import OcidFlags
 from procurement.settings import CODES, IndicatorSettings
 
 GROUPS = ("OCID", "Buyer", "ProcuringEntity", "Tenderer")
@@ -40,9 +41,13 @@ class Scores:
     transparency: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def flag(self, group: str, key: str, code: str, value: float) -> None:
-        found = self.results[group].get(key)
+        results = self.results[group]
+        if isinstance(results, OcidFlags):
+            results.add(key, code, float(value))
+            return
+        found = results.get(key)
         if found is None:
-            found = self.results[group][key] = {}
+            found = results[key] = {}
         found[code] = float(value)
 
     def set_meta(self, code: str, name: str, value: float) -> None:
@@ -51,8 +56,11 @@ class Scores:
     def exclude(self, reason: str) -> None:
         self.excluded[reason] = self.excluded.get(reason, 0) + 1
 
-    def as_cardinal(self, meta: bool = True) -> dict[str, Any]:
-        shaped: dict[str, Any] = {g: v for g, v in self.results.items() if v}
+    def as_cardinal(self, meta: bool = True, lazy: bool = False) -> dict[str, Any]:
+        """``lazy``: a group kept on disk (the family run's ``OCID``, an :class:`OcidFlags`) stays there, for
+        a writer that reads it item by item (``procurement.flags_json``); else it is read into a dict."""
+        shaped: dict[str, Any] = {g: v if lazy or not isinstance(v, OcidFlags) else dict(v.items())
+                                  for g, v in self.results.items() if v}
         if self.transparency:
             shaped["Transparency"] = self.transparency
         if meta:
@@ -63,11 +71,14 @@ class Scores:
 class Scorer:
     """Folds compiled releases one at a time; :meth:`finish` computes the outliers."""
 
-    def __init__(self, settings: IndicatorSettings, spill: Path | None = None) -> None:
+    def __init__(self, settings: IndicatorSettings, spill: Path | None = None, flags: Path | None = None) -> None:
         """``spill``: a staging file for the per-process tally of R024/R058 (``Outliers``), for callers whose
-        compiled releases each have their own ocid (the family run)."""
+        compiled releases each have their own ocid (the family run); ``flags``: a staging folder where the
+        ``OCID`` group is kept (:class:`OcidFlags`) rather than in memory."""
         self.settings = settings
         self.scores = Scores(currency=settings.currency)
+        if flags is not None:
+            self.scores.results["OCID"] = OcidFlags(flags)  # type: ignore[assignment]
         self.per_process = PerProcess(settings, self.scores)
         self.outliers = Outliers(settings, self.scores, spill)
         self.proact = ProAct(settings, self.scores) if settings.enabled - frozenset(CODES) else None
@@ -133,6 +144,9 @@ class Scorer:
         self.outliers.finish()
         if self.proact is not None:
             self.proact.finish()
+        found = self.scores.results["OCID"]
+        if isinstance(found, OcidFlags):
+            found.close()
         return self.scores
 
 
