@@ -77,7 +77,10 @@ def publish_release(
     write_json(build / "privacy-report.json", privacy.model_dump(mode="json"))
     write_json(build / "validation-report.json", validation.model_dump(mode="json"))
     for name, document in (extra_files or {}).items():
-        shutil.copyfile(document, build / name) if isinstance(document, Path) else write_json(build / name, document)
+        if isinstance(document, Path):  # written already (a family's red-flags.json, from staging)
+            shutil.copyfile(document, build / name)
+        else:
+            write_json(build / name, document)
     created = utc_now()
     data_sha = sha256_file(build / "data.parquet")
     public_schema = published_schema(job.table_schema, points)  # geometry columns typed geojson, points added
