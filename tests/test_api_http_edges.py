@@ -6,17 +6,14 @@ rate limit on failed key attempts."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.server_protocol import protocol
 from catalog.api_keys import ApiKeyStore
 from tests.api_fixtures import DATASET, ApiHome, build_home
+from tests.web_fixtures import LiveServer
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 HUGE = "9223372036854775808"
@@ -121,29 +118,15 @@ def test_a_long_url_is_a_414_in_our_shape(home: ApiHome) -> None:
 
 
 def test_uvicorns_own_refusals_are_in_our_shape(home: ApiHome) -> None:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(home.settings), host="127.0.0.1", port=port,
-                                           log_level="critical", http=protocol()))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-            connection.sendall(f"GET /api/v1/datasets?q={'a' * 100_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
-        assert b'"type": "bad-request"' in body
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with LiveServer(home.settings, log_level="critical", http=protocol()) as server, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(f"GET /api/v1/datasets?q={'a' * 100_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower()
+    assert b'"type": "bad-request"' in body
 
 
 @pytest.mark.parametrize("header", ["Token x", "Basic dXNlcjpwYXNz", "Bearer ", "Bearer", "", "Digest abc"])

@@ -9,9 +9,6 @@ databases that hold only small in-memory copies on one thread, and writes dates 
 from __future__ import annotations
 
 import gzip
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,6 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
-import uvicorn
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -32,6 +28,7 @@ from api.values import arrow_rows, dumps
 from catalog.models import Release
 from catalog.storage import LocalStorage
 from tests.api_fixtures import DATASET, ApiHome, TestClient, build_home, requests_table
+from tests.web_fixtures import LiveServer
 
 SQL = "/api/v1/sql"
 #: Answers and refusals of the engine: each GET (the lane) must answer as its POST (the route) does.
@@ -124,28 +121,14 @@ def test_what_the_route_decides_is_still_its_answer(client: TestClient) -> None:
 
 
 def test_over_a_real_socket_the_answer_is_gzipped_and_whole(home: ApiHome) -> None:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(home.settings), host="127.0.0.1", port=port,
-                                           log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with LiveServer(home.settings, log_level="critical") as server:
         sql = f'SELECT * FROM "{DATASET}" ORDER BY request_id'
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+        with httpx.Client(base_url=server.url) as http:
             get = http.get(SQL, params={"sql": sql}, headers={"Accept-Encoding": "gzip"})
             post = http.post(SQL, json={"sql": sql}, headers={"Accept-Encoding": "identity"})
         assert get.headers["content-encoding"] == "gzip" and "Accept-Encoding" in get.headers["vary"]
         assert int(get.headers["content-length"]) < len(post.content) // 3
         assert body(get) == body(post) and len(get.json()["rows"]) == 300
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_gzip_body_is_gzip_at_any_size() -> None:

@@ -254,10 +254,12 @@ def free_port() -> int:
 class LiveServer:
     """The real app under uvicorn, in a thread, on a free loopback port."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        """``options``: more of uvicorn's settings (``http=`` a protocol class, ``log_level``)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
+                                **{"log_level": "warning", **options})
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
