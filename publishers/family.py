@@ -42,6 +42,7 @@ from publishers.red_flag_ids import public_ids
 from publishers.run_request import RunRequest, new_run_id, this_worker
 from publishers.runner import ReleaseExtras, RunResult, job_lock, register_dataset, run_loaded_job
 from publishers.sources.ocds_pages import download_pages
+from publishers.unchanged import StagedFiles
 
 _STAGED: ContextVar[dict[str, Path] | None] = ContextVar("opendata_ocds_staged", default=None)
 
@@ -155,15 +156,6 @@ def record_source_failure(job: Job, catalog: Catalog, request: RunRequest, start
                              started_at=started, ended_at=utc_now(), attempt=request.attempt,
                              trigger=request.trigger, worker=request.worker or this_worker(),
                              error=job.redact(message), public_error=job.redact(public)))
-
-
-class StagedFiles(dict[str, object]):
-    """A release's extra files as staged files (name -> path, copied into the release as they are), with the
-    SHA-256 its fingerprint keeps for them (``publishers.unchanged``), computed as they were written."""
-
-    def __init__(self, files: dict[str, Path], canonical_sha: str) -> None:
-        super().__init__(files)
-        self.extras_sha = canonical_sha
 
 
 def staged_red_flags(prepared: Prepared, job: Job, key: Callable[[], bytes], path: Path) -> StagedFiles:

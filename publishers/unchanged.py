@@ -67,6 +67,16 @@ class UnchangedCheck:
     run: Run | None = None
 
 
+class StagedFiles(dict[str, object]):
+    """A release's extra files as staged files (name -> path, copied into the release as they are), with the
+    SHA-256 the fingerprint keeps for them, computed as they were written (``_canonical_sha`` of the
+    documents they hold: their paths say nothing of their content)."""
+
+    def __init__(self, files: dict[str, Path], canonical_sha: str) -> None:
+        super().__init__(files)
+        self.extras_sha = canonical_sha
+
+
 def _canonical_sha(value: object) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -96,7 +106,8 @@ def fingerprint(
                              "sort_by": list(job.publish.sort_by)})
     metadata = _canonical_sha({key: getattr(job, key) for key in RELEASE_METADATA})
     return Fingerprint(rows=rows, data=data, schema=schema, policy_hash=privacy.policy_hash,
-                       extras=getattr(extra_files, "extras_sha", "") or _canonical_sha(extra_files), metadata=metadata)
+                       extras=extra_files.extras_sha if isinstance(extra_files, StagedFiles)
+                       else _canonical_sha(extra_files), metadata=metadata)
 
 
 def current_release(catalog: Catalog, name: str) -> Release | None:
