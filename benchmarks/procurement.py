@@ -79,7 +79,6 @@ def build(path: Path, releases: int) -> None:
 CHILD = """
 import hashlib, resource, sys, time, orjson
 from pathlib import Path
-from typing import Any
 path, mode, workers = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 started = time.perf_counter()
 count = 0
@@ -107,7 +106,6 @@ print(count, seconds, me.ru_maxrss, cpu, children.ru_maxrss)
 MERGE_CHILD = """
 import hashlib, resource, sys, time, orjson
 from pathlib import Path
-from typing import Any
 from procurement.flags_json import write_document
 from procurement.prepare import prepare
 started = time.perf_counter()
