@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.compress import GZIP_MIN_BYTES, accepts_gzip, gzip_body
+from api.compress import GZIP_HEADERS, gzip_body, gzip_wanted
 from api.http_cache import CachedAnswer, ResponseCache, cache_headers, canonical_query, etag_for, not_modified
 from api.values import dumps
 from catalog.models import Release
@@ -50,14 +50,13 @@ def _store(
 
 def _respond(request: Request, pending: _Pending, hit: CachedAnswer) -> Response:
     headers = pending.headers
-    if len(hit.body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
+    if gzip_wanted(hit.body, request.headers.get("accept-encoding", "")):
         # Compressed once per cached answer; the gzip middleware leaves encoded responses alone.
         if hit.gzipped is None:
             packed = gzip_body(hit.body)
             hit = CachedAnswer(hit.body, hit.media_type, hit.headers, packed)
             request.app.state.response_cache.put(pending.key, hit)
-        encoded = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-        return Response(hit.gzipped, media_type=hit.media_type, headers={**headers, **hit.headers, **encoded})
+        return Response(hit.gzipped, media_type=hit.media_type, headers={**headers, **hit.headers, **GZIP_HEADERS})
     return Response(hit.body, media_type=hit.media_type, headers={**headers, **hit.headers})
 
 

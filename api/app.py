@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import web
 from api.auth import KeyResolver
 from api.catalog_view import CatalogView
+from api.compress import GZIP_MIN_BYTES
 from api.cors import CorsMiddleware
 from api.engine import QueryEngine
 from api.errors import install_error_handlers
@@ -143,7 +144,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RowsLane)
     app.add_middleware(HttpMethods)  # HEAD, OPTIONS, URL length and JSON depth (before the lean rows lane)
     app.add_middleware(RateLimitMiddleware, settings=settings, resolver=app.state.key_resolver)
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     app.add_middleware(
         CorsMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],

@@ -22,6 +22,11 @@ def gzip_body(body: bytes, level: int = GZIP_LEVEL) -> bytes:
     return packer.compress(body) + packer.flush()
 
 
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an ``Accept-Encoding`` value takes gzip (as the gzip middleware reads it)."""
-    return "gzip" in accept_encoding
+#: The headers of an answer gzipped here (the gzip middleware leaves an encoded answer alone).
+GZIP_HEADERS = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+
+
+def gzip_wanted(body: bytes, accept_encoding: str) -> bool:
+    """Whether ``body`` goes out gzipped to a client sending this ``Accept-Encoding`` (as the gzip middleware
+    decides: long enough, and gzip named)."""
+    return len(body) >= GZIP_MIN_BYTES and "gzip" in accept_encoding

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.compress import GZIP_MIN_BYTES, accepts_gzip, gzip_body
+from api.compress import GZIP_HEADERS, gzip_body, gzip_wanted
 from api.errors import opendata_error, storage_refused
 from api.routes.sql import SQL_MAX_CHARS, sql_answer
 from catalog.release_storage import OutsideStorage
@@ -53,9 +53,8 @@ class SqlLane:
             return await opendata_error(request, exc)
         except OutsideStorage as exc:
             return await storage_refused(request, exc)
-        if len(body) >= GZIP_MIN_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
-            encoded = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-            return Response(gzip_body(body), media_type=JSON, headers=encoded)
+        if gzip_wanted(body, request.headers.get("accept-encoding", "")):
+            return Response(gzip_body(body), media_type=JSON, headers=GZIP_HEADERS)
         return Response(body, media_type=JSON)
 
 
