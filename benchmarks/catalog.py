@@ -228,26 +228,24 @@ def measure(settings: Settings, size: int, repeat: int) -> dict[str, float]:
             # The first page starts the server's bounded warm-up (the latest releases of at most 100 datasets
             # profiled in the background); the figures below are of the server at rest, after it.
             figures["warm-up after start s"] = settle(server.pid)
+            def series(label: str, sent: list[str]) -> None:
+                """p50 and p95 of the requests ``sent``, and the server's own CPU time per request (user +
+                system, its threads together): what a request costs it, much less moved by other processes
+                on a loaded machine than wall clock."""
+                before = cpu_seconds(server.pid)
+                times = [timed(path) for path in sent]
+                figures[f"{label} p50"] = statistics.median(times)
+                figures[f"{label} p95"] = percentile(times, 0.95)
+                figures[f"{label} server CPU ms"] = (cpu_seconds(server.pid) - before) * 1000 / len(sent)
+
             # A search no one has made before: every repetition a word of its own (search keeps a query's
             # ranking and counts until the catalog changes, so the repeated "?q=air" below is the kept case).
-            fresh = [w for w in WORDS if w != "air"][:repeat]
-            before = cpu_seconds(server.pid)
-            times = [timed(f"/api/v1/datasets?q={word}") for word in fresh]
-            figures["search, each query new p50"] = statistics.median(times)
-            figures["search, each query new p95"] = percentile(times, 0.95)
-            figures["search, each query new server CPU ms"] = (cpu_seconds(server.pid) - before) * 1000 / len(fresh)
+            series("search, each query new", [f"/api/v1/datasets?q={w}" for w in WORDS if w != "air"][:repeat])
             paths = dict(REQUESTS)
             paths["list page 2 (cursor)"] = f"/api/v1/datasets?cursor={cursor}" if cursor else None
             for label, path in paths.items():
-                if path is None:
-                    continue
-                before = cpu_seconds(server.pid)
-                times = [timed(path) for _ in range(repeat)]
-                figures[f"{label} p50"] = statistics.median(times)
-                figures[f"{label} p95"] = percentile(times, 0.95)
-                # The server's own CPU time per request (user + system, its threads together): what the
-                # request costs it, much less moved by other processes on a loaded machine than wall clock.
-                figures[f"{label} server CPU ms"] = (cpu_seconds(server.pid) - before) * 1000 / repeat
+                if path is not None:
+                    series(label, [path] * repeat)
             # A DCAT page of 100 datasets built from scratch: each repetition under a Host the server has not
             # seen, so no fragment of it is kept (the page's base URL is in every URI); then the same page again
             # (its fragments kept). The old path (one rdflib graph, serialised by rdflib) is timed in-process.
