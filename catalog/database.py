@@ -93,6 +93,13 @@ class Result:
         index = self._index
         return [Row(found, index) for found in self._result.fetchall()]
 
+    def plain(self) -> list[Sequence[Any]]:
+        """Every row, read by position only (a long read, e.g. a search's ranking, without a ``Row`` made for
+        each)."""
+        if not self._result.returns_rows:
+            return []
+        return list(self._result.all())
+
     def column(self) -> list[Any]:
         """Every row's first value (a long list of names is read without a ``Row`` made for each)."""
         if not self._result.returns_rows:

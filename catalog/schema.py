@@ -189,7 +189,25 @@ search_documents = Table(
     # its latest release) and the API's public summary of it without its URL (``catalog.search_index``).
     Column("record", Text, nullable=False, server_default=text("'{}'")),
     Column("summary", Text, nullable=False, server_default=text("'{}'")),
+    # The document's facet set (migration 0003): NULL when the previous release's code wrote it.
+    Column("facet_set", INT),
     sqlite_autoincrement=True,
+)
+# Each distinct combination of a document's facet values, by its canonical JSON, and the values of each.
+search_facet_sets = Table(
+    "search_facet_sets", metadata,
+    _id(),
+    Column("key", Text, nullable=False, unique=True),
+    sqlite_autoincrement=True,
+)
+search_facet_values = Table(
+    "search_facet_values", metadata,
+    Column("facet_set", INT, nullable=False),
+    Column("facet", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("title", Text),
+    PrimaryKeyConstraint("facet_set", "facet", "value"),
+    sqlite_with_rowid=False,
 )
 search_terms = Table(
     "search_terms", metadata,
@@ -259,3 +277,6 @@ Index("search_documents_by_update", search_documents.c.updated_at)
 Index("search_documents_by_organization", search_documents.c.organization, search_documents.c.sort_title,
       search_documents.c.name)
 Index("search_terms_by_doc", search_terms.c.doc)
+# What a search reads of each hit (its set, the filters' columns, its name), without the wide document row.
+Index("search_documents_hits", search_documents.c.id, search_documents.c.facet_set, search_documents.c.organization,
+      search_documents.c.license, search_documents.c.name)

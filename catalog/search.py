@@ -21,7 +21,7 @@ import json
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,6 +48,8 @@ ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_
 SORTS: dict[str, list[tuple[str, bool]] | None] = {
     "relevance": None, "updated": [("d.updated_at", True)], "name": [("d.sort_title", False)],
 }
+#: What a search reads of every hit, from the index ``search_documents_hits`` (migration 0003).
+HITS_COLUMNS = ("id", "facet_set", "organization", "license", "name")
 #: What a page of hits reads of each document (then its score).
 PAGE_COLUMNS = ("name", "sort_title", "columns", "formats", "record", "summary")
 #: A search with fewer hits than this also tries its words corrected (typo tolerance).
@@ -145,37 +147,115 @@ class CatalogSearch:
     With ``version`` (the catalog's change counter, e.g. ``CatalogView.version``), the total and facet
     counts of a query, which cost a pass over every hit, are kept until the catalog changes (at most
     ``CACHED_COUNTS`` queries, least recently used out), and so is the ranking of a ranked search (names and
-    scores); the datasets of a page are always read afresh."""
+    scores); the datasets of a page are always read afresh. A ranked search made for the first time reads
+    its ranking, total and facet sets in one pass over its hits."""
 
     CACHED_COUNTS = 256
     CACHED_RANKINGS = 64
     CACHED_RANKING = 20_000
+    CACHED_SETS = 8192
 
     def __init__(self, catalog: Catalog, version: Callable[[], int] | None = None) -> None:
         self.catalog = catalog
         self.version = version
-        self._counts: OrderedDict[str, tuple[int, int, dict[str, list[FacetValue]]]] = OrderedDict()
+        self._counts: OrderedDict[str, tuple[int, tuple[int, dict[str, list[FacetValue]]]]] = OrderedDict()
         self._rankings: OrderedDict[str, tuple[int, list[tuple[str, float]]]] = OrderedDict()
+        # A facet set's values never change (a document with other values names another set; ids are not reused)
+        self._sets: OrderedDict[int, list[tuple[str, str, str | None]]] = OrderedDict()
         self._vocabulary: tuple[int, float, Vocabulary] | None = None
         self._lock = threading.Lock()
 
-    def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int) -> list[Any]:
+    def _kept(self, cache: OrderedDict[Any, tuple[int, Any]], key: Any, version: int | None) -> Any | None:
+        if version is None:
+            return None
+        with self._lock:
+            found = cache.get(key)
+            if found is None or found[0] != version:
+                return None
+            cache.move_to_end(key)
+            return found[1]
+
+    def _keep(self, cache: OrderedDict[Any, tuple[int, Any]], key: Any, version: int | None, value: Any,
+              most: int) -> None:
+        if version is None:
+            return
+        with self._lock:
+            cache[key] = (version, value)
+            cache.move_to_end(key)
+            while len(cache) > most:
+                cache.popitem(last=False)
+
+    @staticmethod
+    def _ranking_key(hits: _Hits) -> str:
+        return json.dumps(["ranking", hits.ids(), hits.params, hits.order], sort_keys=True, default=str)
+
+    @staticmethod
+    def _counts_key(hits: _Hits, facets: bool) -> str:
+        return json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
+
+    def _ranked(self, db: CatalogConnection, hits: _Hits) -> tuple[list[tuple[str, float]] | None, int,
+                                                                     dict[str, list[FacetValue]]]:
+        """The ranking (None when it would hold more than ``CACHED_RANKING`` hits), total and facet counts of
+        a search by relevance, kept or read in one pass: each hit's name, score and facet set together."""
+        version = self.version() if self.version is not None else None
+        ranking_key, counts_key = self._ranking_key(hits), self._counts_key(hits, True)
+        ranking = self._kept(self._rankings, ranking_key, version)
+        counted = self._kept(self._counts, counts_key, version)
+        if counted is not None and (ranking is not None or counted[0] > self.CACHED_RANKING):
+            return ranking, counted[0], counted[1]
+        if counted is None and hits.most() > self.CACHED_RANKING:
+            total, counts = self._totals(db, hits, True)
+            return None, total, counts
+        rows = hits.ranking(with_sets=True)
+        ranking = [(name, score) for name, score, _ in rows]
+        sets = [s for _, _, s in rows if s is not None]
+        # Documents written by the previous release's code name no set: counted as that code counts them.
+        counts = facet_counts(db, hits) if len(sets) < len(rows) else self._set_counts(db, sets)
+        self._keep(self._rankings, ranking_key, version, ranking, self.CACHED_RANKINGS)
+        self._keep(self._counts, counts_key, version, (len(ranking), counts), self.CACHED_COUNTS)
+        return ranking, len(ranking), counts
+
+    def _set_counts(self, db: CatalogConnection, sets: list[int]) -> dict[str, list[FacetValue]]:
+        """Facet counts of hits from their facet sets: each set's values, counted once with its hits' number."""
+        per_set = Counter(sets)
+        with self._lock:
+            known = {s: self._sets[s] for s in per_set if s in self._sets}
+        missing = [s for s in per_set if s not in known]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
+            read: dict[int, list[tuple[str, str, str | None]]] = {s: [] for s in chunk}
+            marks = ", ".join("?" for _ in chunk)
+            for number, facet, value, title in db.execute(
+                    f"SELECT facet_set, facet, value, title FROM search_facet_values WHERE facet_set IN ({marks})",
+                    chunk).fetchall():
+                read[int(number)].append((str(facet), str(value), None if title is None else str(title)))
+            known.update(read)
+            with self._lock:
+                self._sets.update(read)
+                while len(self._sets) > self.CACHED_SETS:
+                    self._sets.popitem(last=False)
+        counts: dict[tuple[str, str], list[Any]] = {}
+        for number, n in per_set.items():
+            for facet, value, title in known[number]:
+                found = counts.setdefault((facet, value), [0, None])
+                found[0] += n
+                if title is not None and (found[1] is None or title > found[1]):
+                    found[1] = title
+        return _facet_values(counts)
+
+    def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int,
+                     ranking: list[tuple[str, float]] | None = None) -> list[Any]:
         """A page of a ranked (or ``order``ed) search from its whole ranking, kept (names and scores only; the
         caller asks only for rankings of at most ``CACHED_RANKING`` hits) until the catalog changes, as Solr
         keeps query results."""
-        key = json.dumps(["ranking", hits.ids(), hits.params, hits.order], sort_keys=True, default=str)
-        version = self.version() if self.version is not None else 0
-        with self._lock:
-            found = self._rankings.get(key)
-            if found is not None and found[0] == version:
-                self._rankings.move_to_end(key)
-        if found is None or found[0] != version:
-            found = (version, hits.ranking())
-            with self._lock:
-                self._rankings[key] = found
-                while len(self._rankings) > self.CACHED_RANKINGS:
-                    self._rankings.popitem(last=False)
-        shown = found[1][offset: None if limit is None else offset + limit]
+        if ranking is None:
+            key = self._ranking_key(hits)
+            version = self.version() if self.version is not None else 0
+            ranking = self._kept(self._rankings, key, version)
+            if ranking is None:
+                ranking = [(name, score) for name, score, _ in hits.ranking()]
+                self._keep(self._rankings, key, version, ranking, self.CACHED_RANKINGS)
+        shown = ranking[offset: None if limit is None else offset + limit]
         if not shown:
             return []
         marks = ", ".join("?" for _ in shown)
@@ -185,26 +265,18 @@ class CatalogSearch:
         return [dict(zip(PAGE_COLUMNS, rows[name], strict=True), score=score) for name, score in shown if name in rows]
 
     def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
-        key = json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
+        key = self._counts_key(hits, facets)
         version = self.version() if self.version is not None else None
-        if version is not None:
-            with self._lock:
-                found = self._counts.get(key)
-                if found is not None and found[0] == version:
-                    self._counts.move_to_end(key)
-                    return found[1], found[2]
+        found = self._kept(self._counts, key, version)
+        if found is not None:
+            return int(found[0]), found[1]
         counts = facet_counts(db, hits) if facets else {n: [] for n in FACETS}
         if facets:
             total = sum(v.count for v in counts["organization"]) if len(counts["organization"]) < FACET_VALUES \
                 else int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
         else:
             total = int(db.execute(f"SELECT count(*) FROM ({hits.ids()}) h", hits.params).fetchone()[0])
-        if version is not None:
-            with self._lock:
-                self._counts[key] = (version, total, counts)
-                self._counts.move_to_end(key)
-                while len(self._counts) > self.CACHED_COUNTS:
-                    self._counts.popitem(last=False)
+        self._keep(self._counts, key, version, (total, counts), self.CACHED_COUNTS)
         return total, counts
 
     def vocabulary(self) -> Vocabulary:
@@ -258,10 +330,16 @@ class CatalogSearch:
             hits = _Hits(db, query, names, [*([query.tag] if query.tag else []), *tags], order)
             if hits.empty:
                 return SearchResult(query=query, hits=[], facets={n: [] for n in FACETS}, total=0, offset=offset)
-            total, counts = self._totals(db, hits, facets)
+            ranking = None
+            if query.q and not order and facets and self.version is not None:
+                ranking, total, counts = self._ranked(db, hits)
+            else:
+                total, counts = self._totals(db, hits, facets)
             keyed = limit is not None and query.q is None and not order  # the title listing, paged by key
             more = False
-            if (query.q or order) and self.version is not None and total <= self.CACHED_RANKING:
+            if ranking is not None:
+                page = self._ranked_page(db, hits, limit, offset, ranking)
+            elif (query.q or order) and self.version is not None and total <= self.CACHED_RANKING:
                 page = self._ranked_page(db, hits, limit, offset)
             elif keyed and limit is not None:
                 # one hit past the page, read with it: whether another page follows (a keyed page has no offset)
@@ -333,16 +411,26 @@ class _Hits:
         self.match = "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"
         weights = ", ".join(str(w) for w in FIELD_WEIGHTS.values())
         bonus = []
-        for position, word in enumerate(found):
-            term = f'"{word}"*' if position == len(found) - 1 else f'"{word}"'
-            for field, weight in FIELD_WEIGHTS.items():
-                key = f"m{position}_{field}"
-                self.params[key] = f"{field} : {term}"
-                bonus.append(f"CASE WHEN d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{key}) "
-                             f"THEN {weight} ELSE 0 END")
-        self.ranked_source = (f"(SELECT rowid AS doc, -bm25(search_fts, {weights}) AS rank FROM search_fts "
-                              "WHERE search_fts MATCH :match) f JOIN search_documents d ON d.id = f.doc")
-        self.score = f"round(f.rank + {' + '.join(bonus)}, 4)"
+        if len(found) == 1:
+            # One word: it is in a field when BM25 weighing that field alone scores the hit (below 0), read in the
+            # same pass over the hits as the rank, instead of one more full-text query a field.
+            for position, weight in enumerate(FIELD_WEIGHTS.values()):
+                alone = ", ".join("1" if i == position else "0" for i in range(len(FIELD_WEIGHTS)))
+                bonus.append(f"CASE WHEN bm25(search_fts, {alone}) < 0 THEN {weight} ELSE 0 END")
+            rank = f"-bm25(search_fts, {weights}) + {' + '.join(bonus)}"
+            self.score = "round(f.rank, 4)"
+        else:
+            for position, word in enumerate(found):
+                term = f'"{word}"*' if position == len(found) - 1 else f'"{word}"'
+                for field, weight in FIELD_WEIGHTS.items():
+                    key = f"m{position}_{field}"
+                    self.params[key] = f"{field} : {term}"
+                    bonus.append(f"CASE WHEN d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{key}) "
+                                 f"THEN {weight} ELSE 0 END")
+            rank = f"-bm25(search_fts, {weights})"
+            self.score = f"round(f.rank + {' + '.join(bonus)}, 4)"
+        self.ranked_source = (f"(SELECT rowid AS doc, {rank} AS rank FROM search_fts WHERE search_fts MATCH :match) f "
+                              "JOIN search_documents d{covering} ON d.id = f.doc")
 
     def _postgres(self, found: list[str]) -> None:
         self.params["match"] = ts_query(" ".join(found))
@@ -361,28 +449,46 @@ class _Hits:
         clauses = self.where + extra + ([self.match] if match and self.match else [])
         return f" WHERE {' AND '.join(clauses)}" if clauses else ""
 
-    def ids(self, columns: str = "d.id") -> str:
-        """SQL of the ids of every hit (for the total and the facet counts), or of other ``columns`` of them."""
-        return f"SELECT {columns} FROM search_documents d{self._condition([])}"
+    @property
+    def covering(self) -> str:
+        """SQLite's hint to read the hits from the index of what a search reads of each (``HITS_COLUMNS``): it
+        would read each hit's wide row by its rowid, not choosing an index for it."""
+        return " INDEXED BY search_documents_hits" if self.db.dialect == "sqlite" else ""
 
-    def ranking(self) -> list[tuple[str, float]]:
-        """Every hit's name and score, in the page order: a whole ranking reads no stored record."""
-        sql, params = self._page_sql("d.name", None, 0, None)
-        return [(str(name), float(score)) for name, score in self.db.execute(sql, params).fetchall()]
+    def ids(self, columns: str = "d.id") -> str:
+        """SQL of the ids of every hit (for the total and the facet counts), or of other ``columns`` of them
+        (``HITS_COLUMNS`` only: they are read from the index)."""
+        return f"SELECT {columns} FROM search_documents d{self.covering}{self._condition([])}"
+
+    def ranking(self, with_sets: bool = False) -> list[tuple[str, float, int | None]]:
+        """Every hit's name, score and (``with_sets``) facet set, in the page order: a whole ranking reads no
+        stored record."""
+        sql, params = self._page_sql("d.name, d.facet_set" if with_sets else "d.name, NULL", None, 0, None,
+                                     covering=True)
+        return [(name, float(score), found) for name, found, score in self.db.execute(sql, params).plain()]
+
+    def most(self) -> int:
+        """How many documents the full-text query alone matches: at least the hits (the filters only narrow)."""
+        if self.match is None:
+            return int(self.db.execute(f"SELECT count(*) FROM ({self.ids()}) h", self.params).fetchone()[0])
+        source = "search_fts WHERE search_fts MATCH :match" if self.db.dialect == "sqlite" \
+            else f"search_documents d WHERE {self.match}"
+        return int(self.db.execute(f"SELECT count(*) FROM {source}", {"match": self.params["match"]}).fetchone()[0])
 
     def page(self, limit: int | None, offset: int, after: tuple[str, str] | None) -> list[Any]:
         sql, params = self._page_sql("d.name, d.sort_title, d.columns, d.formats, d.record, d.summary", limit,
                                      offset, after)
         return list(self.db.execute(sql, params).fetchall())
 
-    def _page_sql(self, columns: str, limit: int | None, offset: int,
-                  after: tuple[str, str] | None) -> tuple[str, dict[str, Any]]:
+    def _page_sql(self, columns: str, limit: int | None, offset: int, after: tuple[str, str] | None,
+                  covering: bool = False) -> tuple[str, dict[str, Any]]:
         params = dict(self.params)
         extra = []
         if after is not None and not self.query.q and not self.order:
             extra.append("(d.sort_title > :after_title OR (d.sort_title = :after_title AND d.name > :after_name))")
             params.update(after_title=after[0], after_name=after[1])
-        source = self.ranked_source or "search_documents d"
+        hint = self.covering if covering and not self.order else ""
+        source = (self.ranked_source or "search_documents d{covering}").replace("{covering}", hint)
         where = self._condition(extra, match=self.ranked_source is None)  # SQLite's join matches already
         if self.order:
             ordering = ", ".join(f"{column} {'DESC' if descending else 'ASC'}" for column, descending in self.order)
@@ -419,20 +525,37 @@ def _with_stored_hits(db: CatalogConnection, page: list[Any]) -> list[Any]:
 
 def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValue]]:
     """Counts of each facet's values over every hit, most frequent first (at most FACET_VALUES a facet), in
-    one statement over the hits, found once."""
-    # The hits' own facet columns are read with them, once: each document row is visited once, not per facet.
+    one statement: the hits grouped by their facet set, each set's values counted once with its hits' number.
+    Documents without a set (written by the previous release's code) are counted from their own columns and
+    ``search_terms``, as before (SQLite's CROSS JOIN: those hits are read first, not every term)."""
+    join = "CROSS JOIN" if db.dialect == "sqlite" else "JOIN"
     sql = (
-        f"WITH h AS MATERIALIZED ({hits.ids('d.id, d.organization, d.organization_title, d.license')}) "
-        "SELECT 'organization' AS facet, h.organization AS value, count(*) AS n, max(h.organization_title) AS title "
-        "FROM h GROUP BY h.organization "
-        "UNION ALL SELECT 'license', h.license, count(*), NULL FROM h GROUP BY h.license "
-        "UNION ALL SELECT t.facet, t.value, count(*), NULL FROM h JOIN search_terms t ON t.doc = h.id "
-        "GROUP BY t.facet, t.value"
+        f"WITH h AS MATERIALIZED ({hits.ids('d.id, d.facet_set')}), "
+        "g AS (SELECT facet_set, count(*) AS n FROM h WHERE facet_set IS NOT NULL GROUP BY facet_set) "
+        "SELECT v.facet, v.value, sum(g.n) AS n, max(v.title) AS title FROM g "
+        "JOIN search_facet_values v ON v.facet_set = g.facet_set GROUP BY v.facet, v.value "
+        "UNION ALL SELECT 'organization', d.organization, count(*), max(d.organization_title) "
+        f"FROM h {join} search_documents d ON d.id = h.id WHERE h.facet_set IS NULL GROUP BY d.organization "
+        "UNION ALL SELECT 'license', d.license, count(*), NULL "
+        f"FROM h {join} search_documents d ON d.id = h.id WHERE h.facet_set IS NULL GROUP BY d.license "
+        "UNION ALL SELECT t.facet, t.value, count(*), NULL "
+        f"FROM h {join} search_terms t ON t.doc = h.id WHERE h.facet_set IS NULL GROUP BY t.facet, t.value"
     )
-    found: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
+    counts: dict[tuple[str, str], list[Any]] = {}
     for facet, value, count, title in db.execute(sql, hits.params).fetchall():
-        found[str(facet)].append(FacetValue(value=str(value), count=int(count), title=title))
-    return {name: sorted(values, key=lambda v: (-v.count, v.value))[:FACET_VALUES] for name, values in found.items()}
+        found = counts.setdefault((str(facet), str(value)), [0, None])
+        found[0] += int(count)
+        if title is not None and (found[1] is None or str(title) > found[1]):
+            found[1] = str(title)
+    return _facet_values(counts)
+
+
+def _facet_values(counts: dict[tuple[str, str], list[Any]]) -> dict[str, list[FacetValue]]:
+    """Each facet's values from (facet, value) → [count, title], most frequent first, at most FACET_VALUES."""
+    values: dict[str, list[FacetValue]] = {name: [] for name in FACETS}
+    for (facet, value), (count, title) in counts.items():
+        values[facet].append(FacetValue(value=value, count=count, title=title))
+    return {name: sorted(found, key=lambda v: (-v.count, v.value))[:FACET_VALUES] for name, found in values.items()}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -4,7 +4,10 @@ One row of ``search_documents`` per dataset with a published release: what the c
 facets (organisation and its title, licence, latest release, the column names of that release) and what
 a hit shows (``record``: the dataset record, ``Dataset`` JSON; ``summary``: the API's public summary of it
 without its URL, ``HitSummary`` JSON), with its tags and formats in ``search_terms`` (one row a value, for
-facet counts in SQL). The full-text index is the engine's own:
+the tag and format filters). Its facet values together (organisation with its title, licence, tags,
+formats) are one row of ``search_facet_sets``, shared by every document with the same values, which the
+document names (``facet_set``): facet counts group the hits by set, and most catalogs have far fewer sets
+than datasets. The full-text index is the engine's own:
 
 - SQLite: an FTS5 table ``search_fts`` (title, tags, columns, organisation, description; Porter stemming),
   its rowid the document's id;
@@ -29,7 +32,8 @@ from catalog.models import Dataset
 
 #: Bump when what a document holds changes: catalogs indexed by an older layout are indexed again.
 #: 3: each document stores its hit (``record`` and ``summary``, migration 0002).
-LAYOUT = 3
+#: 4: each document names its facet set (``facet_set``, migration 0003).
+LAYOUT = 4
 # Serialises the first indexing of a catalog across processes (an arbitrary, fixed advisory lock key).
 INDEX_LOCK = 0x0DA7A_CA7
 
@@ -111,6 +115,8 @@ def rebuild_documents(db: CatalogConnection) -> None:
     """Index every dataset again, inside the caller's transaction (a new layout, or rows copied in bulk)."""
     db.execute("DELETE FROM search_terms")
     db.execute("DELETE FROM search_documents")
+    db.execute("DELETE FROM search_facet_values")  # sets no document names any more go with the rebuild
+    db.execute("DELETE FROM search_facet_sets")
     if db.dialect == "sqlite":
         db.execute("DELETE FROM search_fts")
     refresh_documents(db, None)
@@ -182,6 +188,10 @@ def _insert(db: CatalogConnection, row: Any) -> None:
         "columns": json.dumps([n for n, _ in columns]),
         "formats": json.dumps(formats),
         "record": record.model_dump_json(), "summary": summary_of(record),
+        "facet_set": facet_set(db, [("organization", str(row["organization"]), str(row["organization_title"])),
+                                    ("license", str(row["license"]), None),
+                                    *[("tag", t, None) for t in sorted(set(tags))],
+                                    *[("format", f, None) for f in formats]]),
     }
     texts = {
         "tags": " ".join(tags), "columns_text": " ".join(text for _, text in columns),
@@ -205,3 +215,21 @@ def _insert(db: CatalogConnection, row: Any) -> None:
     terms = [(doc, "tag", t) for t in sorted(set(tags))] + [(doc, "format", f) for f in formats]
     for term in terms:
         db.execute("INSERT INTO search_terms(doc, facet, value) VALUES (?, ?, ?)", term)
+
+
+def facet_set(db: CatalogConnection, values: list[tuple[str, str, str | None]]) -> int:
+    """The id of the set of these (facet, value, title) values, added when no document had them before."""
+    key = json.dumps(sorted(values, key=lambda v: (v[0], v[1])), separators=(",", ":"))
+    found = db.execute("SELECT id FROM search_facet_sets WHERE key = ?", (key,)).fetchone()
+    if found is not None:
+        return int(found[0])
+    # Two writers adding the same set: the second's insert does nothing, and it reads the first's.
+    found = db.execute("INSERT INTO search_facet_sets(key) VALUES (?) ON CONFLICT (key) DO NOTHING RETURNING id",
+                       (key,)).fetchone()
+    if found is None:
+        return int(db.execute("SELECT id FROM search_facet_sets WHERE key = ?", (key,)).fetchone()[0])
+    number = int(found[0])
+    for facet, value, title in {(f, v): (f, v, t) for f, v, t in values}.values():
+        db.execute("INSERT INTO search_facet_values(facet_set, facet, value, title) VALUES (?, ?, ?, ?)",
+                   (number, facet, value, title))
+    return number
