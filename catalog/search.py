@@ -48,6 +48,8 @@ ORDER_COLUMNS = frozenset({"d.name", "d.sort_title", "d.updated_at", "d.created_
 SORTS: dict[str, list[tuple[str, bool]] | None] = {
     "relevance": None, "updated": [("d.updated_at", True)], "name": [("d.sort_title", False)],
 }
+#: A hit in a ranking: its name, score and facet set (None when not read, or written by older code).
+Ranked = tuple[str, float, int | None]
 #: What a search reads of every hit, from the index ``search_documents_hits`` (migration 0003).
 HITS_COLUMNS = ("id", "facet_set", "organization", "license", "name")
 #: What a page of hits reads of each document (then its score).
@@ -159,7 +161,7 @@ class CatalogSearch:
         self.catalog = catalog
         self.version = version
         self._counts: OrderedDict[str, tuple[int, tuple[int, dict[str, list[FacetValue]]]]] = OrderedDict()
-        self._rankings: OrderedDict[str, tuple[int, list[tuple[str, float]]]] = OrderedDict()
+        self._rankings: OrderedDict[str, tuple[int, list[Ranked]]] = OrderedDict()
         # A facet set's values never change (a document with other values names another set; ids are not reused)
         self._sets: OrderedDict[int, list[tuple[str, str, str | None]]] = OrderedDict()
         self._vocabulary: tuple[int, float, Vocabulary] | None = None
@@ -193,7 +195,7 @@ class CatalogSearch:
     def _counts_key(hits: _Hits, facets: bool) -> str:
         return json.dumps([hits.ids(), hits.params, facets], sort_keys=True, default=str)
 
-    def _ranked(self, db: CatalogConnection, hits: _Hits) -> tuple[list[tuple[str, float]] | None, int,
+    def _ranked(self, db: CatalogConnection, hits: _Hits) -> tuple[list[Ranked] | None, int,
                                                                      dict[str, list[FacetValue]]]:
         """The ranking (None when it would hold more than ``CACHED_RANKING`` hits), total and facet counts of
         a search by relevance, kept or read in one pass: each hit's name, score and facet set together."""
@@ -203,14 +205,14 @@ class CatalogSearch:
         counted = self._kept(self._counts, counts_key, version)
         if counted is not None and (ranking is not None or counted[0] > self.CACHED_RANKING):
             return ranking, counted[0], counted[1]
-        if counted is None and hits.most() > self.CACHED_RANKING:
+        most = hits.most()
+        if counted is None and most > self.CACHED_RANKING:
             total, counts = self._totals(db, hits, True)
             return None, total, counts
-        rows = hits.ranking(with_sets=True)
-        ranking = [(name, score) for name, score, _ in rows]
-        sets = [s for _, _, s in rows if s is not None]
+        ranking = hits.ranking(with_sets=True)
+        sets = [s for _, _, s in ranking if s is not None]
         # Documents written by the previous release's code name no set: counted as that code counts them.
-        counts = facet_counts(db, hits) if len(sets) < len(rows) else self._set_counts(db, sets)
+        counts = facet_counts(db, hits) if len(sets) < len(ranking) else self._set_counts(db, sets)
         self._keep(self._rankings, ranking_key, version, ranking, self.CACHED_RANKINGS)
         self._keep(self._counts, counts_key, version, (len(ranking), counts), self.CACHED_COUNTS)
         return ranking, len(ranking), counts
@@ -244,7 +246,7 @@ class CatalogSearch:
         return _facet_values(counts)
 
     def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int,
-                     ranking: list[tuple[str, float]] | None = None) -> list[Any]:
+                     ranking: list[Ranked] | None = None) -> list[Any]:
         """A page of a ranked (or ``order``ed) search from its whole ranking, kept (names and scores only; the
         caller asks only for rankings of at most ``CACHED_RANKING`` hits) until the catalog changes, as Solr
         keeps query results."""
@@ -253,7 +255,7 @@ class CatalogSearch:
             version = self.version() if self.version is not None else 0
             ranking = self._kept(self._rankings, key, version)
             if ranking is None:
-                ranking = [(name, score) for name, score, _ in hits.ranking()]
+                ranking = hits.ranking()
                 self._keep(self._rankings, key, version, ranking, self.CACHED_RANKINGS)
         shown = ranking[offset: None if limit is None else offset + limit]
         if not shown:
@@ -261,8 +263,9 @@ class CatalogSearch:
         marks = ", ".join("?" for _ in shown)
         rows = {str(r[0]): r for r in db.execute(
             f"SELECT {', '.join(PAGE_COLUMNS)} FROM search_documents WHERE name IN ({marks})",
-            [name for name, _ in shown]).fetchall()}
-        return [dict(zip(PAGE_COLUMNS, rows[name], strict=True), score=score) for name, score in shown if name in rows]
+            [name for name, _, _ in shown]).fetchall()}
+        return [dict(zip(PAGE_COLUMNS, rows[name], strict=True), score=score) for name, score, _ in shown
+                if name in rows]
 
     def _totals(self, db: CatalogConnection, hits: _Hits, facets: bool) -> tuple[int, dict[str, list[FacetValue]]]:
         key = self._counts_key(hits, facets)
@@ -460,12 +463,15 @@ class _Hits:
         (``HITS_COLUMNS`` only: they are read from the index)."""
         return f"SELECT {columns} FROM search_documents d{self.covering}{self._condition([])}"
 
-    def ranking(self, with_sets: bool = False) -> list[tuple[str, float, int | None]]:
+    def ranking(self, with_sets: bool = False) -> list[Ranked]:
         """Every hit's name, score and (``with_sets``) facet set, in the page order: a whole ranking reads no
         stored record."""
-        sql, params = self._page_sql("d.name, d.facet_set" if with_sets else "d.name, NULL", None, 0, None,
-                                     covering=True)
-        return [(name, float(score), found) for name, found, score in self.db.execute(sql, params).plain()]
+        sql, params = self._page_sql("d.name", None, 0, None, covering=True,
+                                     last=", d.facet_set" if with_sets else ", NULL")
+        rows = self.db.execute(sql, params).plain()
+        if self.db.dialect == "sqlite":  # names are text and scores floats already: the rows as they are read
+            return rows  # type: ignore[return-value]
+        return [(name, float(score), found) for name, score, found in rows]
 
     def most(self) -> int:
         """How many documents the full-text query alone matches: at least the hits (the filters only narrow)."""
@@ -481,7 +487,7 @@ class _Hits:
         return list(self.db.execute(sql, params).fetchall())
 
     def _page_sql(self, columns: str, limit: int | None, offset: int, after: tuple[str, str] | None,
-                  covering: bool = False) -> tuple[str, dict[str, Any]]:
+                  covering: bool = False, last: str = "") -> tuple[str, dict[str, Any]]:
         params = dict(self.params)
         extra = []
         if after is not None and not self.query.q and not self.order:
@@ -495,7 +501,7 @@ class _Hits:
             ordering += ", d.name"
         else:
             ordering = "score DESC, d.name" if self.query.q else "d.sort_title, d.name"
-        sql = f"SELECT {columns}, {self.score} AS score FROM {source}{where} ORDER BY {ordering}"
+        sql = f"SELECT {columns}, {self.score} AS score{last} FROM {source}{where} ORDER BY {ordering}"
         if limit is not None:
             sql += " LIMIT :limit OFFSET :offset"
             params.update(limit=limit, offset=offset if after is None else 0)
