@@ -22,8 +22,10 @@ N releases (two per process, as JSON lines) at each size, with its peak RSS and 
 grow with the number of releases (the publish stages after it are chunked already), e.g.
 ``--merge 100000,300000,1000000``; then ``red-flags.json`` written from staging as the family run writes it
 (its own sha256, and the peak with it). It prints the ratio of the largest size's peak to the smallest's.
-The output sha256 is computed as before (the red flags read into memory after the peak is taken), so it can
-be compared with earlier runs'.
+The output sha256 covers the compiled releases' bytes, each table's rows as the family's connector reads them
+(batches of 50,000 rows, the same from one file as from a table's parts) and the red flags and findings (read
+into memory after the peak is taken); it is not comparable with the runs before the tables were staged as
+parts (those hashed the single files' bytes).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ MERGE_CHILD = """
 import hashlib, resource, sys, time, orjson
 from pathlib import Path
 from procurement.flags_json import write_document
+from procurement.parts import read_batches
 from procurement.prepare import prepare
 started = time.perf_counter()
 prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit=sys.argv[3])
@@ -115,10 +118,12 @@ write_document(prepared.scores.as_cardinal(lazy=True), Path(sys.argv[2]) / "red-
 written = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 flags = hashlib.sha256((Path(sys.argv[2]) / "red-flags.json").read_bytes()).hexdigest()[:16]
 digest = hashlib.sha256()
-for path in [prepared.compiled_path, *(prepared.tables[name] for name in sorted(prepared.tables))]:
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+with open(prepared.compiled_path, "rb") as handle:
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+for name in sorted(prepared.tables):  # the rows, as the family's connector reads them from the table's parts
+    for batch in read_batches(prepared.tables[name], batch_size=50_000):
+        digest.update(orjson.dumps(batch.to_pydict()))
 digest.update(orjson.dumps(prepared.scores.as_cardinal()) + orjson.dumps(prepared.findings.as_dict()))
 print(prepared.processes, seconds, rss, digest.hexdigest()[:16], written, flags)
 """
