@@ -151,7 +151,7 @@ def build_releases(path: Path, releases: int) -> None:
     tmp.replace(path)
 
 
-def merge(sizes: list[int], memory_limit: str = "256MB") -> None:
+def merge(sizes: list[int], memory_limit: str = "256MB", keep: bool = False) -> None:
     peaks: list[float] = []
     for size in sizes:
         path = WORK / f"releases-{size}.jsonl"
@@ -167,7 +167,8 @@ def merge(sizes: list[int], memory_limit: str = "256MB") -> None:
               f"output sha256 {digest}; then red-flags.json written from staging: peak RSS "
               f"{int(written) / 1024:,.0f} MB, its sha256 {flags}", flush=True)
         peaks.append(int(written) / 1024)
-        shutil.rmtree(staging, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(staging, ignore_errors=True)
     if len(peaks) > 1:
         print(f"peak RSS, largest / smallest size: {peaks[-1] / peaks[0]:.2f}x for {sizes[-1] / sizes[0]:.0f}x the "
               "releases (bounded: the merge sorts its keys in runs of a fixed size, merged from disk; the red flags "
@@ -191,12 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--merge-memory", default="256MB",
                         help="memory_limit passed to prepare for --merge (the merge no longer sorts in DuckDB: it "
                         "sorts fixed-size runs of keys, so this changes nothing)")
+    parser.add_argument("--merge-keep", action="store_true",
+                        help="keep each size's staging folder (prepare-N under BENCH_PROCUREMENT_DIR) to compare")
     parser.add_argument("--workers", type=int, default=0,
                         help="scoring processes (default: one per core; 1: one pass, as before)")
     args = parser.parse_args(argv or [])
     WORK.mkdir(parents=True, exist_ok=True)
     if args.merge:
-        merge([int(n) for n in args.merge.split(",")], args.merge_memory)
+        merge([int(n) for n in args.merge.split(",")], args.merge_memory, args.merge_keep)
         return
     path = WORK / f"compiled-{args.releases}.jsonl"
     if not path.exists():
