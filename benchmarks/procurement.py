@@ -22,8 +22,10 @@ N releases (two per process, as JSON lines) at each size, with its peak RSS and 
 grow with the number of releases (the publish stages after it are chunked already), e.g.
 ``--merge 100000,300000,1000000``; then ``red-flags.json`` written from staging as the family run writes it
 (its own sha256, and the peak with it). It prints the ratio of the largest size's peak to the smallest's.
-The output sha256 is computed as before (the red flags read into memory after the peak is taken), so it can
-be compared with earlier runs'.
+The output sha256 covers the compiled releases' bytes, each table's rows as the family's connector reads them
+(batches of 50,000 rows, the same from one file as from a table's parts) and the red flags and findings (read
+into memory after the peak is taken); it is not comparable with the runs before the tables were staged as
+parts (those hashed the single files' bytes).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ MERGE_CHILD = """
 import hashlib, resource, sys, time, orjson
 from pathlib import Path
 from procurement.flags_json import write_document
+from procurement.parts import read_batches
 from procurement.prepare import prepare
 started = time.perf_counter()
 prepared = prepare([Path(sys.argv[1])], Path(sys.argv[2]), memory_limit=sys.argv[3])
@@ -115,10 +118,12 @@ write_document(prepared.scores.as_cardinal(lazy=True), Path(sys.argv[2]) / "red-
 written = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 flags = hashlib.sha256((Path(sys.argv[2]) / "red-flags.json").read_bytes()).hexdigest()[:16]
 digest = hashlib.sha256()
-for path in [prepared.compiled_path, *(prepared.tables[name] for name in sorted(prepared.tables))]:
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+with open(prepared.compiled_path, "rb") as handle:
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+for name in sorted(prepared.tables):  # the rows, as the family's connector reads them from the table's parts
+    for batch in read_batches(prepared.tables[name], batch_size=50_000):
+        digest.update(orjson.dumps(batch.to_pydict()))
 digest.update(orjson.dumps(prepared.scores.as_cardinal()) + orjson.dumps(prepared.findings.as_dict()))
 print(prepared.processes, seconds, rss, digest.hexdigest()[:16], written, flags)
 """
@@ -146,7 +151,7 @@ def build_releases(path: Path, releases: int) -> None:
     tmp.replace(path)
 
 
-def merge(sizes: list[int], memory_limit: str = "256MB") -> None:
+def merge(sizes: list[int], memory_limit: str = "256MB", keep: bool = False) -> None:
     peaks: list[float] = []
     for size in sizes:
         path = WORK / f"releases-{size}.jsonl"
@@ -162,7 +167,8 @@ def merge(sizes: list[int], memory_limit: str = "256MB") -> None:
               f"output sha256 {digest}; then red-flags.json written from staging: peak RSS "
               f"{int(written) / 1024:,.0f} MB, its sha256 {flags}", flush=True)
         peaks.append(int(written) / 1024)
-        shutil.rmtree(staging, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(staging, ignore_errors=True)
     if len(peaks) > 1:
         print(f"peak RSS, largest / smallest size: {peaks[-1] / peaks[0]:.2f}x for {sizes[-1] / sizes[0]:.0f}x the "
               "releases (bounded: the merge sorts its keys in runs of a fixed size, merged from disk; the red flags "
@@ -186,12 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--merge-memory", default="256MB",
                         help="memory_limit passed to prepare for --merge (the merge no longer sorts in DuckDB: it "
                         "sorts fixed-size runs of keys, so this changes nothing)")
+    parser.add_argument("--merge-keep", action="store_true",
+                        help="keep each size's staging folder (prepare-N under BENCH_PROCUREMENT_DIR) to compare")
     parser.add_argument("--workers", type=int, default=0,
                         help="scoring processes (default: one per core; 1: one pass, as before)")
     args = parser.parse_args(argv or [])
     WORK.mkdir(parents=True, exist_ok=True)
     if args.merge:
-        merge([int(n) for n in args.merge.split(",")], args.merge_memory)
+        merge([int(n) for n in args.merge.split(",")], args.merge_memory, args.merge_keep)
         return
     path = WORK / f"compiled-{args.releases}.jsonl"
     if not path.exists():

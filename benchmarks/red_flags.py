@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ def build_family(home: Path, releases: int) -> str:
     from catalog.store import Catalog
     from opendata.settings import Settings
     from procurement.parallel import score_file
+    from procurement.parts import part_paths
     from procurement.prepare import _flatten
     from procurement.settings import IndicatorSettings
     from procurement.tables import NOBODY, table_schema
@@ -112,12 +114,13 @@ def build_family(home: Path, releases: int) -> str:
         build(path, releases)
     scores = score_file(path, IndicatorSettings())
     (home / "staging").mkdir()
-    tables, rows = _flatten(path, home / "staging", scores, NOBODY)
+    # One part per table (no rotation), moved as the release's data.parquet, as before the parts.
+    tables, rows = _flatten(path, home / "staging", scores, NOBODY, part_row_groups=sys.maxsize)
     for table in PAGE_TABLES:
         name = f"{family}-{table}"
         folder = settings.paths.release_dir(name, 1)
         folder.mkdir(parents=True)
-        shutil.move(tables[table], folder / "data.parquet")
+        shutil.move(part_paths(tables[table])[0], folder / "data.parquet")
         files = {"data.parquet": sha256_file(folder / "data.parquet")}
         if table == "processes":
             (folder / "red-flags.json").write_bytes(orjson.dumps(scores.as_cardinal()))

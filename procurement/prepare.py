@@ -5,7 +5,8 @@ Pass one reads every file (any OCDS shape and encoding), spills the releases to 
 each against the release schema and folds it into the red-flag scorer, writing the compiled releases to
 ``compiled.jsonl`` in private staging; the red flags raised on each process (the ``OCID`` group) go to
 staging as they are raised (``procurement.ocid_flags``). Pass two flattens the compiled releases into one
-Parquet file of text columns per table, each process's row carrying the codes of the red flags raised on it
+folder of Parquet parts of text columns per table (``procurement.parts``, so that the writers' memory stays
+bounded), each process's row carrying the codes of the red flags raised on it
 (read from staging in the same ocid order). Findings of both passes are kept for the validation report.
 """
 
@@ -18,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow.parquet as pq
 
 from procurement.compile import check_schema, compile_all
 from procurement.findings import Findings
 from procurement.indicators import GROUPS, Scorer, Scores
 from procurement.ocid_flags import OcidFlags
+from procurement.parts import PART_ROW_GROUPS, PartWriter
 from procurement.people import Pseudonym, person_ids, person_pseudonym
 from procurement.reader import Item, read_file
 from procurement.settings import IndicatorSettings
@@ -97,21 +98,23 @@ def people_in_results(scores: Scores, people: People) -> None:
     scores.transparency = {str(people.id(key)): found for key, found in scores.transparency.items()}
 
 
-def _flatten(compiled_path: Path, staging: Path, scores: Scores,
-             people: People) -> tuple[dict[str, Path], dict[str, int]]:
+def _flatten(compiled_path: Path, staging: Path, scores: Scores, people: People,
+             part_row_groups: int = PART_ROW_GROUPS, chunk_rows: int = CHUNK) -> tuple[dict[str, Path], dict[str, int]]:
+    """Each table in its folder ``table-<name>`` of Parquet parts (``procurement.parts``), a row group every
+    ``chunk_rows`` rows or so and a new part every ``part_row_groups`` row groups; its paths and row counts."""
     from publishers.sources import text_batch
 
     found = scores.results["OCID"]
     flags = found.lookup() if isinstance(found, OcidFlags) else found.get  # the compiled releases come in ocid order
-    paths = {name: staging / f"table-{name}.parquet" for name in TABLES}
-    writers: dict[str, pq.ParquetWriter] = {}
+    paths = {name: staging / f"table-{name}" for name in TABLES}
+    writers: dict[str, PartWriter] = {}
     counts = dict.fromkeys(TABLES, 0)
     pending: dict[str, list[list[Any]]] = {name: [] for name in TABLES}
 
     def flush(name: str) -> None:
         batch = text_batch([n for n, _ in TABLES[name]], pending[name])
         if name not in writers:
-            writers[name] = pq.ParquetWriter(paths[name], batch.schema, compression="zstd")
+            writers[name] = PartWriter(paths[name], batch.schema, part_row_groups)
         writers[name].write_batch(batch)
         counts[name] += len(pending[name])
         pending[name] = []
@@ -123,7 +126,7 @@ def _flatten(compiled_path: Path, staging: Path, scores: Scores,
                 codes = flags(str(release.get("ocid")))
                 for name, rows in flatten(release, ", ".join(sorted(codes)) if codes else None, people).items():
                     pending[name] += rows
-                    if len(pending[name]) >= CHUNK:
+                    if len(pending[name]) >= chunk_rows:
                         flush(name)
         for name in TABLES:
             if pending[name] or name not in writers:

@@ -23,7 +23,6 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from anonymize.operators import OperatorContext
 from catalog.models import Run
@@ -31,6 +30,7 @@ from catalog.store import Catalog, utc_now
 from opendata.errors import JobFileError, OpendataError, SourceError, public_summary
 from opendata.settings import Settings
 from procurement.flags_json import canonical_sha, write_document
+from procurement.parts import read_batches, read_schema
 from procurement.people import person_pseudonym
 from procurement.prepare import Prepared, prepare
 from procurement.results import FILE
@@ -121,13 +121,12 @@ class OcdsTableConnector:
         staged = _STAGED.get()
         if staged is None or source.table not in staged:
             raise SourceError(f"job '{job.name}': an ocds table is read by its family's run; run the job file")
-        parquet = pq.ParquetFile(staged[source.table])
         empty = True
-        for batch in parquet.iter_batches(batch_size=50_000):
+        for batch in read_batches(staged[source.table], batch_size=50_000):  # its parts, as one file's batches
             empty = False
             yield batch
         if empty:  # a table the data has no rows for (no lots, say) still publishes, empty
-            yield pa.RecordBatch.from_pylist([], schema=parquet.schema_arrow)
+            yield pa.RecordBatch.from_pylist([], schema=read_schema(staged[source.table]))
 
 
 def _sources(job: Job, source: OcdsSource, staging: Path) -> list[Path]:
