@@ -11,23 +11,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
-
 from catalog.search import FIELD_WEIGHTS, CatalogSearch, SearchQuery, release_formats
 from catalog.store import Catalog, open_catalog
 from opendata.settings import Settings
-from tests import catalog_fixtures
+from tests import catalog_fixtures, test_catalog_scale
 from tests.test_catalog_scale import add
 
 postgres_url = catalog_fixtures.postgres_url
 catalog_url = catalog_fixtures.catalog_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "sqlite":
-        return settings
-    return settings.model_copy(update={"catalog_url": request.getfixturevalue("catalog_url")})
+backend = test_catalog_scale.backend  # each test on SQLite and on PostgreSQL
 
 
 def _catalog(settings: Settings) -> Catalog:
