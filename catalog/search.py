@@ -50,8 +50,6 @@ SORTS: dict[str, list[tuple[str, bool]] | None] = {
 }
 #: A hit in a ranking: its name, score and facet set (None when not read, or written by older code).
 Ranked = tuple[str, float, int | None]
-#: What a search reads of every hit, from the index ``search_documents_hits`` (migration 0003).
-HITS_COLUMNS = ("id", "facet_set", "organization", "license", "name")
 #: What a page of hits reads of each document (then its score).
 PAGE_COLUMNS = ("name", "sort_title", "columns", "formats", "record", "summary")
 #: A search with fewer hits than this also tries its words corrected (typo tolerance).
@@ -239,10 +237,7 @@ class CatalogSearch:
         counts: dict[tuple[str, str], list[Any]] = {}
         for number, n in per_set.items():
             for facet, value, title in known[number]:
-                found = counts.setdefault((facet, value), [0, None])
-                found[0] += n
-                if title is not None and (found[1] is None or title > found[1]):
-                    found[1] = title
+                _count(counts, facet, value, n, title)
         return _facet_values(counts)
 
     def _ranked_page(self, db: CatalogConnection, hits: _Hits, limit: int | None, offset: int,
@@ -454,13 +449,13 @@ class _Hits:
 
     @property
     def covering(self) -> str:
-        """SQLite's hint to read the hits from the index of what a search reads of each (``HITS_COLUMNS``): it
+        """SQLite's hint to read the hits from the index of what a search reads of each (migration 0003): it
         would read each hit's wide row by its rowid, not choosing an index for it."""
         return " INDEXED BY search_documents_hits" if self.db.dialect == "sqlite" else ""
 
     def ids(self, columns: str = "d.id") -> str:
         """SQL of the ids of every hit (for the total and the facet counts), or of other ``columns`` of them
-        (``HITS_COLUMNS`` only: they are read from the index)."""
+        (the index's columns only: id, facet_set, organization, license, name)."""
         return f"SELECT {columns} FROM search_documents d{self.covering}{self._condition([])}"
 
     def ranking(self, with_sets: bool = False) -> list[Ranked]:
@@ -549,11 +544,16 @@ def facet_counts(db: CatalogConnection, hits: _Hits) -> dict[str, list[FacetValu
     )
     counts: dict[tuple[str, str], list[Any]] = {}
     for facet, value, count, title in db.execute(sql, hits.params).fetchall():
-        found = counts.setdefault((str(facet), str(value)), [0, None])
-        found[0] += int(count)
-        if title is not None and (found[1] is None or str(title) > found[1]):
-            found[1] = str(title)
+        _count(counts, str(facet), str(value), int(count), None if title is None else str(title))
     return _facet_values(counts)
+
+
+def _count(counts: dict[tuple[str, str], list[Any]], facet: str, value: str, n: int, title: str | None) -> None:
+    """Add ``n`` hits to a facet value's [count, title] (the greatest title, as SQL's max would give)."""
+    found = counts.setdefault((facet, value), [0, None])
+    found[0] += n
+    if title is not None and (found[1] is None or title > found[1]):
+        found[1] = title
 
 
 def _facet_values(counts: dict[tuple[str, str], list[Any]]) -> dict[str, list[FacetValue]]:
