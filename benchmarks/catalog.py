@@ -43,11 +43,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import SecretStr
 
+from catalog import release_dcat
 from catalog.database import CatalogDatabase, SqliteDatabase, catalog_database
 from catalog.models import Dataset, Release, Run
 from catalog.publish import write_json
 from catalog.release_facts import FACTS_FILE, compute_facts, with_byte_sizes
 from catalog.schema_version import upgrade
+from catalog.storage import open_storage
 from catalog.store import Catalog, utc_now
 from opendata.settings import Settings
 
@@ -96,7 +98,8 @@ def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
         (folder / name).write_text("{}\n")
     # As the publish stage stores them: the file's facts (computed once, every release shares the file) and
     # the byte sizes of this release's files.
-    write_json(folder / FACTS_FILE, with_byte_sizes(shared_facts(home), folder))
+    facts = with_byte_sizes(shared_facts(home), folder)
+    write_json(folder / FACTS_FILE, facts)
     now = utc_now()
     run = Run(run_id=f"{dataset}-{number}-{time.time_ns()}", dataset=dataset, job_path=f"datasets/{dataset}.yaml",
               state="succeeded", started_at=now, ended_at=now, rows_in=20, rows_out=20, release=number)
@@ -106,7 +109,7 @@ def record(catalog: Catalog, home: Path, dataset: str, number: int) -> None:
                              "validation-report.json": "0" * 64, "datapackage.json": "0" * 64,
                              FACTS_FILE: "0" * 64},
                       run_id=run.run_id, policy_hash="0" * 64)
-    catalog.record_release(release, run)
+    catalog.record_release(release, run, release_dcat.of_facts(facts))
 
 
 def build(settings: Settings, size: int) -> None:
@@ -114,6 +117,8 @@ def build(settings: Settings, size: int) -> None:
     done = home / f"built-{size}"
     if done.exists():  # kept from an earlier run, perhaps by older code: brought to this code's schema
         upgrade(_database(settings))
+        catalog = Catalog(home / "catalog.sqlite3") if settings.catalog_url is None else _postgres_catalog(settings)
+        release_dcat.backfill(catalog, open_storage(settings))  # as `opendata db upgrade` does
         return
     catalog = Catalog(home / "catalog.sqlite3") if settings.catalog_url is None else _postgres_catalog(settings)
     started = time.perf_counter()

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from anonymize.report import AnonymizedTable, PrivacyReport
+from catalog import release_dcat
 from catalog.datapackage import datapackage
 from catalog.geometry import published_schema
 from catalog.models import Release, Run
@@ -88,7 +89,8 @@ def publish_release(
                           (build / "data.parquet").stat().st_size, data_sha, created)
     write_json(build / "datapackage.json", package)
     # ... and the DCAT facts: every other file's byte size (the DCAT pages read them instead of the storage).
-    write_json(build / FACTS_FILE, with_byte_sizes(facts, build))
+    stored_facts = with_byte_sizes(facts, build)
+    write_json(build / FACTS_FILE, stored_facts)
     files = {p.name: sha256_file(p) for p in sorted(build.iterdir())}
     checkpoint("publish:before-rename")
     folder = storage.publish(build, job.name, number, run.run_id)
@@ -116,7 +118,7 @@ def publish_release(
             "release": number,
         }
     )
-    catalog.record_release(release, done)
+    catalog.record_release(release, done, release_dcat.of_facts(stored_facts))
     checkpoint("publish:after-commit")
     if awaiting:  # officers hear of it by e-mail (catalog/officer_mail.py); a failure to send never fails the run
         notify_awaiting_approval(settings, release, job.title)

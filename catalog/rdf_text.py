@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
+import orjson
 from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 
@@ -177,7 +178,12 @@ def jsonld_nodes(triples: Iterable[Triple], prefixes: Prefixes) -> str:
             else:
                 node[prefixes.compact(predicate)] = [_jsonld_value(o, prefixes) for o in objects]
         nodes.append(node)
-    return json.dumps(nodes, ensure_ascii=False, separators=(",", ":"))[1:-1] if nodes else ""
+    if not nodes:
+        return ""
+    try:  # orjson writes the compact JSON json.dumps(ensure_ascii=False) writes, some ten times faster
+        return orjson.dumps(nodes).decode("utf-8")[1:-1]
+    except TypeError:  # a lone surrogate in some text, which orjson refuses: json.dumps escapes it
+        return json.dumps(nodes, ensure_ascii=False, separators=(",", ":"))[1:-1]
 
 
 def jsonld_document(prefixes: Prefixes, fragments: Iterable[str]) -> str:

@@ -79,6 +79,17 @@ releases = Table(
     Column("policy_hash", Text, nullable=False),
     ForeignKeyConstraint(["dataset"], ["datasets.name"]),
 )
+#: Each release's DCAT facts (migration 0004), written with the release: its temporal coverage (JSON
+#: ``{"start", "end"}`` or NULL) and the byte size of each of its files (JSON), so that a DCAT page reads them
+#: with its releases instead of each release's ``facts.json``.
+release_dcat = Table(
+    "release_dcat", metadata,
+    Column("dataset", Text, primary_key=True),
+    Column("number", INT, primary_key=True),
+    Column("coverage", Text),
+    Column("byte_sizes", Text, nullable=False),
+    ForeignKeyConstraint(["dataset", "number"], ["releases.dataset", "releases.number"]),
+)
 runs = Table(
     "runs", metadata,
     Column("run_id", Text, primary_key=True),

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 #: This code's schema revision: the newest migration in catalog/migrations/versions (a test keeps them equal).
 #: Checking a catalog at it needs no Alembic import (processes start faster); anything else asks Alembic.
-HEAD = "0003_facet_sets"
+HEAD = "0004_release_dcat"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Serialises upgrades across processes (an arbitrary, fixed advisory lock key).

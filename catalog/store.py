@@ -7,15 +7,16 @@ read while a job publishes (SQLite's WAL mode; PostgreSQL's MVCC). ``catalog.dat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from catalog import events
+from catalog import events, release_dcat
 from catalog.database import CatalogConnection, CatalogDatabase, SqliteDatabase, catalog_database, integrity_error
 from catalog.models import METADATA_FIELDS, Dataset, Organization, Release, Run
+from catalog.release_dcat import DcatFacts
 from catalog.search_index import ensure_search_index, record_of_row, refresh_documents, refresh_organization
 from opendata.errors import CatalogError
 from opendata.settings import Settings
@@ -177,6 +178,11 @@ class Catalog:
                 found.append((_dataset(values), releases[name]))
         return found
 
+    def release_dcat(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], DcatFacts]:
+        """The DCAT facts kept with the releases named (dataset, number), by key (one query a few hundred)."""
+        with self._connect() as db:
+            return release_dcat.read(db, keys)
+
     def organization_titles(self, names: list[str]) -> dict[str, str]:
         """Organisation name -> title, for the names given (one query by key)."""
         if not names:
@@ -236,8 +242,9 @@ class Catalog:
             row = db.execute("SELECT max(number) FROM releases WHERE dataset = ?", (dataset,)).fetchone()
         return int(row[0] or 0) + 1
 
-    def record_release(self, release: Release, run: Run) -> None:
-        """Make a release visible and close its run, in one transaction."""
+    def record_release(self, release: Release, run: Run, dcat: DcatFacts | None = None) -> None:
+        """Make a release visible and close its run, in one transaction; ``dcat``: its DCAT facts, kept with
+        it (``catalog.release_dcat``)."""
         row = release.model_dump()
         row["table_schema"] = json.dumps(row["table_schema"])
         row["files"] = json.dumps(row["files"])
@@ -247,6 +254,8 @@ class Catalog:
                     f"INSERT INTO releases({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
                 )
                 _write_run(db, run)
+                if dcat is not None:
+                    release_dcat.insert(db, release.dataset, release.number, dcat)
                 if release.state == "published":
                     refresh_documents(db, [release.dataset])
                     events.record_event(db, "release.published", release.dataset, release.number, release.rows,

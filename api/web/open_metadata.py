@@ -17,6 +17,7 @@ from catalog.dcat_facts import CatalogPage
 from catalog.dcat_page import CatalogText, FactsOf, FragmentCache, PageRecords, Syntax, page_document
 from catalog.history import ReleaseDiff, diff_releases, release_history
 from catalog.models import Organization, Release
+from catalog.release_dcat import DcatFacts
 from catalog.store import Catalog
 from opendata.errors import QueryError
 from opendata.settings import Settings
@@ -56,9 +57,20 @@ def about(settings: Settings) -> CatalogText:
     return CatalogText(settings.catalog_title, CATALOG_DESCRIPTION, settings.catalog_publisher)
 
 
-def release_facts(kept: ReleaseFacts) -> FactsOf:
-    """A release's DCAT facts (coverage, byte sizes) as stored with it, kept per release."""
+def release_facts(kept: ReleaseFacts, catalog: Catalog | None = None, records: PageRecords | None = None) -> FactsOf:
+    """A release's DCAT facts (coverage, byte sizes): with ``catalog`` and ``records``, those the catalog keeps
+    with the page's releases (``catalog.release_dcat``, read in one query when a fragment first needs them);
+    else, and for a release without them, as stored in its ``facts.json``, kept per release."""
+    page: dict[tuple[str, int], DcatFacts] | None = None
+
     def facts(release: Release) -> tuple[Coverage | None, dict[str, int]]:
+        nonlocal page
+        if catalog is not None and records is not None:
+            if page is None:
+                page = catalog.release_dcat((r.dataset, r.number) for _, found in records.entries for r in found)
+            read = page.get((release.dataset, release.number))
+            if read is not None:
+                return read.coverage, read.byte_sizes
         found = kept.dcat(release)
         return found.coverage, found.byte_sizes
     return facts
@@ -101,7 +113,7 @@ def _catalog_document(request: Request, catalog: Catalog, web: WebState, syntax:
     base = base_url(request)
     records = page_records(catalog, f"{base}{request.url.path}", page, size)
     return page_document(syntax, base, about(request.app.state.settings), records, fragment_cache(request),
-                         release_facts(web.facts))
+                         release_facts(web.facts, catalog, records))
 
 
 @router.get(

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 from api.engine import QueryEngine
 from catalog.dcat import Coverage
 from catalog.models import Release
+from catalog.release_dcat import DcatFacts
 from catalog.release_facts import (
     FACTS_FILE,
     Bar,
@@ -37,14 +37,6 @@ __all__ = ["Bar", "ColumnProfile", "DcatFacts", "ReleaseFacts", "profile_release
 
 #: Releases whose DCAT facts are kept (a few hundred bytes each).
 DCAT_CAPACITY = 20_000
-
-
-@dataclass(frozen=True)
-class DcatFacts:
-    """What the DCAT catalog says of a release besides its catalog record: coverage and byte sizes."""
-
-    coverage: Coverage | None
-    byte_sizes: dict[str, int] = field(default_factory=dict)
 
 
 def dcat_facts(engine: QueryEngine, release: Release, stored: Facts | None) -> DcatFacts:

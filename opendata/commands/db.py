@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 
+from catalog import release_dcat
 from catalog.database import catalog_database
 from catalog.schema_version import SchemaState, downgrade, state, upgrade
+from catalog.storage import open_storage
 from catalog.store import Catalog
 from opendata.commands._shared import EXIT_OK, emit
 from opendata.settings import Settings
@@ -53,10 +55,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
              f"{after.database}: downgraded from {before.current} to {after.current or 'before versioned migrations'}")
         return EXIT_OK
     before, after = upgrade(database)
-    Catalog(database)  # the search index of a catalog indexed by an older layout, by the owner, not by replicas
+    catalog = Catalog(database)  # the search index of a catalog indexed by an older layout, by the owner
+    # Releases recorded before migration 0004 get their DCAT facts from their facts.json (once: idempotent).
+    written, left = release_dcat.backfill(catalog, open_storage(settings))
     if before.status == "current":
         text = f"{after.database}: already at schema revision {after.head}"
     else:
         text = f"{after.database}: upgraded from {before.current or 'before versioned migrations'} to {after.current}"
-    emit(args, {"before": _public(before), "after": _public(after)}, text)
+    if written or left:
+        text += f"\nDCAT facts: {written} releases given theirs from facts.json, {left} without (read from files)"
+    emit(args, {"before": _public(before), "after": _public(after),
+                "dcat_facts": {"written": written, "without": left}}, text)
     return EXIT_OK

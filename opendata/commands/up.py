@@ -7,8 +7,11 @@ import argparse
 import threading
 from pathlib import Path
 
+from catalog import release_dcat
 from catalog.database import catalog_database
 from catalog.schema_version import upgrade
+from catalog.storage import open_storage
+from catalog.store import Catalog
 from opendata.commands import serve
 from opendata.commands.run import run_many
 from opendata.commands.scheduler import start_in_background
@@ -27,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     jobs_dir = args.dir or settings.datasets_dir
     settings.paths.ensure()
-    upgrade(catalog_database(settings, check_schema=False))  # `opendata db upgrade`: one command starts it all
+    database = catalog_database(settings, check_schema=False)
+    upgrade(database)  # `opendata db upgrade`: one command starts it all
+    release_dcat.backfill(Catalog(database), open_storage(settings))
     run_many(discover_jobs(jobs_dir), settings, as_json=False)
     stop = threading.Event()
     if not args.no_scheduler:
