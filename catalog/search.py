@@ -163,6 +163,7 @@ class CatalogSearch:
         # A facet set's values never change (a document with other values names another set; ids are not reused)
         self._sets: OrderedDict[int, list[tuple[str, str, str | None]]] = OrderedDict()
         self._vocabulary: tuple[int, float, Vocabulary] | None = None
+        self._rebuilding = False  # a rebuild of the vocabulary is running on its thread
         self._lock = threading.Lock()
 
     def _kept(self, cache: OrderedDict[Any, tuple[int, Any]], key: Any, version: int | None) -> Any | None:
@@ -279,18 +280,31 @@ class CatalogSearch:
 
     def vocabulary(self) -> Vocabulary:
         """The index's words (``catalog.search_vocabulary``), rebuilt when the catalog has changed, at most
-        every ``REBUILD_SECONDS``."""
+        every ``REBUILD_SECONDS``. Only the first build is waited for (about 1.2 s at 50,000 datasets): later
+        ones run on a thread of their own while searches use the words read before (a suggestion a few
+        minutes stale is harmless; a search held up for a second is not)."""
         version = self.version() if self.version is not None else 0
         with self._lock:
             found = self._vocabulary
             fresh = found is not None and (found[0] == version or time.monotonic() - found[1] < REBUILD_SECONDS)
-        if found is not None and fresh:
+            if found is not None and not fresh and not self._rebuilding:
+                self._rebuilding = True
+                threading.Thread(target=self._read_vocabulary, args=(version,), name="search-vocabulary",
+                                 daemon=True).start()
+        if found is not None:
             return found[2]
-        with self.catalog.database.connect() as db:
-            vocabulary = read_vocabulary(db)
-        with self._lock:
-            self._vocabulary = (version, time.monotonic(), vocabulary)
-        return vocabulary
+        return self._read_vocabulary(version)
+
+    def _read_vocabulary(self, version: int) -> Vocabulary:
+        try:
+            with self.catalog.database.connect() as db:
+                vocabulary = read_vocabulary(db)
+            with self._lock:
+                self._vocabulary = (version, time.monotonic(), vocabulary)
+            return vocabulary
+        finally:
+            with self._lock:
+                self._rebuilding = False
 
     def find(self, query: SearchQuery, *, sort: str | None = None, **options: Any) -> SearchResult:
         """``search`` with a ``sort`` (``SORTS``: relevance, updated, name) and typo tolerance: a query that

@@ -10,10 +10,12 @@ lookup costs a few dozen dictionary probes, whatever the catalog's size.
 
 Building the vocabulary reads the published datasets' texts once (one query); the search keeps it until
 the catalog changes and at most every ``REBUILD_SECONDS`` (a suggestion a few minutes stale is harmless),
-and builds it only when a search needs it (a query that found little). It keeps the ``MAX_WORDS`` most
-frequent words. Measured: 1.2 s to build over the 50,000-dataset benchmark catalog (one query and a pass
-over its texts); 100,000 distinct words cut to 20,000 take about 0.4 s and 30 MB; a lookup takes 0.02 to
-0.2 ms. That is a cost per catalog change (at most every 5 minutes), not per request.
+and builds it only when a search needs it (a query that found little); only the first build is waited
+for, later ones run on a thread while searches use the words read before (``CatalogSearch.vocabulary``).
+It keeps the ``MAX_WORDS`` most frequent words. Measured: 1.2 to 2 s to build over the 50,000-dataset
+benchmark catalog (one query and a pass over its texts); 100,000 distinct words cut to 20,000 take about
+0.4 s and 30 MB; a lookup takes 0.02 to 0.2 ms. That is a cost per catalog change (at most every 5
+minutes), not per request.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ rows, coverage and formats. Real catalogs, the real app."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,22 @@ def test_typo_tolerance_on_postgresql(tmp_path: Path, catalog_url: str) -> None:
                                                                                          "air-quality"]
     answer = home.client().get("/api/v1/datasets", params={"q": "mesurements"}).json()
     assert names(answer)[0] == "air-quality" and answer["corrected"] == "measurements"
+
+
+def test_a_stale_vocabulary_answers_while_the_new_one_is_read_on_its_thread(
+        home: CatalogHome, monkeypatch: pytest.MonkeyPatch) -> None:
+    version = [1]
+    search = CatalogSearch(open_catalog(home.settings), version=lambda: version[0])
+    first = search.vocabulary()
+    assert "weather" in first and "hydrology" not in first
+    home.add_dataset("rivers", "weather-service", "Weather Service", title="Hydrology gauges", tags=["rivers"])
+    home.publish("rivers", air_rows(2), AIR_SCHEMA, privacy_report("rivers", 2, {}, []))
+    assert search.vocabulary() is first  # the catalog has not changed as far as the search knows
+    version[0] = 2
+    monkeypatch.setattr("catalog.search.REBUILD_SECONDS", 0.0)
+    assert search.vocabulary() is first  # changed: the words read before answer at once ...
+    deadline = time.monotonic() + 30
+    while search.vocabulary() is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "hydrology" in search.vocabulary()  # ... and the new ones, read on a thread, answer next
+    assert search.find(SearchQuery(q="hydrolgy")).corrected == "hydrology"
