@@ -7,7 +7,7 @@ R024, R058, R025, R048 and P003 at the end. So each flag is a row keyed by (key,
 raised again keeps its place and takes the last value, as a dict does. A key's place is the sequence number
 of its first flag (table ``keys``), a code's the sequence number it was first raised at (table ``flags``).
 Values are kept as ``repr(float)`` text, since SQLite would turn NaN into NULL. Flags wait in a buffer and
-are written a few thousand at a time in one transaction, with a small page cache.
+are written a few thousand at a time in one transaction, with a small page cache (1 MB).
 
 Read back, the group is exactly the dict the flags would have built: ``items()`` in the order keys were
 first flagged, each key's codes in the order first raised; ``sorted_items()`` in code-point order (SQLite's
@@ -71,7 +71,7 @@ class GroupFlags(Mapping[str, Codes]):
         path.unlink(missing_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-2048; "
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1024; "
                                "PRAGMA temp_store=FILE;" + _SCHEMA)
         self._pending: list[tuple[str, str, int, str]] = []
         self._seq = 0
@@ -129,8 +129,10 @@ class GroupFlags(Mapping[str, Codes]):
         return self._db.execute("SELECT 1 FROM keys LIMIT 1").fetchone() is not None
 
     def close(self) -> None:
-        """Writes what is held; the file stays, to be read or renamed."""
+        """Writes what is held and lets go of the page cache until the next read; the file stays, to be read
+        or renamed."""
         self.flush()
+        self._db.execute("PRAGMA shrink_memory")
 
     def _copy(self, fill: Callable[[sqlite3.Connection], None]) -> GroupFlags:
         self.flush()
