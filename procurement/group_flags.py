@@ -70,7 +70,8 @@ class GroupFlags(Mapping[str, Codes]):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None)
+        # A family run may score in one thread and publish in another, never both at once.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1024; "
                                "PRAGMA temp_store=FILE;" + _SCHEMA)
         self._pending: list[tuple[str, str, int, str]] = []
