@@ -19,7 +19,8 @@ of (2) to (1). The goal is 1,000,000 releases under 60 s and 2 GB on 2 cores.
 ``--merge N1,N2,...``: the family run's read + merge + check + score + flatten (``procurement.prepare``) of
 N releases (two per process, as JSON lines) at each size, with its peak RSS and a sha256 of what it staged
 (compiled releases, the tables' Parquet files, the red flags and findings), to show that memory does not
-grow with the number of releases (the publish stages after it are chunked already), e.g.
+grow with the number of releases (the publish stages after it are chunked already; the red flags are kept in
+staging, per process and per organisation, ``procurement.ocid_flags`` and ``procurement.group_flags``), e.g.
 ``--merge 100000,300000,1000000``; then ``red-flags.json`` written from staging as the family run writes it
 (its own sha256, and the peak with it). It prints the ratio of the largest size's peak to the smallest's.
 The output sha256 covers the compiled releases' bytes, each table's rows as the family's connector reads them
@@ -172,7 +173,7 @@ def merge(sizes: list[int], memory_limit: str = "256MB", keep: bool = False) -> 
     if len(peaks) > 1:
         print(f"peak RSS, largest / smallest size: {peaks[-1] / peaks[0]:.2f}x for {sizes[-1] / sizes[0]:.0f}x the "
               "releases (bounded: the merge sorts its keys in runs of a fixed size, merged from disk; the red flags "
-              "raised per process are kept in staging)")
+              "raised per process and those raised per organisation are kept in staging)")
 
 
 def measure(path: Path, mode: str, workers: int) -> tuple[int, float, int, float, int]:

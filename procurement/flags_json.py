@@ -1,5 +1,5 @@
-"""``red-flags.json`` written from a document whose ``OCID`` group is read from disk (``procurement.ocid_flags``),
-never held whole, with the bytes the in-memory path gives.
+"""``red-flags.json`` written from a document whose groups are read from disk (``OCID``: ``procurement.ocid_flags``;
+the organisations': ``procurement.group_flags``), never held whole, with the bytes the in-memory path gives.
 
 Two texts are made, item by item: the published file, as ``catalog.publish.write_json`` writes a document
 (``json.dumps(indent=2, ensure_ascii=False, default=str)`` and a newline), and the canonical text whose
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from procurement.ocid_flags import OcidFlags
+from procurement.group_flags import StagedGroup
 
 #: Levels written here, the outermost 0; deeper values go to json.dumps whole. The published file: the
 #: document, its groups. The canonical text: the files (name -> document), the document, its groups.
@@ -42,7 +42,7 @@ def _canonical(value: Any, level: int) -> Iterator[str]:
     if not isinstance(value, Mapping) or level >= _CANONICAL_LEVELS:
         yield json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
         return
-    pairs = value.sorted_items() if isinstance(value, OcidFlags) else sorted(value.items())
+    pairs = value.sorted_items() if isinstance(value, StagedGroup) else sorted(value.items())
     yield "{"
     for index, (key, member) in enumerate(pairs):
         yield ("," if index else "") + json.dumps(key, ensure_ascii=False) + ":"

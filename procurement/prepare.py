@@ -4,10 +4,11 @@ Pass one reads every file (any OCDS shape and encoding), spills the releases to 
 ``ocid`` (so memory holds one process at a time), merges them into compiled releases, checks
 each against the release schema and folds it into the red-flag scorer, writing the compiled releases to
 ``compiled.jsonl`` in private staging; the red flags raised on each process (the ``OCID`` group) go to
-staging as they are raised (``procurement.ocid_flags``). Pass two flattens the compiled releases into one
-folder of Parquet parts of text columns per table (``procurement.parts``, so that the writers' memory stays
-bounded), each process's row carrying the codes of the red flags raised on it
-(read from staging in the same ocid order). Findings of both passes are kept for the validation report.
+staging as they are raised (``procurement.ocid_flags``), and so do those raised on organisations (the
+``Buyer``, ``ProcuringEntity`` and ``Tenderer`` groups, ``procurement.group_flags``). Pass two flattens the
+compiled releases into one folder of Parquet parts of text columns per table (``procurement.parts``, so
+that the writers' memory stays bounded), each process's row carrying the codes of the red flags raised on
+it (read from staging in the same ocid order). Findings of both passes are kept for the validation report.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import orjson
 
 from procurement.compile import check_schema, compile_all
 from procurement.findings import Findings
+from procurement.group_flags import GroupFlags
 from procurement.indicators import GROUPS, Scorer, Scores
 from procurement.ocid_flags import OcidFlags
 from procurement.parts import PART_ROW_GROUPS, PartWriter
@@ -66,7 +68,7 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
     staging.mkdir(parents=True, exist_ok=True)
     findings = Findings()
     scorer = Scorer(settings or IndicatorSettings(), spill=staging / "second-lowest.jsonl",  # one release per ocid
-                    flags=staging / "ocid-flags")
+                    flags=staging / "ocid-flags", groups=staging / "group-flags")
     compiled_path = staging / "compiled.jsonl"
     processes = schema_errors = 0
     persons: set[str] = set()
@@ -90,11 +92,16 @@ def prepare(paths: list[Path], staging: Path, settings: IndicatorSettings | None
 
 
 def people_in_results(scores: Scores, people: People) -> None:
-    """The red flags name people by the pseudonym the tables publish them by, never by their own id."""
+    """The red flags name people by the pseudonym the tables publish them by, never by their own id (a group
+    kept in staging is renamed into a copy there)."""
     if not people.persons:
         return
     for group in GROUPS[1:]:
-        scores.results[group] = {str(people.id(key)): found for key, found in scores.results[group].items()}
+        found = scores.results[group]
+        if isinstance(found, GroupFlags):
+            scores.results[group] = found.renamed(lambda key: str(people.id(key)))
+        else:
+            scores.results[group] = {str(people.id(key)): codes for key, codes in found.items()}
     scores.transparency = {str(people.id(key)): found for key, found in scores.transparency.items()}
 
 

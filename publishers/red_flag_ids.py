@@ -7,7 +7,8 @@ too: where ``parties.party_id`` or the group's own column (``processes.buyer_id`
 ``tenders.procuring_entity_id``, ``bids.tenderer_ids``, ``awards.supplier_ids``) is pseudonymised, the key
 is the same keyed pseudonym the table publishes (so the pages' links still find the rows); where such a
 column is dropped, masked, redacted, generalised or suppressed, the key is ``withheld-N``; kept columns
-keep the id.
+keep the id. A group the family run keeps in staging (``procurement.group_flags``) is renamed into a copy
+there, never read into memory.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from anonymize.operators import int_param
+from procurement.group_flags import GroupFlags
 from publishers.job import ColumnRule, Job
 
 COLUMNS = {
@@ -49,8 +51,14 @@ def public_ids(document: dict[str, Any], job: Job, key: Callable[[], bytes]) -> 
             continue
         if all(r.action == "pseudonymize" for r in rules):
             length = int_param(rules[0].params, "length", 16, 8, 64)
-            shown[group] = {hmac.new(key(), str(k).strip().encode("utf-8"), hashlib.sha256).hexdigest()[:length]: v
-                            for k, v in values.items()}
+
+            def pseudonym(k: Any, length: int = length) -> str:
+                return hmac.new(key(), str(k).strip().encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+
+            shown[group] = values.renamed(pseudonym) if isinstance(values, GroupFlags) else \
+                {pseudonym(k): v for k, v in values.items()}
+        elif isinstance(values, GroupFlags):
+            shown[group] = values.numbered("withheld-")
         else:
             shown[group] = {f"withheld-{n}": values[k] for n, k in enumerate(sorted(values), start=1)}
     return shown

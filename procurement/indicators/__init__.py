@@ -18,6 +18,7 @@ from typing import Any
 
 from procurement import compiled as c
 from procurement.findings import Finding, Findings
+from procurement.group_flags import GroupFlags, StagedGroup
 from procurement.indicators.outliers import Outliers
 from procurement.indicators.per_process import PerProcess
 from procurement.indicators.proact import ProAct
@@ -42,7 +43,7 @@ class Scores:
 
     def flag(self, group: str, key: str, code: str, value: float) -> None:
         results = self.results[group]
-        if isinstance(results, OcidFlags):
+        if isinstance(results, (OcidFlags, GroupFlags)):
             results.add(key, code, float(value))
             return
         found = results.get(key)
@@ -57,9 +58,10 @@ class Scores:
         self.excluded[reason] = self.excluded.get(reason, 0) + 1
 
     def as_cardinal(self, meta: bool = True, lazy: bool = False) -> dict[str, Any]:
-        """``lazy``: a group kept on disk (the family run's ``OCID``, an :class:`OcidFlags`) stays there, for
-        a writer that reads it item by item (``procurement.flags_json``); else it is read into a dict."""
-        shaped: dict[str, Any] = {g: v if lazy or not isinstance(v, OcidFlags) else dict(v.items())
+        """``lazy``: a group kept on disk (the family run's, an :class:`OcidFlags` or a :class:`GroupFlags`)
+        stays there, for a writer that reads it item by item (``procurement.flags_json``); else it is read
+        into a dict."""
+        shaped: dict[str, Any] = {g: v if lazy or not isinstance(v, StagedGroup) else dict(v.items())
                                   for g, v in self.results.items() if v}
         if self.transparency:
             shaped["Transparency"] = self.transparency
@@ -71,14 +73,19 @@ class Scores:
 class Scorer:
     """Folds compiled releases one at a time; :meth:`finish` computes the outliers."""
 
-    def __init__(self, settings: IndicatorSettings, spill: Path | None = None, flags: Path | None = None) -> None:
+    def __init__(self, settings: IndicatorSettings, spill: Path | None = None, flags: Path | None = None,
+                 groups: Path | None = None) -> None:
         """``spill``: a staging file for the per-process tally of R024/R058 (``Outliers``), for callers whose
         compiled releases each have their own ocid (the family run); ``flags``: a staging folder where the
-        ``OCID`` group is kept (:class:`OcidFlags`) rather than in memory."""
+        ``OCID`` group is kept (:class:`OcidFlags`) rather than in memory; ``groups``: one where the
+        organisation groups are, a SQLite file each (:class:`GroupFlags`), as they too grow with the data."""
         self.settings = settings
         self.scores = Scores(currency=settings.currency)
         if flags is not None:
             self.scores.results["OCID"] = OcidFlags(flags)  # type: ignore[assignment]
+        if groups is not None:
+            for group in GROUPS[1:]:
+                self.scores.results[group] = GroupFlags(groups / f"{group}.sqlite")  # type: ignore[assignment]
         self.per_process = PerProcess(settings, self.scores)
         self.outliers = Outliers(settings, self.scores, spill)
         self.proact = ProAct(settings, self.scores) if settings.enabled - frozenset(CODES) else None
@@ -144,9 +151,9 @@ class Scorer:
         self.outliers.finish()
         if self.proact is not None:
             self.proact.finish()
-        found = self.scores.results["OCID"]
-        if isinstance(found, OcidFlags):
-            found.close()
+        for found in self.scores.results.values():
+            if isinstance(found, (OcidFlags, GroupFlags)):
+                found.close()
         return self.scores
 
 
