@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from catalog.database import CatalogConnection
+from catalog.models import Release
+from opendata.errors import CatalogError
 
 if TYPE_CHECKING:
     from catalog.dcat import Coverage
@@ -60,9 +62,8 @@ def insert(db: CatalogConnection, dataset: str, number: int, facts: DcatFacts) -
 
 
 def read(db: CatalogConnection, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], DcatFacts]:
-    """The facts of the releases named (dataset, number) that have a row, by key."""
-    from catalog.dcat import Coverage
-
+    """The facts of the releases named (dataset, number) that have a row, by key (each row read as the
+    document it was written from, by ``of_facts``)."""
     wanted = list(dict.fromkeys(keys))
     found: dict[tuple[str, int], DcatFacts] = {}
     for start in range(0, len(wanted), CHUNK):
@@ -74,18 +75,18 @@ def read(db: CatalogConnection, keys: Iterable[tuple[str, int]]) -> dict[tuple[s
                 f"SELECT dataset, number, coverage, byte_sizes FROM release_dcat WHERE dataset IN ({marks})",
                 names).fetchall():
             key = (str(dataset), int(number))
-            if key in asked:
-                found[key] = DcatFacts(Coverage(**json.loads(coverage)) if coverage else None,
-                                       {str(k): int(v) for k, v in json.loads(sizes).items()})
+            facts = of_facts({"coverage": json.loads(coverage) if coverage else None,
+                              "byte_sizes": json.loads(sizes)}) if key in asked else None
+            if facts is not None:
+                found[key] = facts
     return found
 
 
 def backfill(catalog: Catalog, storage: ReleaseStorage) -> tuple[int, int]:
     """Give every published release without a row the facts its ``facts.json`` holds; (rows written,
     releases left without: no file, or one without byte sizes). Idempotent; each chunk one transaction."""
-    from catalog.release_facts import FACTS_FILE
+    from catalog.release_facts import FACTS_FILE  # DuckDB's and pyarrow's imports, only for a backfill
     from catalog.release_storage import OutsideStorage
-    from opendata.errors import CatalogError
 
     with catalog.database.connect() as db:
         rows = db.execute(
@@ -93,8 +94,6 @@ def backfill(catalog: Catalog, storage: ReleaseStorage) -> tuple[int, int]:
             "EXISTS (SELECT 1 FROM release_dcat f WHERE f.dataset = r.dataset AND f.number = r.number) "
             "ORDER BY r.dataset, r.number").fetchall()
     written = left = 0
-    from catalog.models import Release
-
     for start in range(0, len(rows), CHUNK):
         found: list[tuple[str, int, DcatFacts]] = []
         for dataset, number, folder, files in rows[start:start + CHUNK]:
